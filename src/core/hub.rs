@@ -1,0 +1,130 @@
+//! Access to the Hugging Face Hub through hf-hub and the standard HF cache shared with Python.
+//!
+//! Settings come from the same environment variables as `huggingface_hub`: `HF_ENDPOINT`, `HF_HOME`,
+//! `HF_HUB_CACHE`, `HF_HUB_OFFLINE`, `HF_TOKEN` / `HF_TOKEN_PATH`.
+
+use std::path::{Path, PathBuf};
+
+use hf_hub::{HFClientSync, HFError};
+
+use super::{CoreError, CoreResult};
+
+/// Where and how to reach the Hub.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HubSettings {
+    /// `None`: `HF_ENDPOINT` or https://huggingface.co.
+    pub endpoint: Option<String>,
+    /// The hub cache folder (`models--owner--name/…` lives in here).
+    pub cache_dir: PathBuf,
+    /// Never touch the network; use what is cached.
+    pub offline: bool,
+}
+
+impl HubSettings {
+    /// Settings from the environment, as Python's huggingface_hub reads them.
+    pub fn from_env() -> Self {
+        Self {
+            endpoint: std::env::var("HF_ENDPOINT").ok().filter(|s| !s.is_empty()),
+            cache_dir: hf_hub::resolve_cache_dir(),
+            offline: env_flag("HF_HUB_OFFLINE") || env_flag("TRANSFORMERS_OFFLINE"),
+        }
+    }
+
+    pub fn endpoint_label(&self) -> String {
+        self.endpoint.clone().unwrap_or_else(|| "https://huggingface.co".into())
+    }
+
+    fn client(&self) -> Result<HFClientSync, HFError> {
+        let mut builder = hf_hub::HFClient::builder().cache_dir(self.cache_dir.clone()).retry_max_attempts(2);
+        if let Some(endpoint) = &self.endpoint {
+            builder = builder.endpoint(endpoint.clone());
+        }
+        builder.build_sync()
+    }
+
+    /// Resolves files of a model repo into the cache (downloading what is missing unless offline) and
+    /// returns the snapshot folder holding them. `required` files must exist; `optional` ones are
+    /// fetched when the repo has them. `on_file` is told each file before it is fetched.
+    pub fn fetch_model_files(
+        &self,
+        repo: &str,
+        revision: Option<&str>,
+        required: &[&str],
+        optional: &[&str],
+        on_file: &mut dyn FnMut(&str, usize, usize),
+    ) -> CoreResult<PathBuf> {
+        let hub_err = |message: String| CoreError::Hub { repo: repo.to_string(), message };
+        let client = self.client().map_err(|e| hub_err(e.to_string()))?;
+        let (owner, name) = hf_hub::split_id(repo);
+        let model = client.model(owner, name);
+        let total = required.len() + optional.len();
+        let mut snapshot: Option<PathBuf> = None;
+        let files = required.iter().map(|f| (*f, true)).chain(optional.iter().map(|f| (*f, false)));
+        for (index, (file, is_required)) in files.enumerate() {
+            on_file(file, index, total);
+            let result = model
+                .download_file()
+                .filename(file.to_string())
+                .maybe_revision(revision.map(str::to_string))
+                .local_files_only(self.offline)
+                .send();
+            match result {
+                Ok(path) => {
+                    if snapshot.is_none() {
+                        snapshot = path.parent().map(Path::to_path_buf);
+                    }
+                }
+                Err(HFError::LocalEntryNotFound { .. }) if is_required => {
+                    return Err(CoreError::NotCached { repo: repo.to_string(), cache: self.cache_dir.clone() });
+                }
+                Err(HFError::LocalEntryNotFound { .. } | HFError::EntryNotFound { .. }) if !is_required => {}
+                Err(e) => return Err(hub_err(e.to_string())),
+            }
+        }
+        snapshot.ok_or_else(|| hub_err("no files resolved".into()))
+    }
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+}
+
+/// Where the Hub token comes from, for display: the token itself is never shown in full.
+pub fn token_status() -> String {
+    let from_env = std::env::var("HF_TOKEN").ok().filter(|t| !t.trim().is_empty());
+    let (token, source) = match from_env {
+        Some(t) => (Some(t), "HF_TOKEN"),
+        None => {
+            let path = std::env::var("HF_TOKEN_PATH").map(PathBuf::from).unwrap_or_else(|_| hf_hub::hf_home().join("token"));
+            (std::fs::read_to_string(path).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()), "token file")
+        }
+    };
+    match token {
+        Some(t) => format!("{} ({source})", mask_token(&t)),
+        None => "none (public repos only)".into(),
+    }
+}
+
+/// `hf_abcdefgh1234` → `hf_…34`: enough to tell tokens apart, never enough to use one.
+pub fn mask_token(token: &str) -> String {
+    let chars: Vec<char> = token.chars().collect();
+    if chars.len() <= 8 {
+        return "…".into();
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_token_hides_the_secret() {
+        let masked = mask_token("hf_abcdefghijklmnop");
+        assert_eq!(masked, "hf_…op");
+        assert!(!masked.contains("abcdef"));
+        assert_eq!(mask_token("short"), "…");
+    }
+}

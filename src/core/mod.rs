@@ -1,0 +1,14 @@
+//! The UI-free core. Nothing in here may depend on egui, eframe or rfd.
+
+pub mod backend;
+pub mod config;
+pub mod demo;
+pub mod device;
+pub mod error;
+pub mod hub;
+pub mod model_source;
+pub mod onehot;
+pub mod segment;
+pub mod tokenizer;
+
+pub use error::{CoreError, CoreResult};

@@ -1,0 +1,19 @@
+use clap::Parser;
+use lm_workbench::cli::{self, Cli};
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Cli::parse();
+    match args.command {
+        Some(command) => std::process::exit(cli::run(command)),
+        None => {
+            if let Err(e) = lm_workbench::ui::run_native() {
+                eprintln!("error: cannot open the window: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The app shell: navigation, status bar, the background worker, persistence.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::core::backend::{Backend, Command, Event, JobId};
+use crate::core::demo::DEMO_SPEC;
+use crate::core::device::{best_device, device_label};
+use crate::core::hub::HubSettings;
+use crate::core::model_source::LoadedModel;
+
+use super::placeholder_page::placeholder_ui;
+use super::state::{Page, State};
+use super::status_bar::status_bar_ui;
+
+/// A change to the whole app that a page asks for; applied after drawing.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub enum AppCommand {
+    LoadModel(String),
+    OpenPage(Page),
+}
+
+/// A background job as the UI shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobView {
+    pub id: JobId,
+    pub name: String,
+    pub message: String,
+    pub fraction: Option<f32>,
+}
+
+/// What pages read from the app while they draw.
+pub struct PageContext<'a> {
+    pub model: Option<&'a Arc<LoadedModel>>,
+    pub jobs: &'a [JobView],
+    pub load_error: Option<&'a str>,
+    pub hub: &'a HubSettings,
+    pub commands: &'a mut Vec<AppCommand>,
+}
+
+pub struct WorkbenchApp {
+    pub state: State,
+    backend: Backend,
+    repaint: Arc<OnceLock<egui::Context>>,
+    model: Option<Arc<LoadedModel>>,
+    jobs: Vec<JobView>,
+    load_error: Option<String>,
+    /// The spec of the load the user asked for last; earlier results are ignored.
+    wanted: Option<(JobId, String)>,
+    device: String,
+    hub: HubSettings,
+}
+
+impl WorkbenchApp {
+    /// Starts the app with the given state, loading the model it names (or the built-in demo).
+    pub fn new(state: State) -> Self {
+        let repaint: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
+        let waker_ctx = repaint.clone();
+        let backend = Backend::spawn(Arc::new(move || {
+            if let Some(ctx) = waker_ctx.get() {
+                ctx.request_repaint();
+            }
+        }));
+        let mut app = Self {
+            state,
+            backend,
+            repaint,
+            model: None,
+            jobs: Vec::new(),
+            load_error: None,
+            wanted: None,
+            device: device_label(&best_device()),
+            hub: HubSettings::from_env(),
+        };
+        let spec = app.state.model.spec.trim().to_string();
+        app.load(if spec.is_empty() { DEMO_SPEC.to_string() } else { spec });
+        app
+    }
+
+    pub fn from_creation_context(cc: &eframe::CreationContext<'_>) -> Self {
+        let state = cc.storage.and_then(|s| eframe::get_value::<State>(s, State::STORAGE_KEY)).unwrap_or_default();
+        let app = Self::new(state);
+        let _ = app.repaint.set(cc.egui_ctx.clone());
+        app
+    }
+
+    pub fn model(&self) -> Option<&Arc<LoadedModel>> {
+        self.model.as_ref()
+    }
+
+    pub fn jobs(&self) -> &[JobView] {
+        &self.jobs
+    }
+
+    pub fn load_error(&self) -> Option<&str> {
+        self.load_error.as_deref()
+    }
+
+    /// Asks the worker to load a model; the current one stays usable until the new one arrives.
+    pub fn load(&mut self, spec: String) {
+        let mut hub = self.hub.clone();
+        hub.offline |= self.state.model.offline;
+        let id = self.backend.send(Command::LoadModel { spec: spec.clone(), hub });
+        self.wanted = Some((id, spec));
+    }
+
+    /// Drains the worker's events (never blocks).
+    pub fn logic(&mut self) {
+        for event in self.backend.poll() {
+            match event {
+                Event::JobStarted { id, name } => {
+                    self.jobs.push(JobView { id, name, message: String::new(), fraction: None });
+                }
+                Event::JobProgress { id, message, fraction } => {
+                    if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
+                        job.message = message;
+                        job.fraction = fraction;
+                    }
+                }
+                Event::ModelLoaded { id, model } => {
+                    self.jobs.retain(|j| j.id != id);
+                    if let Some((wanted, spec)) = &self.wanted {
+                        if *wanted == id {
+                            self.state.model.remember(spec);
+                            self.load_error = None;
+                            self.model = Some(model);
+                            self.wanted = None;
+                        }
+                    }
+                }
+                Event::JobFailed { id, name, error } => {
+                    self.jobs.retain(|j| j.id != id);
+                    tracing::warn!("{name}: {error}");
+                    if self.wanted.as_ref().is_some_and(|(wanted, _)| *wanted == id) {
+                        self.load_error = Some(error);
+                        self.wanted = None;
+                        if self.model.is_none() {
+                            // Never leave the user without a tokenizer: fall back to the demo.
+                            self.load(DEMO_SPEC.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Draws the whole app into `ui`.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let _ = self.repaint.set(ui.ctx().clone());
+        self.logic();
+        let mut commands = Vec::new();
+
+        egui::Panel::top("nav").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(egui::RichText::new(super::APP_NAME).strong());
+                ui.separator();
+                for page in Page::ALL {
+                    if ui.selectable_label(self.state.page == page, page.title()).clicked() {
+                        commands.push(AppCommand::OpenPage(page));
+                    }
+                }
+            });
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            status_bar_ui(ui, &self.device, self.model.as_deref(), &self.jobs);
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let mut ctx = PageContext {
+                model: self.model.as_ref(),
+                jobs: &self.jobs,
+                load_error: self.load_error.as_deref(),
+                hub: &self.hub,
+                commands: &mut commands,
+            };
+            match self.state.page {
+                Page::ModelData => self.state.model.ui(ui, &mut ctx),
+                Page::Tokenize => self.state.tokenize.ui(ui, &mut ctx),
+                page => placeholder_ui(ui, page),
+            }
+        });
+        for command in commands {
+            self.run_command(command);
+        }
+    }
+
+    fn run_command(&mut self, command: AppCommand) {
+        match command {
+            AppCommand::LoadModel(spec) => self.load(spec),
+            AppCommand::OpenPage(page) => self.state.page = page,
+        }
+    }
+}
+
+impl eframe::App for WorkbenchApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let _ = self.repaint.set(ctx.clone());
+        WorkbenchApp::logic(self);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, State::STORAGE_KEY, &self.state);
+    }
+}

@@ -1,0 +1,29 @@
+//! The egui front end: a thin layer over [`crate::core`], one file per panel.
+
+mod app;
+mod chips;
+mod model_page;
+mod onehot_panel;
+mod placeholder_page;
+mod state;
+mod status_bar;
+mod tokenize_page;
+mod vocab_panel;
+
+pub use app::{AppCommand, JobView, WorkbenchApp};
+pub use state::{Page, State};
+
+/// The window title and the name eframe stores settings under.
+pub const APP_NAME: &str = "LM Workbench";
+
+/// Opens the desktop window.
+pub fn run_native() -> eframe::Result {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(APP_NAME)
+            .with_inner_size([1280.0, 820.0])
+            .with_min_inner_size([720.0, 480.0]),
+        ..Default::default()
+    };
+    eframe::run_native(APP_NAME, options, Box::new(|cc| Ok(Box::new(WorkbenchApp::from_creation_context(cc)))))
+}

@@ -1,0 +1,34 @@
+//! Pages whose features are still being built: they say what is coming, so the navigation is complete.
+
+use super::state::Page;
+
+pub fn placeholder_ui(ui: &mut egui::Ui, page: Page) {
+    let (summary, items): (&str, &[&str]) = match page {
+        Page::Embeddings => (
+            "See where the model puts each token.",
+            &["embedding vectors of the current tokens", "nearest neighbours in the vocabulary", "2D projections (PCA)", "attention maps per layer and head", "a count-based n-gram model"],
+        ),
+        Page::Train => (
+            "Fine-tune a classifier or pre-train a masked LM, on a background thread.",
+            &["freeze map with exact trainable-parameter counts", "hyperparameters and the learning-rate schedule", "live loss / accuracy / F1 plots", "evaluation, checkpoints in Hugging Face format, resume"],
+        ),
+        Page::FillMask => (
+            "Type a sentence with [MASK] and see what a masked LM predicts.",
+            &["top-k predictions with scores", "any masked LM, including the one you are training"],
+        ),
+        Page::Runs => (
+            "Every training run as a folder you can reopen and compare.",
+            &["runs list", "overlay the curves of two or more runs", "the settings that differ"],
+        ),
+        Page::ModelData | Page::Tokenize => ("", &[]),
+    };
+    ui.heading(page.title());
+    ui.label(summary);
+    ui.add_space(8.0);
+    ui.label(egui::RichText::new("Coming next on this page:").strong());
+    for item in items {
+        ui.label(format!("•  {item}"));
+    }
+    ui.add_space(8.0);
+    ui.label(egui::RichText::new("The Tokenize and Model & Data pages work today.").weak());
+}

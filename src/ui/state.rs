@@ -1,0 +1,46 @@
+//! What the app remembers across restarts (eframe storage). Transient fields are `#[serde(skip)]`.
+
+use serde::{Deserialize, Serialize};
+
+use super::model_page::ModelPage;
+use super::tokenize_page::TokenizePage;
+
+/// The app's pages, in navigation order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Page {
+    ModelData,
+    #[default]
+    Tokenize,
+    Embeddings,
+    Train,
+    FillMask,
+    Runs,
+}
+
+impl Page {
+    pub const ALL: [Page; 6] = [Page::ModelData, Page::Tokenize, Page::Embeddings, Page::Train, Page::FillMask, Page::Runs];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Page::ModelData => "Model & Data",
+            Page::Tokenize => "Tokenize",
+            Page::Embeddings => "Embeddings",
+            Page::Train => "Train",
+            Page::FillMask => "Fill-Mask",
+            Page::Runs => "Runs",
+        }
+    }
+}
+
+/// Everything that persists.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct State {
+    pub page: Page,
+    pub model: ModelPage,
+    pub tokenize: TokenizePage,
+}
+
+impl State {
+    pub const STORAGE_KEY: &'static str = "lm-workbench-state";
+}
