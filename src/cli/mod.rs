@@ -1,5 +1,6 @@
 //! The headless command line over the same core as the app.
 
+mod data;
 mod tokenize;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,8 @@ pub struct Cli {
 pub enum CliCommand {
     /// Encode a text (or a pair) as transformers' tokenizer call does.
     Tokenize(tokenize::TokenizeArgs),
+    /// Look into a dataset (`data inspect`).
+    Data(data::DataArgs),
 }
 
 /// Exit code for bad input (missing folder, no tokenizer, corrupt file, repo not cached offline).
@@ -24,8 +27,9 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 
 /// Runs a subcommand; returns the process exit code. Errors are one line on stderr.
 pub fn run(command: CliCommand) -> i32 {
-    let result = match command {
-        CliCommand::Tokenize(args) => tokenize::run(&args),
+    let result: anyhow::Result<()> = match command {
+        CliCommand::Tokenize(args) => tokenize::run(&args).map_err(Into::into),
+        CliCommand::Data(args) => data::run(&args),
     };
     match result {
         Ok(()) => 0,
