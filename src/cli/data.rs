@@ -6,8 +6,8 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::core::data::{
-    load_dataset, token_length_stats, ColumnMapping, ColumnOptions, ColumnPick, DataSpec, Dataset, LabelKind, LoadOptions,
-    SourceKind, SplitOrigin, TokenLengthStats,
+    load_dataset, token_length_stats, ColumnMapping, ColumnOptions, ColumnPick, DataSpec, Dataset, LabelKind,
+    LoadOptions, SourceKind, SplitOrigin, TokenLengthStats,
 };
 use crate::core::hub::HubSettings;
 use crate::core::model_source::{load_model, ModelSpec};
@@ -159,7 +159,11 @@ fn run_inspect(args: &InspectArgs) -> anyhow::Result<()> {
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not an error worth a message.
-    let _ = if args.json { writeln!(out, "{}", serde_json::to_string(&report)?) } else { print_text(&mut out, &report, &dataset) };
+    let _ = if args.json {
+        writeln!(out, "{}", serde_json::to_string(&report)?)
+    } else {
+        print_text(&mut out, &report, &dataset)
+    };
     Ok(())
 }
 

@@ -61,7 +61,10 @@ fn bytes_that_are_not_utf8() {
         format!("{}, row 2 (line 3), column \"label\": not valid UTF-8 (byte 0xA3 at offset 0)", label.display())
     );
     let txt = write(dir.path(), "corpus.txt", b"first line\nsecond \xff line\n");
-    assert_eq!(load_error(&txt, &as_is()), format!("{}, line 2: not valid UTF-8 (byte 0xFF at offset 7)", txt.display()));
+    assert_eq!(
+        load_error(&txt, &as_is()),
+        format!("{}, line 2: not valid UTF-8 (byte 0xFF at offset 7)", txt.display())
+    );
 }
 
 #[test]
@@ -72,7 +75,10 @@ fn empty_files() {
         assert_eq!(load_error(&path, &as_is()), format!("{}: the file is empty", path.display()));
     }
     let header_only = write(dir.path(), "header.csv", "text,label\n");
-    assert_eq!(load_error(&header_only, &as_is()), format!("{}: the file has a header but no rows", header_only.display()));
+    assert_eq!(
+        load_error(&header_only, &as_is()),
+        format!("{}: the file has a header but no rows", header_only.display())
+    );
     let blank = write(dir.path(), "blank.txt", "\n  \n\n");
     assert_eq!(load_error(&blank, &as_is()), format!("{}: the file is empty", blank.display()));
 }
@@ -84,7 +90,10 @@ fn empty_label_cells_are_skipped_with_a_warning() {
     let d = load(&path, &as_is()).unwrap();
     assert_eq!(d.split(SplitName::Train).unwrap().texts, ["a", "c", "e"]);
     assert_eq!(d.label_counts(SplitName::Train), [2, 1]);
-    assert_eq!(d.warnings, [format!("{}: skipped 2 row(s) with an empty \"label\" cell (the first at row 2)", path.display())]);
+    assert_eq!(
+        d.warnings,
+        [format!("{}: skipped 2 row(s) with an empty \"label\" cell (the first at row 2)", path.display())]
+    );
 
     let none = write(dir.path(), "none.csv", "text,label\na,\nb,\n");
     assert_eq!(
@@ -111,7 +120,10 @@ fn a_label_only_in_the_test_split() {
 fn malformed_json_lines() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "train.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": }\n");
-    assert_eq!(load_error(&path, &as_is()), format!("{}, line 2: invalid JSON at character 25: expected value", path.display()));
+    assert_eq!(
+        load_error(&path, &as_is()),
+        format!("{}, line 2: invalid JSON at character 24: expected value", path.display())
+    );
     let not_object = write(dir.path(), "list.jsonl", "{\"text\": \"a\"}\n[1, 2]\n");
     assert_eq!(
         load_error(&not_object, &as_is()),
@@ -136,10 +148,16 @@ fn folders_without_usable_files() {
     write(dir.path(), "notes.csv", "text\na\n");
     assert_eq!(
         load_error(dir.path(), &as_is()),
-        format!("{}: no train/validation/test files and no class sub-folders found; it holds: README.md, notes.csv", dir.path().display())
+        format!(
+            "{}: no train/validation/test files and no class sub-folders found; it holds: README.md, notes.csv",
+            dir.path().display()
+        )
     );
     write(dir.path(), "test.csv", "text\na\n");
-    assert_eq!(load_error(dir.path(), &as_is()), format!("{}: no train split; found only: test.csv", dir.path().display()));
+    assert_eq!(
+        load_error(dir.path(), &as_is()),
+        format!("{}: no train split; found only: test.csv", dir.path().display())
+    );
     write(dir.path(), "train.csv", "text\na\n");
     write(dir.path(), "train.jsonl", "{\"text\": \"a\"}\n");
     assert_eq!(
@@ -163,5 +181,8 @@ fn hub_datasets_and_bad_options() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "train.csv", "text\na\n");
     let options = LoadOptions { validation_fraction: 1.0, ..LoadOptions::default() };
-    assert_eq!(load_error(&path, &options), "invalid option: the validation fraction must be at least 0 and below 1, not 1");
+    assert_eq!(
+        load_error(&path, &options),
+        "invalid option: the validation fraction must be at least 0 and below 1, not 1"
+    );
 }

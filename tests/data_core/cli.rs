@@ -38,7 +38,10 @@ fn inspect_bbc_news_as_json() {
     assert_eq!(json["warnings"], serde_json::json!([]));
     let splits = json["splits"].as_array().unwrap();
     assert_eq!(splits.len(), 2);
-    assert_eq!((&splits[0]["name"], &splits[0]["rows"], &splits[0]["origin"]), (&Value::from("train"), &Value::from(2004), &Value::from("files")));
+    assert_eq!(
+        (&splits[0]["name"], &splits[0]["rows"], &splits[0]["origin"]),
+        (&Value::from("train"), &Value::from(2004), &Value::from("files"))
+    );
     // Key order is label order.
     let train_counts: Vec<(String, u64)> =
         splits[0]["label_counts"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect();
@@ -58,15 +61,27 @@ fn inspect_bbc_news_as_json() {
     let names: Vec<&str> = json["splits"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["train", "validation", "test"]);
     assert_eq!(json["splits"][0]["rows"].as_u64().unwrap() + json["splits"][1]["rows"].as_u64().unwrap(), 2004);
-    assert_eq!(json["splits"][1]["origin"], serde_json::json!({"held_out": {"from": "train", "fraction": 0.1, "seed": 42}}));
+    assert_eq!(
+        json["splits"][1]["origin"],
+        serde_json::json!({"held_out": {"from": "train", "fraction": 0.1, "seed": 42}})
+    );
 }
 
 #[test]
 fn inspect_bbc_news_with_a_tokenizer() {
     let data = shared_data("bbc-news").display().to_string();
     let model = fixture("all-minilm-l6-v2");
-    let (code, json, stderr) =
-        inspect(&["--data", &data, "--tokenizer", &model, "--max-length", "256", "--validation-fraction", "0", "--json"]);
+    let (code, json, stderr) = inspect(&[
+        "--data",
+        &data,
+        "--tokenizer",
+        &model,
+        "--max-length",
+        "256",
+        "--validation-fraction",
+        "0",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(json["tokenizer"], "all-minilm-l6-v2");
     let tokenizer = TextTokenizer::from_tokenizer_json(&Path::new(&model).join("tokenizer.json")).unwrap();
@@ -76,7 +91,8 @@ fn inspect_bbc_news_with_a_tokenizer() {
         let rows = json["splits"][i]["rows"].as_u64().unwrap();
         assert_eq!(stats["count"].as_u64(), Some(rows));
         assert_eq!(stats["max_length"], 256);
-        let (median, p95, max) = (stats["median"].as_f64().unwrap(), stats["p95"].as_u64().unwrap(), stats["max"].as_u64().unwrap());
+        let (median, p95, max) =
+            (stats["median"].as_f64().unwrap(), stats["p95"].as_u64().unwrap(), stats["max"].as_u64().unwrap());
         assert!(median >= 200.0 && (median as u64) <= p95 && p95 <= max, "{stats}");
         let share = stats["over_max_share"].as_f64().unwrap();
         assert!(share > 0.5 && share < 1.0, "{stats}");

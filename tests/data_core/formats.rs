@@ -41,7 +41,10 @@ fn split_folders_of_class_folders() {
         }
     }
     let d = load(dir.path(), &as_is()).unwrap();
-    assert_eq!(d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(), [(SplitName::Train, 8), (SplitName::Test, 4)]);
+    assert_eq!(
+        d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(),
+        [(SplitName::Train, 8), (SplitName::Test, 4)]
+    );
     assert_eq!(d.label_names, ["ham", "spam"]);
 }
 
@@ -53,7 +56,10 @@ fn json_lines_with_integer_labels_in_numeric_order() {
         "reviews.jsonl",
         "{\"id\": 1, \"review\": \"good\", \"stars\": 10}\n\n{\"id\": 2, \"review\": \"bad\", \"stars\": 2}\n{\"id\": 3, \"review\": \"ok\", \"stars\": 0}\n   \n{\"id\": 4, \"review\": \"meh\", \"stars\": null}\n\n",
     );
-    let options = LoadOptions { columns: ColumnOptions { label: ColumnPick::Named("stars".into()), ..Default::default() }, ..as_is() };
+    let options = LoadOptions {
+        columns: ColumnOptions { label: ColumnPick::Named("stars".into()), ..Default::default() },
+        ..as_is()
+    };
     let d = load(&path, &options).unwrap();
     assert_eq!(d.source_kind, SourceKind::Files(FileFormat::Jsonl));
     assert_eq!(d.columns, ["id", "review", "stars"]);
@@ -85,7 +91,11 @@ fn tsv_with_quoted_tabs_and_newlines() {
 #[test]
 fn csv_sentence_pairs_and_a_dev_split() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "train.csv", "idx,sentence1,sentence2,label\n0,\"A man, a plan\",A canal,1\n1,Panama,\"He said \"\"hi\"\"\",0\n");
+    write(
+        dir.path(),
+        "train.csv",
+        "idx,sentence1,sentence2,label\n0,\"A man, a plan\",A canal,1\n1,Panama,\"He said \"\"hi\"\"\",0\n",
+    );
     write(dir.path(), "dev.csv", "idx,sentence1,sentence2,label\n0,x,y,1\n");
     let d = load(dir.path(), &LoadOptions::default()).unwrap();
     assert_eq!((d.mapping.text.as_str(), d.mapping.pair.as_deref()), ("sentence1", Some("sentence2")));

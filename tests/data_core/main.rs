@@ -37,7 +37,11 @@ pub fn load(path: &Path, options: &LoadOptions) -> DataResult<Dataset> {
 /// The error message of a load that must fail.
 pub fn load_error(path: &Path, options: &LoadOptions) -> String {
     match load(path, options) {
-        Ok(d) => panic!("{} loaded, with splits {:?}", path.display(), d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>()),
+        Ok(d) => panic!(
+            "{} loaded, with splits {:?}",
+            path.display(),
+            d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>()
+        ),
         Err(e) => e.to_string(),
     }
 }

@@ -23,10 +23,8 @@ fn write_parquet(path: &Path, texts: &[String], label: ArrayRef, hf_metadata: Op
     ]));
     let text: ArrayRef = Arc::new(StringArray::from_iter_values(texts));
     let batch = RecordBatch::try_new(schema.clone(), vec![text, label]).unwrap();
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(500))
-        .set_compression(Compression::SNAPPY)
-        .build();
+    let props =
+        WriterProperties::builder().set_max_row_group_row_count(Some(500)).set_compression(Compression::SNAPPY).build();
     let mut writer = ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
     writer.write(&batch).unwrap();
     if let Some(json) = hf_metadata {
@@ -113,7 +111,10 @@ fn truncated_and_corrupt_parquet_files_are_named() {
     let truncated = write(dir.path(), "truncated.parquet", &bytes[..bytes.len() / 2]);
     assert_eq!(
         load_error(&truncated, &as_is()),
-        format!("{}: not a valid Parquet file: Parquet error: Invalid Parquet file. Corrupt footer", truncated.display())
+        format!(
+            "{}: not a valid Parquet file: Parquet error: Invalid Parquet file. Corrupt footer",
+            truncated.display()
+        )
     );
 
     // Garbage over the first column chunk's pages, footer intact.
@@ -124,14 +125,20 @@ fn truncated_and_corrupt_parquet_files_are_named() {
     let corrupt = write(dir.path(), "corrupt.parquet", corrupt);
     let message = load_error(&corrupt, &as_is());
     assert!(
-        message.starts_with(&format!("{}: not a valid Parquet file: cannot decode row group 1 (rows 1 to 500): ", corrupt.display())),
+        message.starts_with(&format!(
+            "{}: not a valid Parquet file: cannot decode row group 1 (rows 1 to 500): ",
+            corrupt.display()
+        )),
         "{message}"
     );
 
     let not_parquet = write(dir.path(), "text.parquet", "text,label\nhello,a\n");
     assert_eq!(
         load_error(&not_parquet, &as_is()),
-        format!("{}: not a valid Parquet file: Parquet error: Invalid Parquet file. Corrupt footer", not_parquet.display())
+        format!(
+            "{}: not a valid Parquet file: Parquet error: Invalid Parquet file. Corrupt footer",
+            not_parquet.display()
+        )
     );
 }
 

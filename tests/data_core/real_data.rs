@@ -13,7 +13,10 @@ fn bbc_news_has_the_stated_counts_and_multi_line_texts() {
     let d = load(&shared_data("bbc-news"), &as_is()).unwrap();
     assert_eq!(d.source_kind, SourceKind::Files(FileFormat::Csv));
     assert_eq!(d.columns, ["text", "label"]);
-    assert_eq!((d.mapping.text.as_str(), d.mapping.pair.as_deref(), d.mapping.label.as_deref()), ("text", None, Some("label")));
+    assert_eq!(
+        (d.mapping.text.as_str(), d.mapping.pair.as_deref(), d.mapping.label.as_deref()),
+        ("text", None, Some("label"))
+    );
     assert_eq!(d.label_kind, Some(LabelKind::Strings));
     assert_eq!(d.splits.iter().map(|s| s.name).collect::<Vec<_>>(), [SplitName::Train, SplitName::Test]);
     assert_eq!((rows(&d, SplitName::Train), rows(&d, SplitName::Test)), (2004, 221));
@@ -46,7 +49,12 @@ fn bbc_news_gets_a_seeded_stratified_validation_split() {
     for (i, &n) in stated.iter().enumerate() {
         assert_eq!(train_counts[i].1 + valid_counts[i].1, n);
         let expected = 0.2 * n as f64;
-        assert!((valid_counts[i].1 as f64 - expected).abs() <= 1.0, "{}: {} vs {expected}", valid_counts[i].0, valid_counts[i].1);
+        assert!(
+            (valid_counts[i].1 as f64 - expected).abs() <= 1.0,
+            "{}: {} vs {expected}",
+            valid_counts[i].0,
+            valid_counts[i].1
+        );
     }
     let validation = d.split(SplitName::Validation).unwrap();
     assert_eq!(validation.origin, SplitOrigin::HeldOut { from: SplitName::Train, fraction: 0.2, seed: 7 });
@@ -93,11 +101,10 @@ fn twenty_newsgroups_keeps_its_160470_character_post() {
 fn sst2_uses_its_own_three_splits() {
     // The default options would hold out validation; a validation file makes that unnecessary.
     let d = load(&shared_data("sst2"), &LoadOptions::default()).unwrap();
-    assert_eq!(d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(), [
-        (SplitName::Train, 6920),
-        (SplitName::Validation, 872),
-        (SplitName::Test, 1821)
-    ]);
+    assert_eq!(
+        d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(),
+        [(SplitName::Train, 6920), (SplitName::Validation, 872), (SplitName::Test, 1821)]
+    );
     assert!(d.splits.iter().all(|s| s.origin == SplitOrigin::Files));
     assert_eq!(counts(&d, SplitName::Train), table(&[("negative", 3310), ("positive", 3610)]));
     assert_eq!(counts(&d, SplitName::Validation), table(&[("negative", 428), ("positive", 444)]));
@@ -115,8 +122,8 @@ fn gutenberg_text_files_are_one_example_per_line() {
     assert_eq!(d.split(SplitName::Train).unwrap().texts[0], "CASSELL’S NATIONAL LIBRARY (New Series)");
 
     let folder = load(&dir, &LoadOptions::default()).unwrap();
-    assert_eq!(folder.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(), [
-        (SplitName::Train, 45359),
-        (SplitName::Validation, 1169)
-    ]);
+    assert_eq!(
+        folder.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(),
+        [(SplitName::Train, 45359), (SplitName::Validation, 1169)]
+    );
 }

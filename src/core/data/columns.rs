@@ -34,8 +34,21 @@ const PAIRS: [(&str, &str); 11] = [
 ];
 
 const TEXTS: [&str; 15] = [
-    "text", "sentence", "content", "review", "document", "article", "body", "tweet", "comment", "message",
-    "abstract", "description", "question", "title", "sentence1",
+    "text",
+    "sentence",
+    "content",
+    "review",
+    "document",
+    "article",
+    "body",
+    "tweet",
+    "comment",
+    "message",
+    "abstract",
+    "description",
+    "question",
+    "title",
+    "sentence1",
 ];
 
 const LABELS: [&str; 8] = ["label", "labels", "category", "class", "target", "sentiment", "topic", "coarse_label"];
@@ -146,8 +159,14 @@ mod tests {
         assert_eq!(pick(&["idx", "Sentence", "Label"], &auto).unwrap(), sel("Sentence", None, Some("Label")));
         assert_eq!(pick(&["review", "sentiment"], &auto).unwrap(), sel("review", None, Some("sentiment")));
         assert_eq!(pick(&["content", "category"], &auto).unwrap(), sel("content", None, Some("category")));
-        assert_eq!(pick(&["sentence1", "sentence2", "label", "idx"], &auto).unwrap(), sel("sentence1", Some("sentence2"), Some("label")));
-        assert_eq!(pick(&["premise", "hypothesis", "label"], &auto).unwrap(), sel("premise", Some("hypothesis"), Some("label")));
+        assert_eq!(
+            pick(&["sentence1", "sentence2", "label", "idx"], &auto).unwrap(),
+            sel("sentence1", Some("sentence2"), Some("label"))
+        );
+        assert_eq!(
+            pick(&["premise", "hypothesis", "label"], &auto).unwrap(),
+            sel("premise", Some("hypothesis"), Some("label"))
+        );
         assert_eq!(pick(&["title", "text", "class"], &auto).unwrap(), sel("title", Some("text"), Some("class")));
         assert_eq!(pick(&["id", "tweet_body", "target"], &auto).unwrap(), sel("tweet_body", None, Some("target")));
         assert_eq!(pick(&["text"], &auto).unwrap(), sel("text", None, None));
@@ -155,10 +174,17 @@ mod tests {
 
     #[test]
     fn choices_override_detection() {
-        let options = ColumnOptions { text: Some("text".into()), pair: ColumnPick::Off, label: ColumnPick::Named("topic".into()) };
+        let options = ColumnOptions {
+            text: Some("text".into()),
+            pair: ColumnPick::Off,
+            label: ColumnPick::Named("topic".into()),
+        };
         assert_eq!(pick(&["title", "text", "label", "topic"], &options).unwrap(), sel("text", None, Some("topic")));
         let options = ColumnOptions { text: Some("sentence1".into()), ..ColumnOptions::default() };
-        assert_eq!(pick(&["sentence1", "sentence2", "label"], &options).unwrap(), sel("sentence1", Some("sentence2"), Some("label")));
+        assert_eq!(
+            pick(&["sentence1", "sentence2", "label"], &options).unwrap(),
+            sel("sentence1", Some("sentence2"), Some("label"))
+        );
         let options = ColumnOptions { label: ColumnPick::Off, ..ColumnOptions::default() };
         assert_eq!(pick(&["text", "label"], &options).unwrap(), sel("text", None, None));
     }

@@ -44,7 +44,12 @@ fn header_names(path: &Path, reader: &mut csv::Reader<BufReader<File>>) -> DataR
 }
 
 /// Reads the selected columns of every record.
-pub fn read(path: &Path, delimiter: u8, selection: &Selection, progress: &mut ProgressSink<'_>) -> DataResult<RawTable> {
+pub fn read(
+    path: &Path,
+    delimiter: u8,
+    selection: &Selection,
+    progress: &mut ProgressSink<'_>,
+) -> DataResult<RawTable> {
     let mut reader = open(path, delimiter)?;
     let columns = header_names(path, &mut reader)?;
     let index_of = |name: &str| {
@@ -76,7 +81,7 @@ pub fn read(path: &Path, delimiter: u8, selection: &Selection, progress: &mut Pr
         if let (Some(i), Some(labels), Some(name)) = (label_index, table.labels.as_mut(), selection.label.as_deref()) {
             labels.push(RawLabel::from_text(field(&record, i, || at(name))?));
         }
-        if row % 1024 == 0 {
+        if row.is_multiple_of(1024) {
             progress.update(path, row, reader.position().byte());
         }
     }
@@ -100,10 +105,9 @@ fn csv_error(path: &Path, error: csv::Error) -> DataError {
         csv::ErrorKind::UnequalLengths { pos: Some(pos), expected_len, len } => {
             DataError::FieldCount { at: at_pos(&pos), expected: expected_len, found: len }
         }
-        csv::ErrorKind::Utf8 { pos: Some(pos), err } => DataError::Malformed {
-            at: at_pos(&pos),
-            message: format!("not valid UTF-8 in field {}", err.field() + 1),
-        },
+        csv::ErrorKind::Utf8 { pos: Some(pos), err } => {
+            DataError::Malformed { at: at_pos(&pos), message: format!("not valid UTF-8 in field {}", err.field() + 1) }
+        }
         other => DataError::Malformed { at: At::file(path), message: format!("{:?}", other) },
     }
 }

@@ -62,7 +62,14 @@ impl Split {
             Some((a, b)) => (Some(a), Some(b)),
             None => (None, None),
         };
-        let moved = Split { name, origin, paths: self.paths.clone(), texts: held_texts, pairs: held_pairs, labels: held_labels };
+        let moved = Split {
+            name,
+            origin,
+            paths: self.paths.clone(),
+            texts: held_texts,
+            pairs: held_pairs,
+            labels: held_labels,
+        };
         (Split { texts, pairs, labels, ..self }, moved)
     }
 }

@@ -1,7 +1,10 @@
 //! Errors of dataset loading. Every variant names the file, and where it applies the row and the column.
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
+
+use super::spec::SplitName;
 
 pub type DataResult<T> = Result<T, DataError>;
 
@@ -14,8 +17,8 @@ pub type DataResult<T> = Result<T, DataError>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct At {
     pub path: PathBuf,
-    pub row: Option<u64>,
-    pub line: Option<u64>,
+    pub row: Option<NonZeroU64>,
+    pub line: Option<NonZeroU64>,
     pub column: Option<String>,
 }
 
@@ -24,13 +27,15 @@ impl At {
         Self { path: path.to_path_buf(), row: None, line: None, column: None }
     }
 
+    /// Sets the row (1-based; 0 leaves it unset).
     pub fn row(mut self, row: u64) -> Self {
-        self.row = Some(row);
+        self.row = NonZeroU64::new(row);
         self
     }
 
+    /// Sets the line (1-based; 0 leaves it unset).
     pub fn line(mut self, line: u64) -> Self {
-        self.line = Some(line);
+        self.line = NonZeroU64::new(line);
         self
     }
 
@@ -99,7 +104,7 @@ pub enum DataError {
     WrongType { at: At, expected: String, found: String },
 
     #[error("{at}: label {label:?} appears in the {split} split but not in train (train labels: {})", known.join(", "))]
-    UnseenLabel { at: At, label: String, split: String, known: Vec<String> },
+    UnseenLabel { at: At, label: String, split: SplitName, known: Vec<String> },
 
     #[error("{at}: label {label:?} is not one of the ClassLabel names ({})", names.join(", "))]
     NotAClassLabel { at: At, label: String, names: Vec<String> },
@@ -158,6 +163,9 @@ mod tests {
         let at = At::file(Path::new("d/train.csv")).row(3).line(7).column("label");
         assert_eq!(at.to_string(), "d/train.csv, row 3 (line 7), column \"label\"");
         assert_eq!(At::file(Path::new("a.jsonl")).line(2).to_string(), "a.jsonl, line 2");
-        assert_eq!(At::file(Path::new("a.parquet")).row(9).column("text").to_string(), "a.parquet, row 9, column \"text\"");
+        assert_eq!(
+            At::file(Path::new("a.parquet")).row(9).column("text").to_string(),
+            "a.parquet, row 9, column \"text\""
+        );
     }
 }

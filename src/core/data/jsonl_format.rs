@@ -126,7 +126,11 @@ pub fn read(path: &Path, selection: &Selection, progress: &mut ProgressSink<'_>)
         let text = |column: &str| -> DataResult<String> {
             match get(column)? {
                 Value::String(s) => Ok(s.clone()),
-                other => Err(DataError::WrongType { at: at().column(column), expected: "a string".into(), found: describe(other) }),
+                other => Err(DataError::WrongType {
+                    at: at().column(column),
+                    expected: "a string".into(),
+                    found: describe(other),
+                }),
             }
         };
         table.texts.push(text(&selection.text)?);

@@ -48,7 +48,8 @@ impl LabelSet {
             return Self::new(LabelKind::ClassLabel, names);
         }
         let cells = || train.iter().flat_map(|t| t.labels.iter().flatten());
-        let all_ints = all.iter().flat_map(|t| t.labels.iter().flatten()).all(|l| as_int(l).is_some() || l.is_missing());
+        let all_ints =
+            all.iter().flat_map(|t| t.labels.iter().flatten()).all(|l| as_int(l).is_some() || l.is_missing());
         if all_ints {
             let values: BTreeSet<i64> = cells().filter_map(as_int).collect();
             Self::new(LabelKind::Integers, values.into_iter().map(|v| v.to_string()).collect())
@@ -73,7 +74,7 @@ impl LabelSet {
                     let at = if table.rows_are_lines { at.line(row) } else { at.row(row) };
                     match self.kind {
                         LabelKind::ClassLabel => DataError::NotAClassLabel { at, label, names: self.names.clone() },
-                        _ => DataError::UnseenLabel { at, label, split: split.to_string(), known: self.names.clone() },
+                        _ => DataError::UnseenLabel { at, label, split, known: self.names.clone() },
                     }
                 })
             })
@@ -85,9 +86,11 @@ impl LabelSet {
         match (self.kind, label) {
             (_, RawLabel::Missing) => Ok(None),
             (LabelKind::ClassLabel, RawLabel::Int(-1)) => Ok(None),
-            (LabelKind::ClassLabel, RawLabel::Int(i)) => {
-                u32::try_from(*i).ok().filter(|&i| (i as usize) < self.names.len()).map(Some).ok_or_else(|| i.to_string())
-            }
+            (LabelKind::ClassLabel, RawLabel::Int(i)) => u32::try_from(*i)
+                .ok()
+                .filter(|&i| (i as usize) < self.names.len())
+                .map(Some)
+                .ok_or_else(|| i.to_string()),
             (LabelKind::ClassLabel, RawLabel::Str(s)) => match self.ids.get(s) {
                 Some(&id) => Ok(Some(id)),
                 None => self.id(&s.parse::<i64>().map(RawLabel::Int).map_err(|_| s.clone())?).map_err(|_| s.clone()),
@@ -143,7 +146,10 @@ mod tests {
     fn strings_sort_by_code_point_and_ints_numerically() {
         let train = [table(vec![s("tech"), s("Business"), s("arts"), RawLabel::Missing])];
         let set = LabelSet::build(&train, &[&train[0]], None);
-        assert_eq!((set.kind, set.names.clone()), (LabelKind::Strings, vec!["Business".into(), "arts".into(), "tech".into()]));
+        assert_eq!(
+            (set.kind, set.names.clone()),
+            (LabelKind::Strings, vec!["Business".into(), "arts".into(), "tech".into()])
+        );
         assert_eq!(set.map(&train[0], SplitName::Train, "label").unwrap(), vec![Some(2), Some(0), Some(1), None]);
 
         let train = [table(vec![s("10"), RawLabel::Int(2), s("0")])];

@@ -35,7 +35,11 @@ impl Default for LoadOptions {
 
 /// Loads a dataset into memory. See the module docs of [`crate::core::data`] for what is an error and
 /// what is a warning.
-pub fn load_dataset(spec: &DataSpec, options: &LoadOptions, progress: &mut dyn FnMut(LoadProgress)) -> DataResult<Dataset> {
+pub fn load_dataset(
+    spec: &DataSpec,
+    options: &LoadOptions,
+    progress: &mut dyn FnMut(LoadProgress),
+) -> DataResult<Dataset> {
     if !(0.0..1.0).contains(&options.validation_fraction) {
         return Err(DataError::InvalidOption(format!(
             "the validation fraction must be at least 0 and below 1, not {}",
@@ -43,16 +47,16 @@ pub fn load_dataset(spec: &DataSpec, options: &LoadOptions, progress: &mut dyn F
         )));
     }
     let sources = resolve(spec)?;
-    let train_source = sources.iter().find(|s| s.split == SplitName::Train).ok_or_else(|| DataError::NoTrainSplit {
-        path: spec.label().into(),
-        found: Vec::new(),
-    })?;
+    let train_source = sources
+        .iter()
+        .find(|s| s.split == SplitName::Train)
+        .ok_or_else(|| DataError::NoTrainSplit { path: spec.label().into(), found: Vec::new() })?;
     let first = &train_source.paths[0];
     let header = read_header(train_source.kind, first)?;
     let selection = resolve_columns(first, &header, &options.columns)?;
     let class_label = selection.label.as_ref().and_then(|l| header.class_labels.get(l).cloned());
 
-    let total_bytes = sources.iter().map(|s| source_bytes(s)).sum::<DataResult<u64>>()?;
+    let total_bytes = sources.iter().map(source_bytes).sum::<DataResult<u64>>()?;
     let mut sink = ProgressSink::new(progress, total_bytes);
     let mut warnings = Vec::new();
     let mut read: Vec<(&SplitSource, Vec<RawTable>)> = Vec::new();
@@ -68,7 +72,8 @@ pub fn load_dataset(spec: &DataSpec, options: &LoadOptions, progress: &mut dyn F
     }
 
     let label_set = selection.label.as_ref().map(|_| {
-        let train: &[RawTable] = read.iter().find(|(s, _)| s.split == SplitName::Train).map_or(&[][..], |(_, t)| t.as_slice());
+        let train: &[RawTable] =
+            read.iter().find(|(s, _)| s.split == SplitName::Train).map_or(&[][..], |(_, t)| t.as_slice());
         let all: Vec<&RawTable> = read.iter().flat_map(|(_, t)| t.iter()).collect();
         LabelSet::build(train, &all, class_label)
     });
@@ -103,7 +108,12 @@ fn read_header(kind: SourceKind, path: &Path) -> DataResult<FileHeader> {
     }
 }
 
-fn read_file(kind: SourceKind, path: &Path, selection: &Selection, sink: &mut ProgressSink<'_>) -> DataResult<RawTable> {
+fn read_file(
+    kind: SourceKind,
+    path: &Path,
+    selection: &Selection,
+    sink: &mut ProgressSink<'_>,
+) -> DataResult<RawTable> {
     match kind {
         SourceKind::Files(FileFormat::Csv) => csv_format::read(path, b',', selection, sink),
         SourceKind::Files(FileFormat::Tsv) => csv_format::read(path, b'\t', selection, sink),
@@ -122,7 +132,12 @@ fn read_file(kind: SourceKind, path: &Path, selection: &Selection, sink: &mut Pr
 
 /// The train selection, less the label column where a validation or test file has none (that split
 /// is then unlabeled, with a warning).
-fn selection_for(source: &SplitSource, path: &Path, selection: &Selection, warnings: &mut Vec<String>) -> DataResult<Selection> {
+fn selection_for(
+    source: &SplitSource,
+    path: &Path,
+    selection: &Selection,
+    warnings: &mut Vec<String>,
+) -> DataResult<Selection> {
     let Some(label) = selection.label.as_deref() else {
         return Ok(selection.clone());
     };
@@ -189,12 +204,17 @@ fn build_split(
                 message: "every label cell is empty; name another label column, or none".into(),
             });
         }
-        warnings.push(format!("{}: every {column:?} cell is empty; the {} split is unlabeled", source.paths[0].display(), source.split));
+        warnings.push(format!(
+            "{}: every {column:?} cell is empty; the {} split is unlabeled",
+            source.paths[0].display(),
+            source.split
+        ));
     }
     let mut labels = Vec::new();
     for (t, table) in tables.into_iter().enumerate() {
         let ids = ids_per_table.get(t).filter(|_| labeled);
-        let missing: Vec<usize> = ids.map(|ids| (0..ids.len()).filter(|&i| ids[i].is_none()).collect()).unwrap_or_default();
+        let missing: Vec<usize> =
+            ids.map(|ids| (0..ids.len()).filter(|&i| ids[i].is_none()).collect()).unwrap_or_default();
         if let Some(&first) = missing.first() {
             let unit = if table.rows_are_lines { "line" } else { "row" };
             warnings.push(format!(
@@ -239,7 +259,8 @@ fn hold_out_validation(splits: &mut Vec<Split>, options: &LoadOptions) {
     for row in held {
         flags[row] = true;
     }
-    let origin = SplitOrigin::HeldOut { from: SplitName::Train, fraction: options.validation_fraction, seed: options.seed };
+    let origin =
+        SplitOrigin::HeldOut { from: SplitName::Train, fraction: options.validation_fraction, seed: options.seed };
     let (train, validation) = train.divide(&flags, SplitName::Validation, origin);
     splits.insert(position, train);
     splits.insert(position + 1, validation);

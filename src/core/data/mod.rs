@@ -56,4 +56,6 @@ pub use parquet_format::{class_labels_from_hf_json, HF_METADATA_KEY};
 pub use progress::LoadProgress;
 pub use spec::{DataSpec, FileFormat, SourceKind, SplitName};
 pub use split::stratified_split;
-pub use stats::{stats_from_lengths, token_length_stats, token_lengths, HistogramBin, TokenLengthStats, DEFAULT_BIN_EDGES};
+pub use stats::{
+    stats_from_lengths, token_length_stats, token_lengths, HistogramBin, TokenLengthStats, DEFAULT_BIN_EDGES,
+};

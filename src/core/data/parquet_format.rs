@@ -124,7 +124,13 @@ pub fn read(path: &Path, selection: &Selection, progress: &mut ProgressSink<'_>)
     Ok(table)
 }
 
-fn append_batch(path: &Path, batch: &RecordBatch, selection: &Selection, first_row: u64, table: &mut RawTable) -> DataResult<()> {
+fn append_batch(
+    path: &Path,
+    batch: &RecordBatch,
+    selection: &Selection,
+    first_row: u64,
+    table: &mut RawTable,
+) -> DataResult<()> {
     let column = |name: &str| {
         batch.column_by_name(name).ok_or_else(|| DataError::Parquet {
             path: path.to_path_buf(),
@@ -152,7 +158,8 @@ fn append_batch(path: &Path, batch: &RecordBatch, selection: &Selection, first_r
     };
     let text_cells = texts(&selection.text)?;
     let pair_cells = selection.pair.as_deref().map(texts).transpose()?;
-    let label_cells = selection.label.as_deref().map(|name| labels(path, column(name)?.as_ref(), name, first_row)).transpose()?;
+    let label_cells =
+        selection.label.as_deref().map(|name| labels(path, column(name)?.as_ref(), name, first_row)).transpose()?;
     table.texts.extend(text_cells);
     if let (Some(pairs), Some(cells)) = (table.pairs.as_mut(), pair_cells) {
         pairs.extend(cells);
@@ -209,7 +216,9 @@ fn int_cells(array: &dyn Array) -> Option<Vec<Option<i64>>> {
         DataType::UInt8 => array.as_primitive::<UInt8Type>().iter().map(|v| v.map(i64::from)).collect(),
         DataType::UInt16 => array.as_primitive::<UInt16Type>().iter().map(|v| v.map(i64::from)).collect(),
         DataType::UInt32 => array.as_primitive::<UInt32Type>().iter().map(|v| v.map(i64::from)).collect(),
-        DataType::UInt64 => array.as_primitive::<UInt64Type>().iter().map(|v| v.map(|x| x.min(i64::MAX as u64) as i64)).collect(),
+        DataType::UInt64 => {
+            array.as_primitive::<UInt64Type>().iter().map(|v| v.map(|x| x.min(i64::MAX as u64) as i64)).collect()
+        }
         _ => return None,
     })
 }

@@ -61,7 +61,9 @@ impl DataSpec {
 fn looks_like_repo_id(spec: &str) -> bool {
     let parts: Vec<&str> = spec.split('/').collect();
     let allowed = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    !spec.starts_with(['.', '/', '~']) && parts.len() == 2 && parts.iter().all(|p| allowed(p) && !p.contains(".."))
+    !spec.starts_with(['.', '/', '~'])
+        && parts.len() == 2
+        && parts.iter().all(|p| allowed(p) && !p.contains(".."))
         && FileFormat::from_path(Path::new(spec)).is_none()
 }
 
@@ -168,7 +170,11 @@ pub fn resolve(spec: &DataSpec) -> DataResult<Vec<SplitSource>> {
                 return Err(DataError::NotFound { path: path.clone() });
             }
             let format = FileFormat::from_path(path).ok_or_else(|| DataError::UnknownFormat { path: path.clone() })?;
-            Ok(vec![SplitSource { split: SplitName::Train, kind: SourceKind::Files(format), paths: vec![path.clone()] }])
+            Ok(vec![SplitSource {
+                split: SplitName::Train,
+                kind: SourceKind::Files(format),
+                paths: vec![path.clone()],
+            }])
         }
         DataSpec::Folder(dir) => resolve_folder(dir),
     }
@@ -188,7 +194,11 @@ fn resolve_folder(dir: &Path) -> DataResult<Vec<SplitSource>> {
         sources = split_folders(&entries)?;
     }
     if sources.is_empty() && list_class_folders(dir)?.iter().any(|(_, files)| !files.is_empty()) {
-        sources.push(SplitSource { split: SplitName::Train, kind: SourceKind::ClassFolders, paths: vec![dir.to_path_buf()] });
+        sources.push(SplitSource {
+            split: SplitName::Train,
+            kind: SourceKind::ClassFolders,
+            paths: vec![dir.to_path_buf()],
+        });
     }
     if sources.is_empty() {
         let found = entries.iter().map(|p| file_name(p) + if p.is_dir() { "/" } else { "" }).collect();

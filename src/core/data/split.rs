@@ -83,7 +83,17 @@ mod tests {
 
     #[test]
     fn split_is_stratified_and_deterministic() {
-        let labels: Vec<u32> = (0..1000u32).map(|i| if i % 10 < 7 { 0 } else if i % 10 < 9 { 1 } else { 2 }).collect();
+        let labels: Vec<u32> = (0..1000u32)
+            .map(|i| {
+                if i % 10 < 7 {
+                    0
+                } else if i % 10 < 9 {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
         let (train, valid) = stratified_split(labels.len(), Some(&labels), 0.15, 7);
         assert_eq!(train.len() + valid.len(), 1000);
         for class in 0..3u32 {

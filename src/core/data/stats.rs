@@ -116,7 +116,8 @@ mod tests {
         let s = stats_from_lengths(&lengths, 90, &[0, 10, 50]);
         assert_eq!((s.count, s.mean, s.median, s.p95, s.max), (100, 50.5, 50.5, 95, 100));
         assert_eq!((s.over_max_length, s.over_max_share), (10, 0.1));
-        let counts: Vec<(usize, Option<usize>, usize)> = s.histogram.iter().map(|b| (b.start, b.end, b.count)).collect();
+        let counts: Vec<(usize, Option<usize>, usize)> =
+            s.histogram.iter().map(|b| (b.start, b.end, b.count)).collect();
         assert_eq!(counts, vec![(0, Some(10), 9), (10, Some(50), 40), (50, None, 51)]);
 
         let s = stats_from_lengths(&[7, 3, 5], 4, &DEFAULT_BIN_EDGES);
