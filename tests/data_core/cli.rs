@@ -117,3 +117,24 @@ fn inspect_errors_are_one_line_with_exit_code_2() {
         (2, format!("error: {data}/train.csv: no column \"topic\"; available columns: text, label\n"))
     );
 }
+
+#[test]
+fn inspect_prints_a_readable_summary_without_json() {
+    let data = shared_data("sst2").display().to_string();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_lm-workbench")).args(["data", "inspect", "--data", &data]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let expected_lines = [
+        format!("dataset  {data}"),
+        "columns  text, label".to_string(),
+        "using    text=text label=label".to_string(),
+        "train (6920 rows)".to_string(),
+        "validation (872 rows)".to_string(),
+        "test (1821 rows)".to_string(),
+    ];
+    for line in expected_lines {
+        assert!(text.lines().any(|l| l == line), "no line {line:?} in:\n{text}");
+    }
+    assert!(text.lines().any(|l| l.split_whitespace().eq(["negative", "912"])), "{text}");
+}

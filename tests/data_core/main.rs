@@ -5,6 +5,7 @@ mod cli;
 mod formats;
 mod parquet;
 mod real_data;
+mod stats;
 
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,8 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_array::types::Int32Type;
+use arrow_array::{ArrayRef, DictionaryArray, Int64Array, LargeStringArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use lm_workbench::core::data::{Dataset, FileFormat, LabelKind, SourceKind, SplitName, HF_METADATA_KEY};
 use parquet::arrow::ArrowWriter;
@@ -79,6 +80,7 @@ fn a_parquet_copy_of_bbc_news_loads_identically() {
     }
     let last = progress.last().unwrap();
     assert_eq!((last.rows_read, last.bytes_read), (2225, last.total_bytes));
+    assert!(progress.len() >= 4, "{} progress reports", progress.len());
     assert!(progress.windows(2).all(|w| w[0].bytes_read <= w[1].bytes_read));
 }
 
@@ -166,5 +168,65 @@ fn parquet_columns_are_checked() {
     assert_eq!(
         load_error(&path, &options),
         format!("{}, row 1, column \"label\": expected a string column, found Int64 values", path.display())
+    );
+}
+
+#[test]
+fn only_the_selected_columns_are_decoded() {
+    // A third column whose pages are overwritten with garbage: loading never touches it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("train.parquet");
+    let n = 3000;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("notes", DataType::Utf8, false),
+        Field::new("text", DataType::LargeUtf8, false),
+        Field::new("label", DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)), true),
+    ]));
+    let notes: ArrayRef =
+        Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("note {i} {}", "x".repeat(i % 50)))));
+    let text: ArrayRef = Arc::new(LargeStringArray::from_iter_values((0..n).map(|i| format!("text {i}"))));
+    let label: ArrayRef = Arc::new(
+        (0..n).map(|i| if i == 5 { None } else { Some(["neg", "pos"][i % 2]) }).collect::<DictionaryArray<Int32Type>>(),
+    );
+    let batch = RecordBatch::try_new(schema.clone(), vec![notes, text, label]).unwrap();
+    let props = WriterProperties::builder().set_max_row_group_row_count(Some(1000)).build();
+    let mut writer = ArrowWriter::try_new(File::create(&path).unwrap(), schema, Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    let metadata = writer.close().unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    for group in metadata.row_groups() {
+        let (start, len) = group.column(0).byte_range();
+        for b in &mut bytes[start as usize..(start + len) as usize] {
+            *b = 0xEE;
+        }
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    let d = load(&path, &as_is()).unwrap();
+    assert_eq!(d.columns, ["notes", "text", "label"]);
+    assert_eq!(d.label_names, ["neg", "pos"]);
+    let train = d.split(SplitName::Train).unwrap();
+    assert_eq!(train.len(), n - 1);
+    assert_eq!(
+        (train.texts[0].as_str(), train.texts[5].as_str(), train.texts[n - 2].as_str()),
+        ("text 0", "text 6", "text 2999")
+    );
+    assert_eq!(d.label_counts(SplitName::Train), [1500, 1499]);
+    assert_eq!(
+        d.warnings,
+        [format!("{}: skipped 1 row(s) with an empty \"label\" cell (the first at row 6)", path.display())]
+    );
+    // Reading the damaged column does fail, and names the row group.
+    let options = lm_workbench::core::data::LoadOptions {
+        columns: lm_workbench::core::data::ColumnOptions { text: Some("notes".into()), ..Default::default() },
+        ..as_is()
+    };
+    let message = load_error(&path, &options);
+    assert!(
+        message.starts_with(&format!(
+            "{}: not a valid Parquet file: cannot decode row group 1 (rows 1 to 1000): ",
+            path.display()
+        )),
+        "{message}"
     );
 }
