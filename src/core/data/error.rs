@@ -88,6 +88,7 @@ pub enum DataError {
     #[error("{at}: {message}")]
     Malformed { at: At, message: String },
 
+    /// `offset` counts bytes from the start of the CSV field, or of the line in line-based files.
     #[error("{at}: not valid UTF-8 (byte 0x{byte:02X} at offset {offset})")]
     NotUtf8 { at: At, byte: u8, offset: usize },
 
@@ -148,6 +149,7 @@ impl DataError {
     }
 
     /// The error for a field that is not UTF-8.
+    /// The error for a field or line (`bytes`) that is not UTF-8.
     pub fn not_utf8(at: At, bytes: &[u8], error: std::str::Utf8Error) -> Self {
         let offset = error.valid_up_to();
         Self::NotUtf8 { at, byte: bytes.get(offset).copied().unwrap_or(0), offset }

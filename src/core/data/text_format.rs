@@ -99,8 +99,11 @@ pub fn read_class_folders(dir: &Path, progress: &mut ProgressSink<'_>) -> DataRe
             let content = std::fs::read(&file).map_err(|e| DataError::io(&file, e))?;
             bytes += content.len() as u64;
             let text = std::str::from_utf8(&content).map_err(|e| {
-                let line = content[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-                DataError::not_utf8(At::file(&file).line(line), &content, e)
+                let valid = &content[..e.valid_up_to()];
+                let line = valid.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                let byte = content.get(e.valid_up_to()).copied().unwrap_or(0);
+                DataError::NotUtf8 { at: At::file(&file).line(line), byte, offset: e.valid_up_to() - line_start }
             })?;
             let text = text.trim_start_matches('\u{feff}').trim();
             if text.is_empty() {
