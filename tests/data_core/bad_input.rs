@@ -192,5 +192,8 @@ fn a_class_folder_file_that_is_not_utf8() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "business/001.txt", "Fine text");
     let bad = write(dir.path(), "sport/199.txt", b"Headline\n\nIt cost \xa3300.\n");
-    assert_eq!(load_error(dir.path(), &as_is()), format!("{}, line 3: not valid UTF-8 (byte 0xA3 at offset 8)", bad.display()));
+    assert_eq!(
+        load_error(dir.path(), &as_is()),
+        format!("{}, line 3: not valid UTF-8 (byte 0xA3 at offset 8)", bad.display())
+    );
 }

@@ -133,3 +133,23 @@ fn progress_reaches_the_total() {
     assert!(seen.windows(2).all(|w| w[0].bytes_read <= w[1].bytes_read && w[0].rows_read <= w[1].rows_read));
     assert_eq!(last.file, path);
 }
+
+#[test]
+fn loading_can_be_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let body: String = (0..50_000).map(|i| format!("line number {i}\n")).collect();
+    let path = write(dir.path(), "corpus.txt", body);
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut reports = 0;
+    let result = lm_workbench::core::data::load_dataset_cancellable(
+        &DataSpec::File(path),
+        &as_is(),
+        &mut |_| {
+            reports += 1;
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        },
+        Some(&cancel),
+    );
+    assert_eq!(result.unwrap_err().to_string(), "loading was cancelled");
+    assert_eq!(reports, 1);
+}

@@ -82,7 +82,7 @@ pub fn read(
             labels.push(RawLabel::from_text(field(&record, i, || at(name))?));
         }
         if row.is_multiple_of(1024) {
-            progress.update(path, row, reader.position().byte());
+            progress.update(path, row, reader.position().byte())?;
         }
     }
     if table.is_empty() {

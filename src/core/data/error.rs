@@ -122,6 +122,9 @@ pub enum DataError {
     #[error("{}: no train split; found only: {}", path.display(), found.join(", "))]
     NoTrainSplit { path: PathBuf, found: Vec<String> },
 
+    #[error("loading was cancelled")]
+    Cancelled,
+
     #[error("Hub datasets: not yet ({repo})")]
     HubNotYet { repo: String },
 

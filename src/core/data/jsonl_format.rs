@@ -146,7 +146,7 @@ pub fn read(path: &Path, selection: &Selection, progress: &mut ProgressSink<'_>)
         }
         row_numbers.push(line_number);
         if row_numbers.len() % 1024 == 0 {
-            progress.update(path, row_numbers.len() as u64, bytes);
+            progress.update(path, row_numbers.len() as u64, bytes)?;
         }
         Ok(true)
     })?;

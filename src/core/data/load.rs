@@ -3,6 +3,7 @@
 //! background thread and shows the [`LoadProgress`] it reports.
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,17 @@ pub fn load_dataset(
     options: &LoadOptions,
     progress: &mut dyn FnMut(LoadProgress),
 ) -> DataResult<Dataset> {
+    load_dataset_cancellable(spec, options, progress, None)
+}
+
+/// [`load_dataset`] that stops with [`DataError::Cancelled`] soon after `cancel` is set (checked
+/// between batches of rows).
+pub fn load_dataset_cancellable(
+    spec: &DataSpec,
+    options: &LoadOptions,
+    progress: &mut dyn FnMut(LoadProgress),
+    cancel: Option<&AtomicBool>,
+) -> DataResult<Dataset> {
     if !(0.0..1.0).contains(&options.validation_fraction) {
         return Err(DataError::InvalidOption(format!(
             "the validation fraction must be at least 0 and below 1, not {}",
@@ -57,13 +69,14 @@ pub fn load_dataset(
     let class_label = selection.label.as_ref().and_then(|l| header.class_labels.get(l).cloned());
 
     let total_bytes = sources.iter().map(source_bytes).sum::<DataResult<u64>>()?;
-    let mut sink = ProgressSink::new(progress, total_bytes);
+    let mut sink = ProgressSink::new(progress, cancel, total_bytes);
     let mut warnings = Vec::new();
     let mut read: Vec<(&SplitSource, Vec<RawTable>)> = Vec::new();
     for source in &sources {
         let mut tables = Vec::new();
         for path in &source.paths {
             let file_selection = selection_for(source, path, &selection, &mut warnings)?;
+            sink.check_cancel()?;
             let mut table = read_file(source.kind, path, &file_selection, &mut sink)?;
             warnings.append(&mut table.warnings);
             tables.push(table);

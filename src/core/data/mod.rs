@@ -51,7 +51,7 @@ pub use columns::{ColumnOptions, ColumnPick};
 pub use dataset::{ColumnMapping, Dataset, PreviewRow, Split, SplitOrigin};
 pub use error::{At, DataError, DataResult};
 pub use labels::LabelKind;
-pub use load::{load_dataset, LoadOptions};
+pub use load::{load_dataset, load_dataset_cancellable, LoadOptions};
 pub use parquet_format::{class_labels_from_hf_json, HF_METADATA_KEY};
 pub use progress::LoadProgress;
 pub use spec::{DataSpec, FileFormat, SourceKind, SplitName};

@@ -115,7 +115,7 @@ pub fn read(path: &Path, selection: &Selection, progress: &mut ProgressSink<'_>)
         })?;
         append_batch(path, &batch, selection, first_row, &mut table)?;
         let estimated_bytes = file_bytes * table.len() as u64 / total_rows.max(1);
-        progress.update(path, table.len() as u64, estimated_bytes);
+        progress.update(path, table.len() as u64, estimated_bytes)?;
     }
     if table.is_empty() {
         return Err(DataError::NoRows { path: path.to_path_buf() });

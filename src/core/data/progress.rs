@@ -1,6 +1,9 @@
 //! Loading progress, for the UI's progress bar and the CLI.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::error::{DataError, DataResult};
 
 /// How far a load has got. Rows and bytes count over all files of the dataset.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +31,7 @@ impl LoadProgress {
 /// Sends [`LoadProgress`] to the caller's callback, not more often than every 64 KiB or at the end of a file.
 pub struct ProgressSink<'a> {
     callback: &'a mut dyn FnMut(LoadProgress),
+    cancel: Option<&'a AtomicBool>,
     total_bytes: u64,
     done_bytes: u64,
     done_rows: u64,
@@ -37,15 +41,25 @@ pub struct ProgressSink<'a> {
 impl<'a> ProgressSink<'a> {
     const STEP_BYTES: u64 = 64 * 1024;
 
-    pub fn new(callback: &'a mut dyn FnMut(LoadProgress), total_bytes: u64) -> Self {
-        Self { callback, total_bytes, done_bytes: 0, done_rows: 0, last_sent_bytes: 0 }
+    pub fn new(callback: &'a mut dyn FnMut(LoadProgress), cancel: Option<&'a AtomicBool>, total_bytes: u64) -> Self {
+        Self { callback, cancel, total_bytes, done_bytes: 0, done_rows: 0, last_sent_bytes: 0 }
     }
 
-    /// Progress within the file being read: rows and bytes read from it so far.
-    pub fn update(&mut self, file: &Path, rows_in_file: u64, bytes_in_file: u64) {
+    /// Progress within the file being read: rows and bytes read from it so far. Fails with
+    /// [`DataError::Cancelled`] once the cancel flag is set.
+    pub fn update(&mut self, file: &Path, rows_in_file: u64, bytes_in_file: u64) -> DataResult<()> {
         let bytes_read = self.done_bytes + bytes_in_file;
         if bytes_read >= self.last_sent_bytes + Self::STEP_BYTES {
             self.send(file, self.done_rows + rows_in_file, bytes_read);
+        }
+        self.check_cancel()
+    }
+
+    /// [`DataError::Cancelled`] once the cancel flag is set.
+    pub fn check_cancel(&self) -> DataResult<()> {
+        match self.cancel {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(DataError::Cancelled),
+            _ => Ok(()),
         }
     }
 

@@ -33,7 +33,7 @@ pub fn read_lines(path: &Path, progress: &mut ProgressSink<'_>) -> DataResult<Ra
         row_numbers.push(line_number);
         renumbered |= line_number != row_numbers.len() as u64;
         if row_numbers.len() % 4096 == 0 {
-            progress.update(path, row_numbers.len() as u64, bytes);
+            progress.update(path, row_numbers.len() as u64, bytes)?;
         }
         Ok(true)
     })?;
@@ -114,7 +114,7 @@ pub fn read_class_folders(dir: &Path, progress: &mut ProgressSink<'_>) -> DataRe
             if let Some(labels) = table.labels.as_mut() {
                 labels.push(RawLabel::Str(class.clone()));
             }
-            progress.update(&file, table.texts.len() as u64, bytes);
+            progress.update(&file, table.texts.len() as u64, bytes)?;
         }
     }
     if empty_files > 0 {
