@@ -92,7 +92,7 @@ fn empty_label_cells_are_skipped_with_a_warning() {
     assert_eq!(d.label_counts(SplitName::Train), [2, 1]);
     assert_eq!(
         d.warnings,
-        [format!("{}: skipped 2 row(s) with an empty \"label\" cell (the first at row 2)", path.display())]
+        [format!("{}: skipped 2 row(s) with an empty \"label\" cell (the first at row 2, line 3)", path.display())]
     );
 
     let none = write(dir.path(), "none.csv", "text,label\na,\nb,\n");
@@ -110,7 +110,7 @@ fn a_label_only_in_the_test_split() {
     assert_eq!(
         load_error(dir.path(), &as_is()),
         format!(
-            "{}, row 3, column \"label\": label \"weather\" appears in the test split but not in train (train labels: sport, tech)",
+            "{}, row 3 (line 5), column \"label\": label \"weather\" appears in the test split but not in train (train labels: sport, tech)",
             test.display()
         )
     );

@@ -64,6 +64,7 @@ pub fn read(
     let label_index = selection.label.as_deref().map(index_of).transpose()?;
 
     let mut table = RawTable::new(path, selection);
+    let mut lines = Vec::new();
     let mut record = csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
@@ -75,6 +76,7 @@ pub fn read(
         let line = record.position().map_or(0, csv::Position::line);
         let at = |column: &str| At::file(path).row(row).line(line).column(column);
         table.texts.push(field(&record, text_index, || at(&selection.text))?.to_string());
+        lines.push(line);
         if let (Some(i), Some(pairs), Some(name)) = (pair_index, table.pairs.as_mut(), selection.pair.as_deref()) {
             pairs.push(field(&record, i, || at(name))?.to_string());
         }
@@ -88,6 +90,7 @@ pub fn read(
     if table.is_empty() {
         return Err(DataError::NoRows { path: path.to_path_buf() });
     }
+    table.lines = Some(lines);
     progress.finish_file(path, table.len() as u64, reader.position().byte());
     Ok(table)
 }

@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use super::error::{At, DataError, DataResult};
+use super::error::{DataError, DataResult};
 use super::raw::{RawLabel, RawTable};
 use super::spec::SplitName;
 
@@ -69,9 +69,7 @@ impl LabelSet {
             .enumerate()
             .map(|(i, label)| {
                 self.id(label).map_err(|label| {
-                    let at = At::file(&table.path).column(column);
-                    let row = table.row_number(i);
-                    let at = if table.rows_are_lines { at.line(row) } else { at.row(row) };
+                    let at = table.at(i).column(column);
                     match self.kind {
                         LabelKind::ClassLabel => DataError::NotAClassLabel { at, label, names: self.names.clone() },
                         _ => DataError::UnseenLabel { at, label, split, known: self.names.clone() },

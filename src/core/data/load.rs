@@ -229,13 +229,12 @@ fn build_split(
         let missing: Vec<usize> =
             ids.map(|ids| (0..ids.len()).filter(|&i| ids[i].is_none()).collect()).unwrap_or_default();
         if let Some(&first) = missing.first() {
-            let unit = if table.rows_are_lines { "line" } else { "row" };
             warnings.push(format!(
-                "{}: skipped {} row(s) with an empty {:?} cell (the first at {unit} {})",
+                "{}: skipped {} row(s) with an empty {:?} cell (the first at {})",
                 table.path.display(),
                 missing.len(),
                 label_column.unwrap_or_default(),
-                table.row_number(first)
+                table.place(first)
             ));
         }
         let keep = |i: usize| ids.is_none_or(|ids| ids[i].is_some());

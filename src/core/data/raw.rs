@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::error::At;
+
 /// A label cell as it was in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RawLabel {
@@ -56,6 +58,8 @@ pub struct RawTable {
     pub row_numbers: Option<Vec<u64>>,
     /// Whether row numbers are lines (JSON Lines, text) or records (CSV, Parquet).
     pub rows_are_lines: bool,
+    /// For CSV: the line each record starts on (they differ from rows when fields hold newlines).
+    pub lines: Option<Vec<u64>>,
     pub warnings: Vec<String>,
 }
 
@@ -80,5 +84,32 @@ impl RawTable {
     /// The user-facing row number of the row at `index`.
     pub fn row_number(&self, index: usize) -> u64 {
         self.row_numbers.as_ref().and_then(|r| r.get(index).copied()).unwrap_or(index as u64 + 1)
+    }
+
+    /// Where the row at `index` is, as error messages write it.
+    pub fn at(&self, index: usize) -> At {
+        let at = At::file(&self.path);
+        let number = self.row_number(index);
+        if self.rows_are_lines {
+            return at.line(number);
+        }
+        let at = at.row(number);
+        match self.lines.as_ref().and_then(|l| l.get(index)) {
+            Some(&line) => at.line(line),
+            None => at,
+        }
+    }
+
+    /// The same place in words for warnings: `row 3, line 5`, `line 4` or `row 3`.
+    pub fn place(&self, index: usize) -> String {
+        let at = self.at(index);
+        let mut parts = Vec::new();
+        if let Some(row) = at.row {
+            parts.push(format!("row {row}"));
+        }
+        if let Some(line) = at.line {
+            parts.push(format!("line {line}"));
+        }
+        parts.join(", ")
     }
 }
