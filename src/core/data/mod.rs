@@ -2,12 +2,17 @@
 //! Parquet, plain text and class folders into memory, with column detection, label ids, splits,
 //! token-length statistics and loading progress. UI-free.
 //!
-//! ```no_run
+//! ```text
 //! use lm_workbench::core::data::{load_dataset, DataSpec, LoadOptions, SplitName};
 //! let spec = DataSpec::parse("data/bbc-news").unwrap();
 //! let dataset = load_dataset(&spec, &LoadOptions::default(), &mut |p| eprintln!("{:.0}%", 100.0 * p.fraction())).unwrap();
 //! println!("{} train rows, labels {:?}", dataset.split(SplitName::Train).unwrap().len(), dataset.label_names);
 //! ```
+//!
+//! [`load_dataset`] is a plain blocking function that reports [`LoadProgress`]; the UI runs it on a
+//! background thread, and can stop it with [`load_dataset_cancellable`]. Label name order is described
+//! in `labels.rs` (ClassLabel order, else numeric for integers, else sorted strings), column detection
+//! in `columns.rs`, folder layouts in `spec.rs`, the held-out split in `split.rs`.
 //!
 //! # Errors and warnings
 //!
