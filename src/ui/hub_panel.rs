@@ -265,7 +265,8 @@ impl HubPanel {
         }
         match &d.outcome {
             Some(Ok(snapshot)) => {
-                ui.label(format!("✔ in the HF cache: {snapshot}"));
+                ui.label("✔ in the HF cache");
+                ui.add(egui::Label::new(egui::RichText::new(snapshot).weak().small()).truncate()).on_hover_text(snapshot);
                 if d.repo.contains('/') && ui.button(format!("Load {}", d.repo)).clicked() {
                     ctx.commands.push(AppCommand::LoadModel(d.repo.clone()));
                 }
