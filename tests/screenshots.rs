@@ -28,7 +28,10 @@ fn file_name(page: Page) -> String {
 fn step_until(h: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool) {
     let start = Instant::now();
     while !done(h) {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        if start.elapsed() > Duration::from_secs(60) {
+            let errors: Vec<String> = h.query_all_by_label_contains("⚠").map(|n| format!("{n:?}")).collect();
+            panic!("timed out waiting for {what}; jobs {:?}; errors shown: {errors:?}", h.state().jobs());
+        }
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -75,6 +75,7 @@ fn typing_updates_token_chips_and_ids() {
     h.get_by_label("Vocabulary").click();
     h.run_ok();
     h.get_by_label("Search:").click();
+    h.run_ok();
     h.get_by_label("Search:").type_text("17629");
     h.run_ok();
     h.get_by_label_contains("17629  ##izer");
@@ -106,7 +107,9 @@ fn loading_a_folder_and_a_bad_folder() {
     // A bad folder: an error in the UI, the demo stays loaded and usable.
     h.state_mut().state.model.spec = String::new();
     h.get_by_label("Model:").click();
+    h.run_ok();
     h.get_by_label("Model:").type_text("/no/such/folder");
+    h.run_ok();
     h.get_by_label("Load").click();
     step_until(&mut h, "the load error", |app| app.load_error().is_some() && app.jobs().is_empty());
     h.get_by_label("⚠ model folder not found: /no/such/folder");
@@ -115,7 +118,9 @@ fn loading_a_folder_and_a_bad_folder() {
     // The real model folder.
     h.state_mut().state.model.spec = String::new();
     h.get_by_label("Model:").click();
+    h.run_ok();
     h.get_by_label("Model:").type_text(&minilm().display().to_string());
+    h.run_ok();
     h.get_by_label("Load").click();
     step_until(&mut h, "all-MiniLM-L6-v2", |app| loaded_name(app).as_deref() == Some("all-minilm-l6-v2"));
     assert!(h.state().load_error().is_none());

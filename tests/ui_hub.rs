@@ -16,7 +16,10 @@ use lm_workbench::ui::{Page, State, WorkbenchApp};
 fn step_until(h: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool) {
     let start = Instant::now();
     while !done(h) {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        if start.elapsed() > Duration::from_secs(60) {
+            let errors: Vec<String> = h.query_all_by_label_contains("⚠").map(|n| format!("{n:?}")).collect();
+            panic!("timed out waiting for {what}; jobs {:?}; errors shown: {errors:?}", h.state().jobs());
+        }
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -41,7 +44,9 @@ fn search_download_and_load_from_the_hub() {
     step_until(&mut h, "the demo and the cache scan", |h| h.state().model().is_some() && h.query_by_label("Nothing cached yet.").is_some());
 
     h.get_by_label("Search the Hub:").click();
+    h.run_ok();
     h.get_by_label("Search the Hub:").type_text("minilm");
+    h.run_ok();
     h.get_by_label("Search").click();
     step_until(&mut h, "search results", |h| h.query_by_label("sentence-transformers/all-MiniLM-L6-v2").is_some());
     h.get_by_label("sentence-similarity");

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::config::ConfigSummary;
+use super::data::{load_dataset_cancellable, DataSpec, Dataset, LoadOptions, SplitName, TokenLengthStats};
+use super::demo::{demo_headlines_path, DEMO_DATA_SPEC};
 use super::hub::HubSettings;
 use super::hub_download::{download, DownloadRequest, FileProgress};
 use super::hub_search::{list_files, scan_cache, search, CachedRepo, RepoFile, RepoHit, RepoKind, SearchQuery};
@@ -33,6 +35,10 @@ pub enum Command {
     Download { request: DownloadRequest, hub: HubSettings, cancel: Arc<AtomicBool> },
     /// List what the HF cache holds.
     ScanCache { hub: HubSettings },
+    /// Load a dataset (a file, a folder, a Hub dataset id, or `builtin:headlines`).
+    LoadDataset { spec: String, options: LoadOptions, hub: HubSettings, cancel: Arc<AtomicBool> },
+    /// Token lengths of every split of a dataset under a model's tokenizer.
+    TokenStats { dataset: Arc<Dataset>, model: Arc<LoadedModel>, max_length: usize },
 }
 
 impl Command {
@@ -43,6 +49,8 @@ impl Command {
             Command::RepoDetails { repo, .. } => format!("Reading {repo}"),
             Command::Download { request, .. } => format!("Downloading {}", request.repo),
             Command::ScanCache { .. } => "Scanning the HF cache".into(),
+            Command::LoadDataset { spec, .. } => format!("Loading dataset {}", spec.trim()),
+            Command::TokenStats { dataset, .. } => format!("Counting tokens of {}", dataset.name),
         }
     }
 
@@ -77,6 +85,8 @@ pub enum Event {
     DownloadProgress { id: JobId, progress: FileProgress },
     Downloaded { id: JobId, repo: String, snapshot: PathBuf },
     CacheScanned { id: JobId, repos: Vec<CachedRepo> },
+    DatasetLoaded { id: JobId, dataset: Arc<Dataset> },
+    TokenStats { id: JobId, stats: Vec<(SplitName, TokenLengthStats)> },
 }
 
 impl Event {
@@ -92,7 +102,9 @@ impl Event {
             | Event::RepoDetails { id, .. }
             | Event::DownloadProgress { id, .. }
             | Event::Downloaded { id, .. }
-            | Event::CacheScanned { id, .. } => *id,
+            | Event::CacheScanned { id, .. }
+            | Event::DatasetLoaded { id, .. }
+            | Event::TokenStats { id, .. } => *id,
         }
     }
 
@@ -211,6 +223,28 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
             Ok(Event::Downloaded { id, repo: request.repo, snapshot })
         }
         Command::ScanCache { hub } => Ok(Event::CacheScanned { id, repos: scan_cache(&hub.cache_dir) }),
+        Command::LoadDataset { spec, options, hub: _, cancel } => {
+            let spec = if spec.trim() == DEMO_DATA_SPEC {
+                DataSpec::File(demo_headlines_path()?)
+            } else {
+                DataSpec::parse(&spec)?
+            };
+            let dataset = load_dataset_cancellable(
+                &spec,
+                &options,
+                &mut |p| out.send(Event::JobProgress { id, message: format!("{} rows", p.rows_read), fraction: Some(p.fraction()) }),
+                Some(&cancel),
+            )?;
+            Ok(Event::DatasetLoaded { id, dataset: Arc::new(dataset) })
+        }
+        Command::TokenStats { dataset, model, max_length } => {
+            let mut stats = Vec::new();
+            for split in &dataset.splits {
+                let s = super::data::token_length_stats(&model.tokenizer, split, max_length)?;
+                stats.push((split.name, s));
+            }
+            Ok(Event::TokenStats { id, stats })
+        }
     }
 }
 

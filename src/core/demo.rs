@@ -25,6 +25,25 @@ pub const DEMO_CORPUS: &str = include_str!("../../assets/demo_corpus.txt");
 /// The demo vocabulary, trained on [`DEMO_CORPUS`] by [`train_demo_vocab`].
 pub const DEMO_VOCAB: &str = include_str!("../../assets/demo_vocab.txt");
 
+/// The spec string that names the built-in demo dataset.
+pub const DEMO_DATA_SPEC: &str = "builtin:headlines";
+
+/// A labelled dataset written for this project: 360 short headlines in six categories.
+pub const DEMO_HEADLINES: &str = include_str!("../../assets/demo_headlines.csv");
+
+/// Writes the demo headlines to a file (in the temp folder) the dataset loader can read; returns its path.
+pub fn demo_headlines_path() -> CoreResult<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join("lm-workbench-demo");
+    let path = dir.join("demo_headlines.csv");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(DEMO_HEADLINES) {
+        std::fs::create_dir_all(&dir).map_err(|e| CoreError::io(&dir, e))?;
+        let tmp = dir.join(format!(".demo_headlines.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, DEMO_HEADLINES).map_err(|e| CoreError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| CoreError::io(&path, e))?;
+    }
+    Ok(path)
+}
+
 /// Vocabulary size the demo is trained to.
 pub const DEMO_VOCAB_SIZE: usize = 1000;
 

@@ -31,6 +31,9 @@ pub enum CoreError {
     #[error("invalid model spec {spec:?}: {message}")]
     InvalidSpec { spec: String, message: String },
 
+    #[error("{0}")]
+    Data(String),
+
     #[error("cancelled")]
     Cancelled,
 
@@ -45,5 +48,14 @@ impl CoreError {
 
     pub fn parse(path: impl Into<PathBuf>, message: impl ToString) -> Self {
         Self::Parse { path: path.into(), message: message.to_string() }
+    }
+}
+
+impl From<super::data::DataError> for CoreError {
+    fn from(e: super::data::DataError) -> Self {
+        match e {
+            super::data::DataError::Cancelled => Self::Cancelled,
+            e => Self::Data(e.to_string()),
+        }
     }
 }

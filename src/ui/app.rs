@@ -155,7 +155,8 @@ impl WorkbenchApp {
                     }
                 }
                 other => {
-                    if let Some(Event::JobFailed { name, error, .. }) = self.state.model.hub.on_event(other) {
+                    let unclaimed = self.state.model.hub.on_event(other).and_then(|e| self.state.model.data.on_event(e));
+                    if let Some(Event::JobFailed { name, error, .. }) = unclaimed {
                         tracing::warn!("{name}: {error}");
                     }
                 }

@@ -2,6 +2,7 @@
 
 mod app;
 mod chips;
+mod data_panel;
 mod fonts;
 mod hub_panel;
 mod model_page;

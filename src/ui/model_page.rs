@@ -6,6 +6,7 @@ use crate::core::demo::DEMO_SPEC;
 use crate::core::hub::token_status;
 
 use super::app::{AppCommand, PageContext};
+use super::data_panel::DataPanel;
 use super::hub_panel::HubPanel;
 use super::status_bar::thousands;
 
@@ -19,11 +20,12 @@ pub struct ModelPage {
     /// Specs loaded before, newest first.
     pub recent: Vec<String>,
     pub hub: HubPanel,
+    pub data: DataPanel,
 }
 
 impl Default for ModelPage {
     fn default() -> Self {
-        Self { spec: DEMO_SPEC.into(), offline: false, recent: Vec::new(), hub: HubPanel::default() }
+        Self { spec: DEMO_SPEC.into(), offline: false, recent: Vec::new(), hub: HubPanel::default(), data: DataPanel::default() }
     }
 }
 
@@ -69,7 +71,8 @@ impl ModelPage {
             }
             ui.add_space(12.0);
             ui.heading("Data");
-            ui.label(egui::RichText::new("Datasets (Hub search, parquet, CSV, JSON Lines, text; preview and column mapping) come to this page next.").weak());
+            ui.label("A CSV/TSV, JSON Lines, Parquet or text file; a folder with train/validation/test files or one sub-folder of .txt files per class; a Hub dataset id.");
+            self.data.ui(ui, ctx);
         });
     }
 

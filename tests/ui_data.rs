@@ -1,0 +1,103 @@
+//! The Data section of the Model & Data page through egui_kittest: the built-in demo headlines, a local
+//! dataset folder typed in, column mapping, the preview, the label chart and token lengths, and an error
+//! that keeps the previous dataset usable.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use lm_workbench::core::data::SplitName;
+use lm_workbench::ui::{Page, State, WorkbenchApp};
+
+fn step_until(h: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool) {
+    let start = Instant::now();
+    while !done(h) {
+        if start.elapsed() > Duration::from_secs(60) {
+            let errors: Vec<String> = h.query_all_by_label_contains("⚠").map(|n| format!("{n:?}")).collect();
+            panic!("timed out waiting for {what}; jobs {:?}; errors shown: {errors:?}", h.state().jobs());
+        }
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.run_ok();
+}
+
+fn dataset_name(h: &Harness<'_, WorkbenchApp>) -> Option<String> {
+    h.state().state.model.data.dataset().map(|d| d.name.clone())
+}
+
+#[test]
+fn demo_headlines_then_a_local_folder_with_column_mapping() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 1400.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(State { page: Page::ModelData, ..State::default() }));
+    step_until(&mut h, "the demo dataset and its token lengths", |h| {
+        h.state().model().is_some() && dataset_name(h).is_some() && h.query_by_label_contains("% of rows longer than 128 tokens").is_some()
+    });
+    let demo = h.state().state.model.data.dataset().unwrap().clone();
+    assert_eq!(demo.label_names, ["business", "entertainment", "health", "news", "politics", "sport"]);
+    assert_eq!(demo.split(SplitName::Train).unwrap().len() + demo.split(SplitName::Validation).unwrap().len(), 360);
+    h.get_by_label_contains("train 324 / validation 36 · 6 labels");
+    h.get_by_label("Labels in train");
+    h.get_by_label("label column");
+
+    // A folder with train/test files and an extra column.
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [("A late goal wins the cup", "sport"), ("Shares fall after the report", "business"), ("New vaccine trial starts", "health")];
+    let mut train = String::from("text,topic,note\n");
+    for i in 0..30 {
+        let (t, l) = rows[i % 3];
+        train.push_str(&format!("\"{t}, day {i}\",{l},n{i}\n"));
+    }
+    std::fs::write(dir.path().join("train.csv"), &train).unwrap();
+    std::fs::write(dir.path().join("test.csv"), "text,topic,note\nThe striker scores twice,sport,x\n").unwrap();
+    h.state_mut().state.model.data.spec = String::new();
+    h.get_by_label("Dataset:").click();
+    h.run_ok();
+    h.get_by_label("Dataset:").type_text(&dir.path().display().to_string());
+    h.run_ok();
+    h.get_by_label("Load data").click();
+    let folder = dir.path().file_name().unwrap().to_string_lossy().into_owned();
+    step_until(&mut h, "the folder", |h| dataset_name(h).is_some_and(|n| n.contains(&folder)) && h.state().jobs().is_empty());
+    let loaded = h.state().state.model.data.dataset().unwrap().clone();
+    assert_eq!(loaded.mapping.label.as_deref(), Some("topic"), "topic is detected as the label column");
+
+    // Map the columns by hand: no label, then the note column as text, then the label back.
+    h.get_by_label("label column").click();
+    h.run_ok();
+    h.get_by_label("none").click();
+    step_until(&mut h, "the reload without labels", |h| h.state().state.model.data.dataset().is_some_and(|d| d.label_names.is_empty()) && h.state().jobs().is_empty());
+    h.get_by_label("text column").click();
+    h.run_ok();
+    h.get_all_by_label("note").last().unwrap().click();
+    step_until(&mut h, "the reload with note as text", |h| h.state().state.model.data.dataset().is_some_and(|d| d.mapping.text == "note") && h.state().jobs().is_empty());
+    let first = h.state().state.model.data.dataset().unwrap().split(SplitName::Train).unwrap().texts[0].clone();
+    assert!(first.starts_with('n'), "{first}");
+    h.get_by_label(&first);
+    h.state_mut().state.model.data.options.columns.text = Some("text".into());
+    h.get_by_label("label column").click();
+    h.run_ok();
+    h.get_all_by_label("topic").last().unwrap().click();
+    step_until(&mut h, "the reload", |h| h.state().state.model.data.dataset().is_some_and(|d| !d.label_names.is_empty()) && h.state().jobs().is_empty());
+    let mapped = h.state().state.model.data.dataset().unwrap().clone();
+    assert_eq!(mapped.label_names, ["business", "health", "sport"]);
+    assert_eq!(mapped.label_counts(SplitName::Test), [0, 0, 1]);
+    // The preview shows rows; quoted commas are kept in the text.
+    let first = mapped.split(SplitName::Train).unwrap().texts[0].clone();
+    assert!(first.contains(", day "), "{first}");
+    h.get_by_label(&first);
+    h.get_by_label("Labels in train");
+
+    // A bad path: an error, and the previous dataset stays.
+    h.state_mut().state.model.data.spec = String::new();
+    h.get_by_label("Dataset:").click();
+    h.run_ok();
+    h.get_by_label("Dataset:").type_text("/no/such/data.csv");
+    h.run_ok();
+    h.get_by_label("Load data").click();
+    step_until(&mut h, "the error", |h| h.query_by_label_contains("⚠").is_some() && h.state().jobs().is_empty());
+    h.get_by_label_contains("/no/such/data.csv");
+    assert_eq!(h.state().state.model.data.dataset().unwrap().label_names, ["business", "health", "sport"]);
+}
