@@ -6,6 +6,7 @@ pub mod demo;
 pub mod device;
 pub mod error;
 pub mod hub;
+pub mod model;
 pub mod model_source;
 pub mod onehot;
 pub mod segment;
