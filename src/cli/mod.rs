@@ -1,5 +1,6 @@
 //! The headless command line over the same core as the app.
 
+mod model_cmds;
 mod tokenize;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,14 @@ pub struct Cli {
 pub enum CliCommand {
     /// Encode a text (or a pair) as transformers' tokenizer call does.
     Tokenize(tokenize::TokenizeArgs),
+    /// Count a model's parameters, total and trainable, per module.
+    Params(model_cmds::ParamsArgs),
+    /// Predict the masked tokens of a text, as transformers' fill-mask pipeline.
+    FillMask(model_cmds::FillMaskArgs),
+    /// The sentence vector of a text (mean or [CLS] pooling of the last hidden state).
+    Embed(model_cmds::EmbedArgs),
+    /// Label probabilities of a sequence classifier.
+    Predict(model_cmds::PredictArgs),
 }
 
 /// Exit code for bad input (missing folder, no tokenizer, corrupt file, repo not cached offline).
@@ -25,7 +34,11 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 /// Runs a subcommand; returns the process exit code. Errors are one line on stderr.
 pub fn run(command: CliCommand) -> i32 {
     let result = match command {
-        CliCommand::Tokenize(args) => tokenize::run(&args),
+        CliCommand::Tokenize(args) => tokenize::run(&args).map_err(|e| e.to_string()),
+        CliCommand::Params(args) => model_cmds::run_params(&args).map_err(|e| e.to_string()),
+        CliCommand::FillMask(args) => model_cmds::run_fill_mask(&args).map_err(|e| e.to_string()),
+        CliCommand::Embed(args) => model_cmds::run_embed(&args).map_err(|e| e.to_string()),
+        CliCommand::Predict(args) => model_cmds::run_predict(&args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => 0,

@@ -20,6 +20,8 @@ pub mod ops;
 pub mod params;
 pub mod plan;
 pub mod rng;
+pub mod save;
+pub mod source;
 
 pub use config::{Family, ModelConfig, Task};
 pub use encoder::{EncoderOutput, ModelInput};
