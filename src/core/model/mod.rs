@@ -17,6 +17,7 @@ pub mod infer;
 pub mod load;
 pub mod model;
 pub mod ops;
+pub mod optim;
 pub mod params;
 pub mod plan;
 pub mod rng;
