@@ -144,3 +144,30 @@ fn folder_saved_by_transformers_loads_sharded_and_bf16() {
     let diff = values.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(diff < 0.1, "bf16 compute drifted by {diff}");
 }
+
+#[test]
+fn distilbert_and_roberta_match_transformers() {
+    let reference = reference();
+    let families = &reference["families"];
+
+    let case = &families["distilbert_cls"];
+    let (model, report) = TaskModel::from_dir(&reference_dir().join("tiny-distilbert-cls"), TaskChoice::FromConfig, &f32_options()).expect("distilbert");
+    assert_eq!(model.task(), Task::SequenceClassification);
+    assert!(report.newly_initialized.is_empty() && report.unexpected.is_empty(), "{report:?}");
+    let input = recorded_input(&case["input"]);
+    let out = model.forward(&input, &mut Dropout::eval()).expect("forward");
+    compare_summary("distilbert last_hidden_state", &out.encoder.last_hidden_state, &case["last_hidden_state"], TOL);
+    let expected: Vec<f64> = case["logits"].as_array().expect("logits").iter().flat_map(f64s).collect();
+    let diff = flat(&out.logits.expect("logits")).iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    println!("distilbert classifier logits: max abs diff {diff:.3e}");
+    assert!(diff < TOL);
+
+    let case = &families["roberta_mlm"];
+    let (model, report) = TaskModel::from_dir(&reference_dir().join("tiny-roberta-mlm"), TaskChoice::FromConfig, &f32_options()).expect("roberta");
+    assert_eq!(model.task(), Task::MaskedLm);
+    assert!(report.newly_initialized.is_empty() && report.unexpected.is_empty(), "{report:?}");
+    let input = recorded_input(&case["input"]);
+    let out = model.forward(&input, &mut Dropout::eval()).expect("forward");
+    compare_summary("roberta last_hidden_state", &out.encoder.last_hidden_state, &case["last_hidden_state"], TOL);
+    compare_summary("roberta logits", &out.logits.expect("logits"), &case["logits"], TOL);
+}

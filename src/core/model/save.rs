@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::config::Family;
 use super::error::{ModelError, ModelResult};
 use super::load::{full_key, SAFETENSORS_FILE};
-use super::model::TaskModel;
+use super::task_model::TaskModel;
 use super::params::ModuleId;
 use crate::core::tokenizer::TextTokenizer;
 

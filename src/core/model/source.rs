@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::config::{ModelConfig, Task};
 use super::error::{ModelError, ModelResult};
 use super::load::{shards_of, LoadOptions, LoadReport, WeightFiles, SAFETENSORS_FILE, SAFETENSORS_INDEX};
-use super::model::{TaskChoice, TaskModel};
+use super::task_model::{TaskChoice, TaskModel};
 use crate::core::hub::HubSettings;
 use crate::core::model_source::{load_tokenizer, ModelFiles, ModelSpec};
 use crate::core::tokenizer::TextTokenizer;
