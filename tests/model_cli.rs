@@ -1,10 +1,10 @@
 //! The model subcommands of the CLI: params, fill-mask, embed, predict.
 
-mod common;
+mod model_common;
 
 use std::process::{Command, Output};
 
-use common::*;
+use model_common::*;
 use lm_workbench::core::model::save::save_pretrained;
 use lm_workbench::core::model::{ModelConfig, Task, TaskChoice, TaskModel};
 use lm_workbench::core::tokenizer::TextTokenizer;

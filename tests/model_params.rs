@@ -1,10 +1,10 @@
 //! Parameter accounting against transformers' figures for bert-base-uncased, from a bare config.
 
-mod common;
+mod model_common;
 
 use std::time::Instant;
 
-use common::*;
+use model_common::*;
 use lm_workbench::core::model::{FreezeSpec, ModelConfig, Task, TaskModel};
 use serde_json::json;
 

@@ -1,10 +1,10 @@
 //! Parity with PyTorch + transformers (CPU, f32) on real checkpoints, against the values
 //! tests/reference/make_reference.py recorded.
 
-mod common;
+mod model_common;
 
 use candle_core::DType;
-use common::*;
+use model_common::*;
 use lm_workbench::core::model::infer::fill_mask;
 use lm_workbench::core::model::{Dropout, LoadOptions, Task, TaskChoice, TaskModel};
 use lm_workbench::core::tokenizer::{EncodeRequest, TextTokenizer};

@@ -1,11 +1,11 @@
 //! Saving in the Hugging Face layout and loading it back; loading variants and their errors.
 
-mod common;
+mod model_common;
 
 use std::path::Path;
 
 use candle_core::{DType, Tensor};
-use common::*;
+use model_common::*;
 use lm_workbench::core::model::load::{read_tensors, WeightFiles};
 use lm_workbench::core::model::save::{save_pretrained, state_dict, write_safetensors};
 use lm_workbench::core::model::{Dropout, LoadOptions, ModelConfig, ModelError, ModelInput, Task, TaskChoice, TaskModel};

@@ -1,10 +1,10 @@
 //! Gradients reach every parameter and agree with finite differences; fine-tuning follows PyTorch's
 //! AdamW run step for step.
 
-mod common;
+mod model_common;
 
 use candle_core::{DType, Device, Tensor};
-use common::*;
+use model_common::*;
 use lm_workbench::core::model::optim::{AdamW, AdamWConfig};
 use lm_workbench::core::model::{Dropout, LoadOptions, ModelConfig, ModelInput, Task, TaskChoice, TaskModel};
 use serde_json::json;

@@ -1,12 +1,17 @@
-//! The built-in demo: a BERT-style WordPiece tokenizer trained at start-up on a small text shipped in
-//! `assets/`, so every page works on first start with no network and nothing in the cache.
+//! The built-in demo: a BERT-style (uncased) WordPiece tokenizer whose vocabulary was trained on a
+//! small text written for this project (`assets/demo_corpus.txt`), so every page works on first start
+//! with no network and nothing in the cache.
+//!
+//! The tokenizers trainer breaks ties between equally frequent merges in hash order, so two trainings
+//! can differ in a few rare tokens. The vocabulary is therefore trained once by
+//! `cargo run --example train_demo_vocab` and shipped as `assets/demo_vocab.txt`: the demo is the same
+//! on every start and every machine.
 
 use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainer};
 use tokenizers::models::TrainerWrapper;
 use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
-use tokenizers::processors::bert::BertProcessing;
-use tokenizers::{decoders::wordpiece::WordPiece as WordPieceDecoder, AddedToken, Tokenizer};
+use tokenizers::{AddedToken, Tokenizer};
 
 use super::tokenizer::TextTokenizer;
 use super::{CoreError, CoreResult};
@@ -17,55 +22,88 @@ pub const DEMO_SPEC: &str = "builtin:demo";
 /// The demo corpus (written for this project).
 pub const DEMO_CORPUS: &str = include_str!("../../assets/demo_corpus.txt");
 
+/// The demo vocabulary, trained on [`DEMO_CORPUS`] by [`train_demo_vocab`].
+pub const DEMO_VOCAB: &str = include_str!("../../assets/demo_vocab.txt");
+
+/// Vocabulary size the demo is trained to.
+pub const DEMO_VOCAB_SIZE: usize = 1000;
+
 const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
-/// Trains the demo WordPiece tokenizer (uncased, BERT conventions) on [`DEMO_CORPUS`].
-/// Deterministic: the same corpus always gives the same vocabulary.
+/// The demo tokenizer: BERT conventions ([CLS] … [SEP], uncased) over the shipped vocabulary.
 pub fn demo_tokenizer() -> CoreResult<TextTokenizer> {
+    TextTokenizer::from_vocab_text(DEMO_VOCAB, true).map_err(|e| CoreError::Tokenize(format!("demo vocabulary: {e}")))
+}
+
+/// Trains a WordPiece vocabulary on the demo corpus with the tokenizers trainer; returns the lines of
+/// a vocab.txt (line number = ID, special tokens first).
+pub fn train_demo_vocab() -> CoreResult<Vec<String>> {
     let err = |e: tokenizers::Error| CoreError::Tokenize(format!("training the demo tokenizer: {e}"));
     let mut tokenizer = Tokenizer::new(WordPiece::builder().unk_token("[UNK]".into()).build().map_err(err)?);
-    tokenizer
-        .with_normalizer(Some(BertNormalizer::new(true, true, None, true)))
-        .with_pre_tokenizer(Some(BertPreTokenizer))
-        .with_decoder(Some(WordPieceDecoder::default()));
+    tokenizer.with_normalizer(Some(BertNormalizer::new(true, true, None, true))).map_err(err)?;
+    tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
     let mut trainer: TrainerWrapper = WordPieceTrainer::builder()
-        .vocab_size(1000)
+        .vocab_size(DEMO_VOCAB_SIZE)
         .min_frequency(1)
         .show_progress(false)
         .special_tokens(SPECIAL_TOKENS.iter().map(|t| AddedToken::from(*t, true)).collect())
         .build()
         .into();
     tokenizer.train(&mut trainer, DEMO_CORPUS.lines()).map_err(err)?;
-    let id = |t: &str| tokenizer.token_to_id(t).ok_or_else(|| CoreError::Tokenize(format!("demo vocabulary lacks {t}")));
-    let (cls, sep) = (id("[CLS]")?, id("[SEP]")?);
-    tokenizer.with_post_processor(Some(BertProcessing::new(("[SEP]".into(), sep), ("[CLS]".into(), cls))));
-    Ok(TextTokenizer::new(tokenizer))
+    let mut vocab: Vec<(String, u32)> = tokenizer.get_vocab(true).into_iter().collect();
+    vocab.sort_by_key(|(_, id)| *id);
+    Ok(vocab.into_iter().map(|(token, _)| token).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::segment::words;
     use crate::core::tokenizer::EncodeRequest;
 
     #[test]
     fn demo_tokenizer_encodes_like_bert() {
         let tok = demo_tokenizer().unwrap();
-        assert!(tok.vocab_size() > 300, "vocab {}", tok.vocab_size());
+        assert_eq!(tok.vocab_size(), DEMO_VOCAB.lines().count());
         assert_eq!(tok.id_to_token(0), Some("[PAD]"));
         let enc = tok.encode(&EncodeRequest::text("The tokenizer splits words.")).unwrap();
         assert_eq!(enc.tokens.first().map(String::as_str), Some("[CLS]"));
         assert_eq!(enc.tokens.last().map(String::as_str), Some("[SEP]"));
-        assert!(enc.tokens.contains(&"tokenizer".to_string()) || enc.tokens.iter().any(|t| t.starts_with("##")));
+        assert!(enc.tokens.contains(&"tokenizer".to_string()), "{:?}", enc.tokens);
         assert_eq!(tok.unk_count(&enc), 0);
-        // An emoji never seen in the corpus is unknown.
+        // A word the corpus never had is split into pieces; an emoji it never had is unknown.
+        let enc = tok.encode(&EncodeRequest::text("unbelievable")).unwrap();
+        assert!(enc.tokens.iter().any(|t| t.starts_with("##")), "{:?}", enc.tokens);
         let enc = tok.encode(&EncodeRequest::text("🦀")).unwrap();
         assert_eq!(tok.unk_count(&enc), 1);
     }
 
     #[test]
-    fn demo_tokenizer_is_deterministic() {
-        let a = demo_tokenizer().unwrap();
-        let b = demo_tokenizer().unwrap();
-        assert_eq!(a.vocab(), b.vocab());
+    fn shipped_vocabulary_covers_its_corpus() {
+        let tok = demo_tokenizer().unwrap();
+        for line in DEMO_CORPUS.lines() {
+            let enc = tok.encode(&EncodeRequest::text(line)).unwrap();
+            assert_eq!(tok.unk_count(&enc), 0, "{line}");
+        }
+        // Frequent words of the corpus are whole tokens.
+        for word in ["the", "token", "model", "training", "vocabulary", "attention"] {
+            assert!(tok.token_to_id(word).is_some(), "{word}");
+        }
+    }
+
+    #[test]
+    fn retraining_gives_a_vocabulary_like_the_shipped_one() {
+        let trained = train_demo_vocab().unwrap();
+        let shipped_len = DEMO_VOCAB.lines().count();
+        assert!(trained.len().abs_diff(shipped_len) * 20 < shipped_len, "{} vs {shipped_len}", trained.len());
+        assert_eq!(&trained[..5], SPECIAL_TOKENS);
+        // Every whole word of the corpus that the shipped vocabulary has, a retraining has too,
+        // except for a few rare ties.
+        let shipped: std::collections::HashSet<&str> = DEMO_VOCAB.lines().collect();
+        let trained: std::collections::HashSet<&str> = trained.iter().map(String::as_str).collect();
+        let corpus_words: std::collections::HashSet<String> =
+            words(&DEMO_CORPUS.to_lowercase()).into_iter().map(|s| s.text).collect();
+        let differing = corpus_words.iter().filter(|w| shipped.contains(w.as_str()) != trained.contains(w.as_str())).count();
+        assert!(differing * 20 < corpus_words.len(), "{differing} of {} words differ", corpus_words.len());
     }
 }

@@ -118,21 +118,25 @@ impl TextTokenizer {
     /// Builds the BERT WordPiece tokenizer transformers' `BertTokenizerFast` builds from a `vocab.txt`.
     pub fn from_vocab_txt(path: &Path, lowercase: bool) -> CoreResult<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| CoreError::io(path, e))?;
-        let id_of = |token: &str| {
-            text.lines()
-                .position(|line| line.trim_end() == token)
-                .map(|i| i as u32)
-                .ok_or_else(|| CoreError::parse(path, format!("the vocabulary has no {token} token")))
-        };
+        Self::from_vocab_text(&text, lowercase).map_err(|message| CoreError::parse(path, message))
+    }
+
+    /// As [`Self::from_vocab_txt`], from the text of a vocab.txt (one token per line, line number = ID).
+    pub fn from_vocab_text(text: &str, lowercase: bool) -> Result<Self, String> {
+        let vocab: std::collections::HashMap<String, u32> =
+            text.lines().enumerate().map(|(i, line)| (line.trim_end_matches('\r').to_string(), i as u32)).collect();
+        let id_of = |token: &str| vocab.get(token).copied().ok_or_else(|| format!("the vocabulary has no {token} token"));
         let (cls, sep) = (id_of("[CLS]")?, id_of("[SEP]")?);
         id_of("[UNK]")?;
-        let model = WordPiece::from_file(&path.to_string_lossy())
+        let model = WordPiece::builder()
+            .vocab(vocab.into_iter().collect::<ahash::AHashMap<String, u32>>())
             .unk_token("[UNK]".to_string())
             .build()
-            .map_err(|e| CoreError::parse(path, e))?;
+            .map_err(|e| e.to_string())?;
         let mut tokenizer = Tokenizer::new(model);
         tokenizer
             .with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase)))
+            .map_err(|e| e.to_string())?
             .with_pre_tokenizer(Some(BertPreTokenizer))
             .with_post_processor(Some(BertProcessing::new(("[SEP]".into(), sep), ("[CLS]".into(), cls))))
             .with_decoder(Some(WordPieceDecoder::default()));
@@ -141,7 +145,7 @@ impl TextTokenizer {
             .filter(|t| tokenizer.token_to_id(t).is_some())
             .map(|t| tokenizers::AddedToken::from(t, true))
             .collect();
-        tokenizer.add_special_tokens(&special);
+        tokenizer.add_special_tokens(special).map_err(|e| e.to_string())?;
         Ok(Self::new(tokenizer))
     }
 
@@ -158,7 +162,8 @@ impl TextTokenizer {
         let unk_text = match inner.get_model() {
             ModelWrapper::WordPiece(m) => Some(m.unk_token.clone()),
             ModelWrapper::BPE(m) => m.unk_token.clone(),
-            ModelWrapper::Unigram(m) => inner.id_to_token(m.unk_id.unwrap_or(0) as u32).filter(|_| m.unk_id.is_some()),
+            // Unigram keeps its unk_id private; its unknown token is conventionally <unk>.
+            ModelWrapper::Unigram(_) => ["<unk>", "[UNK]", "<UNK>"].into_iter().find(|t| inner.token_to_id(t).is_some()).map(str::to_string),
             ModelWrapper::WordLevel(m) => Some(m.unk_token.clone()),
         };
         let unk = unk_text.and_then(|t| inner.token_to_id(&t).map(|id| (t, id)));

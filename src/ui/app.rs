@@ -49,6 +49,7 @@ pub struct WorkbenchApp {
     wanted: Option<(JobId, String)>,
     device: String,
     hub: HubSettings,
+    fonts_installed: bool,
 }
 
 impl WorkbenchApp {
@@ -71,6 +72,7 @@ impl WorkbenchApp {
             wanted: None,
             device: device_label(&best_device()),
             hub: HubSettings::from_env(),
+            fonts_installed: false,
         };
         let spec = app.state.model.spec.trim().to_string();
         app.load(if spec.is_empty() { DEMO_SPEC.to_string() } else { spec });
@@ -147,6 +149,10 @@ impl WorkbenchApp {
     /// Draws the whole app into `ui`.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let _ = self.repaint.set(ui.ctx().clone());
+        if !self.fonts_installed {
+            super::fonts::install_fallback_fonts(ui.ctx());
+            self.fonts_installed = true;
+        }
         self.logic();
         let mut commands = Vec::new();
 

@@ -2,6 +2,7 @@
 
 mod app;
 mod chips;
+mod fonts;
 mod model_page;
 mod onehot_panel;
 mod placeholder_page;

@@ -1,0 +1,125 @@
+//! The real app driven through egui_kittest: typing, token chips, page switching, model loading and errors.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{minilm, WELCOME, WELCOME_IDS};
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use lm_workbench::ui::{Page, State, WorkbenchApp};
+
+fn harness(state: State) -> Harness<'static, WorkbenchApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 820.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state))
+}
+
+/// Steps the UI until `done` holds (background jobs finish on their own thread).
+fn step_until(harness: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&WorkbenchApp) -> bool) {
+    let start = Instant::now();
+    while !done(harness.state()) {
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_ok();
+}
+
+fn loaded_name(app: &WorkbenchApp) -> Option<String> {
+    app.model().map(|m| m.name.clone())
+}
+
+#[test]
+fn starts_with_the_builtin_demo_and_tokenizes() {
+    let mut h = harness(State::default());
+    step_until(&mut h, "the demo tokenizer", |app| loaded_name(app).as_deref() == Some("built-in demo"));
+    assert!(h.query_by_label_contains("Model: built-in demo").is_some());
+    // The default text is tokenized: [CLS] chip and the transformers-style lines are there.
+    h.get_all_by_label("[CLS]").next().expect("a [CLS] chip");
+    h.get_by_label_contains("input_ids: [2,");
+}
+
+#[test]
+fn typing_updates_token_chips_and_ids() {
+    let mut state = State::default();
+    state.model.spec = minilm().display().to_string();
+    state.tokenize.text = String::new();
+    let mut h = harness(state);
+    step_until(&mut h, "all-MiniLM-L6-v2", |app| loaded_name(app).as_deref() == Some("all-minilm-l6-v2"));
+
+    h.get_by_label("Text:").click();
+    h.run_ok();
+    h.get_by_label("Text:").type_text(WELCOME);
+    h.run_ok();
+    assert_eq!(h.state().state.tokenize.text, WELCOME);
+
+    let ids: Vec<String> = WELCOME_IDS.iter().map(u32::to_string).collect();
+    h.get_by_label(&format!("input_ids: [{}]", ids.join(", ")));
+    h.get_by_label(&format!("attention_mask: [{}]", vec!["1"; 19].join(", ")));
+    for token in ["welcome", "token", "##izer", "##s", "[UNK]", "hugging", "[SEP]"] {
+        h.get_all_by_label(token).next().unwrap_or_else(|| panic!("a chip for {token}"));
+    }
+    // Words view and characters view next to it.
+    h.get_all_by_label("Tokenizers").next().expect("a word chip");
+    h.get_all_by_label("🤗").next().expect("the emoji as a character and a word");
+    h.get_by_label_contains("1 [UNK]");
+
+    // The one-hot tab shows rows for the tokens and the label table from the talk.
+    h.get_by_label("One-hot").click();
+    h.run_ok();
+    h.get_by_label_contains("Each token is a row of 30,522 numbers");
+    // "Politic" heads a column and labels a row of the label one-hot table.
+    assert_eq!(h.get_all_by_label("Politic").count(), 2);
+    // The vocabulary browser finds a token by ID.
+    h.get_by_label("Vocabulary").click();
+    h.run_ok();
+    h.get_by_label("Search:").click();
+    h.get_by_label("Search:").type_text("17629");
+    h.run_ok();
+    h.get_by_label_contains("17629  ##izer");
+}
+
+#[test]
+fn switching_pages() {
+    let mut h = harness(State::default());
+    step_until(&mut h, "the demo tokenizer", |app| app.model().is_some());
+    for page in [Page::ModelData, Page::Embeddings, Page::Train, Page::FillMask, Page::Runs, Page::Tokenize] {
+        h.get_by_label(page.title()).click();
+        h.run_ok();
+        assert_eq!(h.state().state.page, page);
+    }
+    h.get_by_label("Model & Data").click();
+    h.run_ok();
+    h.get_by_label("Model:");
+    h.get_by_label("Hugging Face Hub");
+    h.get_by_label("Train").click();
+    h.run_ok();
+    h.get_by_label("Coming next on this page:");
+}
+
+#[test]
+fn loading_a_folder_and_a_bad_folder() {
+    let mut h = harness(State { page: Page::ModelData, ..State::default() });
+    step_until(&mut h, "the demo tokenizer", |app| app.model().is_some());
+
+    // A bad folder: an error in the UI, the demo stays loaded and usable.
+    h.state_mut().state.model.spec = String::new();
+    h.get_by_label("Model:").click();
+    h.get_by_label("Model:").type_text("/no/such/folder");
+    h.get_by_label("Load").click();
+    step_until(&mut h, "the load error", |app| app.load_error().is_some() && app.jobs().is_empty());
+    h.get_by_label("⚠ model folder not found: /no/such/folder");
+    assert_eq!(loaded_name(h.state()).as_deref(), Some("built-in demo"));
+
+    // The real model folder.
+    h.state_mut().state.model.spec = String::new();
+    h.get_by_label("Model:").click();
+    h.get_by_label("Model:").type_text(&minilm().display().to_string());
+    h.get_by_label("Load").click();
+    step_until(&mut h, "all-MiniLM-L6-v2", |app| loaded_name(app).as_deref() == Some("all-minilm-l6-v2"));
+    assert!(h.state().load_error().is_none());
+    h.get_by_label("Tokenizer: WordPiece · vocab 30,522");
+    h.get_by_label_contains("BertModel (bert · 6 layers · hidden 384 · 12 heads)");
+    assert_eq!(h.state().state.model.recent.first(), Some(&minilm().display().to_string()));
+}
