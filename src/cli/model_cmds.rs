@@ -84,7 +84,12 @@ pub struct PredictArgs {
     pub json: bool,
 }
 
-fn load(arg: &ModelArg, task: TaskChoice, num_labels: Option<usize>, require_weights: bool) -> Result<SpecModel, ModelError> {
+fn load(
+    arg: &ModelArg,
+    task: TaskChoice,
+    num_labels: Option<usize>,
+    require_weights: bool,
+) -> Result<SpecModel, ModelError> {
     let spec = ModelSpec::parse(&arg.model)?;
     let options = LoadOptions { device: best_device(), allow_pickle: arg.allow_pickle, ..LoadOptions::default() };
     let request = ModelRequest { task, num_labels, require_weights, options };

@@ -35,7 +35,11 @@ pub fn f32_options() -> LoadOptions {
 }
 
 pub fn u32_rows(v: &Value) -> Vec<Vec<u32>> {
-    v.as_array().expect("rows").iter().map(|r| r.as_array().expect("row").iter().map(|x| x.as_u64().expect("id") as u32).collect()).collect()
+    v.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r.as_array().expect("row").iter().map(|x| x.as_u64().expect("id") as u32).collect())
+        .collect()
 }
 
 pub fn f64s(v: &Value) -> Vec<f64> {
@@ -44,8 +48,13 @@ pub fn f64s(v: &Value) -> Vec<f64> {
 
 /// The model input recorded by the reference script.
 pub fn recorded_input(input: &Value) -> ModelInput {
-    ModelInput::from_rows(&u32_rows(&input["input_ids"]), &u32_rows(&input["token_type_ids"]), &u32_rows(&input["attention_mask"]), &Device::Cpu)
-        .expect("input")
+    ModelInput::from_rows(
+        &u32_rows(&input["input_ids"]),
+        &u32_rows(&input["token_type_ids"]),
+        &u32_rows(&input["attention_mask"]),
+        &Device::Cpu,
+    )
+    .expect("input")
 }
 
 pub fn flat(t: &Tensor) -> Vec<f64> {
@@ -55,7 +64,8 @@ pub fn flat(t: &Tensor) -> Vec<f64> {
 /// Compares a tensor with a summary written by the script's `summary()`: the strided sample, the
 /// recorded rows and the checksums. Returns the largest absolute difference seen.
 pub fn compare_summary(what: &str, t: &Tensor, summary: &Value, tol: f64) -> f64 {
-    let shape: Vec<usize> = summary["shape"].as_array().expect("shape").iter().map(|x| x.as_u64().expect("dim") as usize).collect();
+    let shape: Vec<usize> =
+        summary["shape"].as_array().expect("shape").iter().map(|x| x.as_u64().expect("dim") as usize).collect();
     assert_eq!(t.dims(), shape.as_slice(), "{what}: shape");
     let values = flat(t);
     let step = summary["sample_step"].as_u64().expect("step") as usize;
@@ -66,7 +76,8 @@ pub fn compare_summary(what: &str, t: &Tensor, summary: &Value, tol: f64) -> f64
     if let Some(rows) = summary.get("rows").and_then(Value::as_array) {
         let dims = t.dims();
         for row in rows {
-            let index: Vec<usize> = row["index"].as_array().expect("index").iter().map(|x| x.as_u64().expect("i") as usize).collect();
+            let index: Vec<usize> =
+                row["index"].as_array().expect("index").iter().map(|x| x.as_u64().expect("i") as usize).collect();
             let row_len: usize = dims[index.len()..].iter().product();
             let mut offset = 0;
             for (k, &i) in index.iter().enumerate() {
@@ -82,8 +93,15 @@ pub fn compare_summary(what: &str, t: &Tensor, summary: &Value, tol: f64) -> f64
     let abs_sum: f64 = values.iter().map(|v| v.abs()).sum();
     let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-12);
     let (exp_norm, exp_abs) = (summary["norm"].as_f64().expect("norm"), summary["abs_sum"].as_f64().expect("abs_sum"));
-    println!("{what}: max abs diff {max_diff:.3e}, norm rel diff {:.3e}, abs-sum rel diff {:.3e}", rel(norm, exp_norm), rel(abs_sum, exp_abs));
+    println!(
+        "{what}: max abs diff {max_diff:.3e}, norm rel diff {:.3e}, abs-sum rel diff {:.3e}",
+        rel(norm, exp_norm),
+        rel(abs_sum, exp_abs)
+    );
     assert!(max_diff <= tol, "{what}: max abs diff {max_diff} > {tol}");
-    assert!(rel(norm, exp_norm) < 1e-5 && rel(abs_sum, exp_abs) < 1e-5, "{what}: checksums differ: norm {norm} vs {exp_norm}, abs sum {abs_sum} vs {exp_abs}");
+    assert!(
+        rel(norm, exp_norm) < 1e-5 && rel(abs_sum, exp_abs) < 1e-5,
+        "{what}: checksums differ: norm {norm} vs {exp_norm}, abs sum {abs_sum} vs {exp_abs}"
+    );
     max_diff
 }

@@ -195,7 +195,10 @@ impl ModelConfig {
     }
 
     fn validate(&self) -> ModelResult<()> {
-        if self.hidden_size == 0 || self.num_attention_heads == 0 || !self.hidden_size.is_multiple_of(self.num_attention_heads) {
+        if self.hidden_size == 0
+            || self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             return Err(ModelError::Config(format!(
                 "hidden size {} is not a multiple of the number of attention heads {}",
                 self.hidden_size, self.num_attention_heads
@@ -205,7 +208,10 @@ impl ModelConfig {
             return Err(ModelError::Config("vocab_size and max_position_embeddings must be positive".into()));
         }
         if (self.pad_token_id as usize) >= self.vocab_size {
-            return Err(ModelError::Config(format!("pad_token_id {} is outside the vocabulary ({})", self.pad_token_id, self.vocab_size)));
+            return Err(ModelError::Config(format!(
+                "pad_token_id {} is outside the vocabulary ({})",
+                self.pad_token_id, self.vocab_size
+            )));
         }
         Ok(())
     }
@@ -240,14 +246,19 @@ impl Fields<'_> {
     fn size(&self, key: &str, default: usize) -> ModelResult<usize> {
         match self.raw.get(key) {
             None | Some(Value::Null) => Ok(default),
-            Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| ModelError::Config(format!("{key} must be a non-negative integer, found {v}"))),
+            Some(v) => v
+                .as_u64()
+                .map(|n| n as usize)
+                .ok_or_else(|| ModelError::Config(format!("{key} must be a non-negative integer, found {v}"))),
         }
     }
 
     fn opt_float(&self, key: &str) -> ModelResult<Option<f64>> {
         match self.raw.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_f64().map(Some).ok_or_else(|| ModelError::Config(format!("{key} must be a number, found {v}"))),
+            Some(v) => {
+                v.as_f64().map(Some).ok_or_else(|| ModelError::Config(format!("{key} must be a number, found {v}")))
+            }
         }
     }
 
@@ -272,7 +283,8 @@ impl Fields<'_> {
         if let Some(Value::Object(map)) = self.raw.get("id2label") {
             let mut labels = BTreeMap::new();
             for (k, v) in map {
-                let index: usize = k.parse().map_err(|_| ModelError::Config(format!("id2label key {k:?} is not an index")))?;
+                let index: usize =
+                    k.parse().map_err(|_| ModelError::Config(format!("id2label key {k:?} is not an index")))?;
                 let label = v.as_str().map_or_else(|| v.to_string(), str::to_string);
                 labels.insert(index, label);
             }
@@ -315,7 +327,13 @@ mod tests {
 
     #[test]
     fn distilbert_names_are_read() {
-        let cfg = ModelConfig::from_value(json!({"model_type": "distilbert", "dim": 64, "n_layers": 2, "n_heads": 4, "hidden_dim": 128})).unwrap();
-        assert_eq!((cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, cfg.type_vocab_size), (64, 2, 128, 0));
+        let cfg = ModelConfig::from_value(
+            json!({"model_type": "distilbert", "dim": 64, "n_layers": 2, "n_heads": 4, "hidden_dim": 128}),
+        )
+        .unwrap();
+        assert_eq!(
+            (cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, cfg.type_vocab_size),
+            (64, 2, 128, 0)
+        );
     }
 }

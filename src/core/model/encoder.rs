@@ -21,7 +21,12 @@ pub struct ModelInput {
 
 impl ModelInput {
     /// A batch from rows of equal length.
-    pub fn from_rows(ids: &[Vec<u32>], types: &[Vec<u32>], mask: &[Vec<u32>], device: &candle_core::Device) -> ModelResult<Self> {
+    pub fn from_rows(
+        ids: &[Vec<u32>],
+        types: &[Vec<u32>],
+        mask: &[Vec<u32>],
+        device: &candle_core::Device,
+    ) -> ModelResult<Self> {
         let to_tensor = |rows: &[Vec<u32>], what: &str| -> ModelResult<Tensor> {
             let width = rows.first().map_or(0, Vec::len);
             if rows.iter().any(|r| r.len() != width) {
@@ -138,7 +143,11 @@ impl Encoder {
             cfg: cfg.clone(),
             word: store.get(&format!("{}.weight", plan::WORD_EMBEDDINGS))?,
             position: store.get(&format!("{}.weight", plan::POSITION_EMBEDDINGS))?,
-            token_type: if cfg.type_vocab_size > 0 { Some(store.get(&format!("{}.weight", plan::TOKEN_TYPE_EMBEDDINGS))?) } else { None },
+            token_type: if cfg.type_vocab_size > 0 {
+                Some(store.get(&format!("{}.weight", plan::TOKEN_TYPE_EMBEDDINGS))?)
+            } else {
+                None
+            },
             emb_norm: Norm::load(store, plan::EMBEDDINGS_NORM, eps)?,
             layers,
             pooler: if plan::has_pooler(cfg.family, task) { Some(Linear::load(store, plan::POOLER)?) } else { None },
@@ -159,27 +168,41 @@ impl Encoder {
         let (_, seq) = input.input_ids.dims2().ctx("input_ids")?;
         let offset = if self.cfg.family == Family::Roberta { self.cfg.pad_token_id as usize + 1 } else { 0 };
         if seq + offset > self.cfg.max_position_embeddings {
-            return Err(ModelError::Input(format!("{seq} tokens, but the model takes at most {}", self.cfg.max_position_embeddings - offset)));
+            return Err(ModelError::Input(format!(
+                "{seq} tokens, but the model takes at most {}",
+                self.cfg.max_position_embeddings - offset
+            )));
         }
         if seq == 0 {
             return Err(ModelError::Input("empty input: no tokens".into()));
         }
-        let max_of = |t: &Tensor, what: &str| t.max_all().and_then(|m| m.to_dtype(DType::U32)?.to_scalar::<u32>()).ctx(what);
+        let max_of =
+            |t: &Tensor, what: &str| t.max_all().and_then(|m| m.to_dtype(DType::U32)?.to_scalar::<u32>()).ctx(what);
         let max_id = max_of(&input.input_ids, "input_ids")?;
         if max_id as usize >= self.cfg.vocab_size {
-            return Err(ModelError::Input(format!("token id {max_id} is outside the vocabulary ({})", self.cfg.vocab_size)));
+            return Err(ModelError::Input(format!(
+                "token id {max_id} is outside the vocabulary ({})",
+                self.cfg.vocab_size
+            )));
         }
         for (name, t) in [("token_type_ids", &input.token_type_ids), ("attention_mask", &input.attention_mask)] {
             if let Some(t) = t {
                 if t.dims() != input.input_ids.dims() {
-                    return Err(ModelError::Input(format!("{name} has shape {:?}, input_ids {:?}", t.dims(), input.input_ids.dims())));
+                    return Err(ModelError::Input(format!(
+                        "{name} has shape {:?}, input_ids {:?}",
+                        t.dims(),
+                        input.input_ids.dims()
+                    )));
                 }
             }
         }
         if let Some(types) = &input.token_type_ids {
             let max_type = max_of(types, "token_type_ids")?;
             if max_type as usize >= self.cfg.type_vocab_size.max(1) {
-                return Err(ModelError::Input(format!("token type {max_type} is outside the model's {} types", self.cfg.type_vocab_size)));
+                return Err(ModelError::Input(format!(
+                    "token type {max_type} is outside the model's {} types",
+                    self.cfg.type_vocab_size
+                )));
             }
         }
         Ok(())
@@ -237,11 +260,19 @@ impl Encoder {
         Ok(EncoderOutput { last_hidden_state: x, hidden_states, pooler_output })
     }
 
-    fn layer_forward(&self, layer: &Layer, x: &Tensor, bias: Option<&Tensor>, dropout: &mut Dropout) -> candle_core::Result<Tensor> {
+    fn layer_forward(
+        &self,
+        layer: &Layer,
+        x: &Tensor,
+        bias: Option<&Tensor>,
+        dropout: &mut Dropout,
+    ) -> candle_core::Result<Tensor> {
         let (batch, seq, h) = x.dims3()?;
         let heads = self.cfg.num_attention_heads;
         let head_dim = h / heads;
-        let split = |t: Tensor| -> candle_core::Result<Tensor> { t.reshape((batch, seq, heads, head_dim))?.transpose(1, 2)?.contiguous() };
+        let split = |t: Tensor| -> candle_core::Result<Tensor> {
+            t.reshape((batch, seq, heads, head_dim))?.transpose(1, 2)?.contiguous()
+        };
         let q = split(layer.query.forward(x)?)?;
         let k = split(layer.key.forward(x)?)?;
         let v = split(layer.value.forward(x)?)?;

@@ -72,7 +72,11 @@ mod tests {
         assert!("top:x".parse::<FreezeSpec>().is_err());
         assert!("bottom".parse::<FreezeSpec>().is_err());
         let top2 = FreezeSpec::Top(2);
-        assert!(!top2.trains(ModuleId::Layer(3), 6) && top2.trains(ModuleId::Layer(4), 6) && top2.trains(ModuleId::Layer(5), 6));
+        assert!(
+            !top2.trains(ModuleId::Layer(3), 6)
+                && top2.trains(ModuleId::Layer(4), 6)
+                && top2.trains(ModuleId::Layer(5), 6)
+        );
         assert!(!top2.trains(ModuleId::Embeddings, 6) && top2.trains(ModuleId::Pooler, 6));
         assert!(!FreezeSpec::Classifier.trains(ModuleId::Pooler, 6));
     }

@@ -29,7 +29,12 @@ pub(crate) enum Head {
 }
 
 impl Head {
-    pub(crate) fn load(cfg: &ModelConfig, task: Task, store: &ParamStore, word_embeddings: &Param) -> ModelResult<Self> {
+    pub(crate) fn load(
+        cfg: &ModelConfig,
+        task: Task,
+        store: &ParamStore,
+        word_embeddings: &Param,
+    ) -> ModelResult<Self> {
         let Some(keys) = head_keys(cfg.family, task) else {
             return Ok(Self::None);
         };

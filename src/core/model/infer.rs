@@ -7,12 +7,16 @@ use serde::Serialize;
 use super::config::Task;
 use super::encoder::{first_token, mean_pool, ModelInput};
 use super::error::{CandleContext, ModelError, ModelResult};
-use super::task_model::TaskModel;
 use super::ops::{masked_softmax, Dropout};
+use super::task_model::TaskModel;
 use crate::core::tokenizer::{EncodeRequest, EncodedText, TextTokenizer};
 
 /// Encodes texts (optionally pairs) and pads them to the longest, as `tokenizer(texts, padding=True)`.
-pub fn encode_batch(tokenizer: &TextTokenizer, requests: &[EncodeRequest], device: &Device) -> ModelResult<(ModelInput, Vec<EncodedText>)> {
+pub fn encode_batch(
+    tokenizer: &TextTokenizer,
+    requests: &[EncodeRequest],
+    device: &Device,
+) -> ModelResult<(ModelInput, Vec<EncodedText>)> {
     let encoded = requests.iter().map(|r| tokenizer.encode(r)).collect::<Result<Vec<_>, _>>()?;
     let width = encoded.iter().map(EncodedText::len).max().unwrap_or(0);
     let pad_id = tokenizer.pad_token().map_or(0, |(_, id)| id);
@@ -38,13 +42,20 @@ pub struct MaskPrediction {
 }
 
 /// For each mask token of `text`, the `top_k` most likely tokens (transformers' fill-mask pipeline).
-pub fn fill_mask(model: &TaskModel, tokenizer: &TextTokenizer, text: &str, top_k: usize) -> ModelResult<Vec<Vec<MaskPrediction>>> {
+pub fn fill_mask(
+    model: &TaskModel,
+    tokenizer: &TextTokenizer,
+    text: &str,
+    top_k: usize,
+) -> ModelResult<Vec<Vec<MaskPrediction>>> {
     if model.task() != Task::MaskedLm {
         return Err(ModelError::MissingPart("masked-LM head (load the model as a masked LM)".into()));
     }
-    let (mask_text, mask_id) = tokenizer.mask_token().ok_or_else(|| ModelError::Input("the tokenizer has no mask token".into()))?;
+    let (mask_text, mask_id) =
+        tokenizer.mask_token().ok_or_else(|| ModelError::Input("the tokenizer has no mask token".into()))?;
     let (input, encoded) = encode_batch(tokenizer, &[EncodeRequest::text(text)], model.device())?;
-    let positions: Vec<usize> = encoded[0].input_ids.iter().enumerate().filter(|(_, &id)| id == mask_id).map(|(i, _)| i).collect();
+    let positions: Vec<usize> =
+        encoded[0].input_ids.iter().enumerate().filter(|(_, &id)| id == mask_id).map(|(i, _)| i).collect();
     if positions.is_empty() {
         return Err(ModelError::Input(format!("the text has no {mask_text} token")));
     }
@@ -58,7 +69,10 @@ pub fn fill_mask(model: &TaskModel, tokenizer: &TextTokenizer, text: &str, top_k
         order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
         let mut predictions = Vec::new();
         for &id in order.iter().take(top_k) {
-            let token = tokenizer.inner().decode(&[id as u32], false).map_err(|e| ModelError::Input(format!("decoding token {id}: {e}")))?;
+            let token = tokenizer
+                .inner()
+                .decode(&[id as u32], false)
+                .map_err(|e| ModelError::Input(format!("decoding token {id}: {e}")))?;
             predictions.push(MaskPrediction { token, id: id as u32, score: probs[id] });
         }
         result.push(predictions);
@@ -76,7 +90,12 @@ pub enum Pooling {
 }
 
 /// The sentence vector of a text.
-pub fn embed(model: &TaskModel, tokenizer: &TextTokenizer, request: &EncodeRequest, pooling: Pooling) -> ModelResult<Vec<f32>> {
+pub fn embed(
+    model: &TaskModel,
+    tokenizer: &TextTokenizer,
+    request: &EncodeRequest,
+    pooling: Pooling,
+) -> ModelResult<Vec<f32>> {
     let (input, _) = encode_batch(tokenizer, std::slice::from_ref(request), model.device())?;
     let out = model.forward(&input, &mut Dropout::eval())?;
     let hidden = &out.encoder.last_hidden_state;
@@ -103,7 +122,16 @@ pub fn predict(model: &TaskModel, tokenizer: &TextTokenizer, request: &EncodeReq
     let (input, _) = encode_batch(tokenizer, std::slice::from_ref(request), model.device())?;
     let out = model.forward(&input, &mut Dropout::eval())?;
     let logits = out.logits.ok_or_else(|| ModelError::MissingPart("logits".into()))?;
-    let probs = logits.i(0).and_then(|l| masked_softmax(&l.to_dtype(DType::F32)?, None)?.to_vec1::<f32>()).ctx("softmax")?;
+    let probs =
+        logits.i(0).and_then(|l| masked_softmax(&l.to_dtype(DType::F32)?, None)?.to_vec1::<f32>()).ctx("softmax")?;
     let labels = &model.config().id2label;
-    Ok(probs.into_iter().enumerate().map(|(id, score)| LabelScore { label: labels.get(id).cloned().unwrap_or_else(|| format!("LABEL_{id}")), id, score }).collect())
+    Ok(probs
+        .into_iter()
+        .enumerate()
+        .map(|(id, score)| LabelScore {
+            label: labels.get(id).cloned().unwrap_or_else(|| format!("LABEL_{id}")),
+            id,
+            score,
+        })
+        .collect())
 }

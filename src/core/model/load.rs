@@ -57,10 +57,14 @@ impl WeightFiles {
 pub fn shards_of(index: &Path) -> ModelResult<Vec<String>> {
     let text = std::fs::read_to_string(index).map_err(|e| ModelError::io(index, e))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| ModelError::parse(index, e))?;
-    let map = value.get("weight_map").and_then(serde_json::Value::as_object).ok_or_else(|| ModelError::parse(index, "no weight_map object"))?;
+    let map = value
+        .get("weight_map")
+        .and_then(serde_json::Value::as_object)
+        .ok_or_else(|| ModelError::parse(index, "no weight_map object"))?;
     let mut files: Vec<String> = Vec::new();
     for (key, file) in map {
-        let file = file.as_str().ok_or_else(|| ModelError::parse(index, format!("weight_map[{key:?}] is not a file name")))?;
+        let file =
+            file.as_str().ok_or_else(|| ModelError::parse(index, format!("weight_map[{key:?}] is not a file name")))?;
         if file.contains('/') || file.contains('\\') || file.starts_with('.') {
             return Err(ModelError::parse(index, format!("weight_map[{key:?}]: {file:?} is not a plain file name")));
         }
@@ -118,9 +122,13 @@ pub fn read_tensors(files: &WeightFiles, allow_pickle: bool) -> ModelResult<Vec<
         WeightFiles::Safetensors(paths) => {
             for path in paths {
                 if !path.is_file() {
-                    return Err(ModelError::io(path, std::io::Error::new(std::io::ErrorKind::NotFound, "file not found")));
+                    return Err(ModelError::io(
+                        path,
+                        std::io::Error::new(std::io::ErrorKind::NotFound, "file not found"),
+                    ));
                 }
-                let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| ModelError::parse(path, e))?;
+                let tensors =
+                    candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| ModelError::parse(path, e))?;
                 let mut tensors: Vec<_> = tensors.into_iter().collect();
                 tensors.sort_by(|a, b| a.0.cmp(&b.0));
                 out.extend(tensors.into_iter().map(|(key, tensor)| StoredTensor { file: path.clone(), key, tensor }));
@@ -181,7 +189,12 @@ pub fn full_key(family: Family, task: Task, name: &str, is_head: bool) -> String
 
 /// Builds the parameters of `task` for `cfg`: from `stored` where present (checked against the planned
 /// shape, converted to the requested dtype/device), freshly initialised otherwise.
-pub fn build_params(cfg: &ModelConfig, task: Task, stored: Vec<StoredTensor>, options: &LoadOptions) -> ModelResult<(ParamStore, LoadReport)> {
+pub fn build_params(
+    cfg: &ModelConfig,
+    task: Task,
+    stored: Vec<StoredTensor>,
+    options: &LoadOptions,
+) -> ModelResult<(ParamStore, LoadReport)> {
     let specs = plan(cfg, task);
     let mut report = LoadReport::default();
     let mut by_name: HashMap<String, StoredTensor> = HashMap::new();
@@ -232,12 +245,17 @@ fn convert(spec: &ParamSpec, st: StoredTensor, options: &LoadOptions) -> ModelRe
         return Err(ModelError::ShapeMismatch { tensor: st.key, expected: spec.shape.clone(), found, file: st.file });
     }
     if !st.tensor.dtype().is_float() {
-        return Err(ModelError::BadTensor { tensor: st.key, file: st.file, message: format!("stored as {:?}, expected a float dtype", st.tensor.dtype()) });
+        return Err(ModelError::BadTensor {
+            tensor: st.key,
+            file: st.file,
+            message: format!("stored as {:?}, expected a float dtype", st.tensor.dtype()),
+        });
     }
-    st.tensor
-        .to_dtype(options.dtype)
-        .and_then(|t| t.to_device(&options.device))
-        .map_err(|e| ModelError::BadTensor { tensor: st.key, file: st.file, message: e.to_string() })
+    st.tensor.to_dtype(options.dtype).and_then(|t| t.to_device(&options.device)).map_err(|e| ModelError::BadTensor {
+        tensor: st.key,
+        file: st.file,
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -246,12 +264,24 @@ mod tests {
 
     #[test]
     fn key_variants_are_understood() {
-        assert_eq!(match_key(Family::Bert, "bert.embeddings.LayerNorm.gamma"), KeyMatch::Param("embeddings.LayerNorm.weight".into(), true));
-        assert_eq!(match_key(Family::Bert, "encoder.layer.0.output.LayerNorm.beta"), KeyMatch::Param("encoder.layer.0.output.LayerNorm.bias".into(), true));
+        assert_eq!(
+            match_key(Family::Bert, "bert.embeddings.LayerNorm.gamma"),
+            KeyMatch::Param("embeddings.LayerNorm.weight".into(), true)
+        );
+        assert_eq!(
+            match_key(Family::Bert, "encoder.layer.0.output.LayerNorm.beta"),
+            KeyMatch::Param("encoder.layer.0.output.LayerNorm.bias".into(), true)
+        );
         assert_eq!(match_key(Family::Bert, "embeddings.position_ids"), KeyMatch::Ignored);
         assert_eq!(match_key(Family::Bert, "cls.predictions.decoder.weight"), KeyMatch::Ignored);
         assert_eq!(match_key(Family::Roberta, "lm_head.decoder.bias"), KeyMatch::Alias("lm_head.bias".into()));
-        assert_eq!(match_key(Family::Roberta, "roberta.pooler.dense.weight"), KeyMatch::Param("pooler.dense.weight".into(), false));
-        assert_eq!(match_key(Family::DistilBert, "distilbert.transformer.layer.0.ffn.lin1.bias"), KeyMatch::Param("transformer.layer.0.ffn.lin1.bias".into(), false));
+        assert_eq!(
+            match_key(Family::Roberta, "roberta.pooler.dense.weight"),
+            KeyMatch::Param("pooler.dense.weight".into(), false)
+        );
+        assert_eq!(
+            match_key(Family::DistilBert, "distilbert.transformer.layer.0.ffn.lin1.bias"),
+            KeyMatch::Param("transformer.layer.0.ffn.lin1.bias".into(), false)
+        );
     }
 }

@@ -163,7 +163,14 @@ impl Dropout {
 
 /// Scaled dot-product attention over `(batch, heads, seq, head_dim)` inputs with an additive bias
 /// `(batch, 1, 1, seq)`; dropout on the attention probabilities, as BERT's eager attention.
-pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, bias: Option<&Tensor>, dropout: &mut Dropout, p: f64) -> Result<Tensor> {
+pub fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    bias: Option<&Tensor>,
+    dropout: &mut Dropout,
+    p: f64,
+) -> Result<Tensor> {
     let head_dim = q.dim(D::Minus1)?;
     let scale = 1.0 / (head_dim as f64).sqrt();
     let scores = (q.contiguous()?.matmul(&k.t()?.contiguous()?)? * scale)?;

@@ -66,7 +66,12 @@ impl AdamW {
         let trainable: Vec<_> = store.params().iter().filter(|p| p.is_trainable()).collect();
         let decays: Vec<bool> = trainable
             .iter()
-            .map(|p| decay_all || !(p.name().ends_with(".bias") || p.name().contains("LayerNorm") || p.name().contains("layer_norm")))
+            .map(|p| {
+                decay_all
+                    || !(p.name().ends_with(".bias")
+                        || p.name().contains("LayerNorm")
+                        || p.name().contains("layer_norm"))
+            })
             .collect();
         Self::new(trainable.iter().map(|p| p.var().clone()).collect(), |i| decays[i], config)
     }
@@ -109,7 +114,8 @@ pub fn grad_norm(grads: &GradStore, vars: &[Var]) -> ModelResult<f64> {
     let mut total = 0f64;
     for var in vars {
         if let Some(g) = grads.get(var) {
-            total += g.to_dtype(DType::F64).and_then(|g| g.sqr()?.sum_all()?.to_scalar::<f64>()).ctx("gradient norm")?;
+            total +=
+                g.to_dtype(DType::F64).and_then(|g| g.sqr()?.sum_all()?.to_scalar::<f64>()).ctx("gradient norm")?;
         }
     }
     Ok(total.sqrt())
@@ -130,7 +136,13 @@ mod tests {
         let b = Var::from_tensor(&init).unwrap();
         let config = AdamWConfig { lr: 0.05, weight_decay: 0.1, ..AdamWConfig::default() };
         let mut ours = AdamW::new(vec![a.clone()], |_| true, config.clone()).unwrap();
-        let params = candle_nn::ParamsAdamW { lr: config.lr, beta1: config.beta1, beta2: config.beta2, eps: config.eps, weight_decay: config.weight_decay };
+        let params = candle_nn::ParamsAdamW {
+            lr: config.lr,
+            beta1: config.beta1,
+            beta2: config.beta2,
+            eps: config.eps,
+            weight_decay: config.weight_decay,
+        };
         let mut theirs = candle_nn::AdamW::new(vec![b.clone()], params).unwrap();
         for _ in 0..5 {
             ours.step(&(a.as_tensor().sqr().unwrap().sum_all().unwrap()).backward().unwrap()).unwrap();

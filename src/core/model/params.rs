@@ -40,7 +40,10 @@ pub enum Init {
     /// normal(0, std).
     Normal(f64),
     /// normal(0, std) with the padding row set to zero (embeddings with a `padding_idx`).
-    NormalZeroRow { std: f64, row: usize },
+    NormalZeroRow {
+        std: f64,
+        row: usize,
+    },
     Zeros,
     Ones,
     /// DistilBERT's fixed sinusoidal position table.
@@ -165,7 +168,10 @@ impl ParamStore {
     }
 
     pub fn get(&self, name: &str) -> ModelResult<Param> {
-        self.by_name.get(name).map(|&i| self.params[i].clone()).ok_or_else(|| ModelError::MissingPart(format!("parameter {name}")))
+        self.by_name
+            .get(name)
+            .map(|&i| self.params[i].clone())
+            .ok_or_else(|| ModelError::MissingPart(format!("parameter {name}")))
     }
 
     pub fn params(&self) -> &[Param] {
@@ -240,7 +246,10 @@ impl ParamCounts {
         Self {
             total: per.iter().map(|p| p.1).sum(),
             trainable: per.iter().map(|p| p.2).sum(),
-            modules: per.into_iter().map(|(m, total, trainable)| ModuleCount { name: m.to_string(), total, trainable }).collect(),
+            modules: per
+                .into_iter()
+                .map(|(m, total, trainable)| ModuleCount { name: m.to_string(), total, trainable })
+                .collect(),
         }
     }
 }

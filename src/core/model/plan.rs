@@ -137,9 +137,19 @@ pub fn plan(cfg: &ModelConfig, task: Task) -> Vec<ParamSpec> {
         Family::DistilBert if cfg.sinusoidal_pos_embds => Init::Sinusoidal,
         _ => Init::Normal(std),
     };
-    specs.push(ParamSpec::new(format!("{POSITION_EMBEDDINGS}.weight"), &[cfg.max_position_embeddings, h], pos_init, emb));
+    specs.push(ParamSpec::new(
+        format!("{POSITION_EMBEDDINGS}.weight"),
+        &[cfg.max_position_embeddings, h],
+        pos_init,
+        emb,
+    ));
     if cfg.type_vocab_size > 0 {
-        specs.push(ParamSpec::new(format!("{TOKEN_TYPE_EMBEDDINGS}.weight"), &[cfg.type_vocab_size, h], Init::Normal(std), emb));
+        specs.push(ParamSpec::new(
+            format!("{TOKEN_TYPE_EMBEDDINGS}.weight"),
+            &[cfg.type_vocab_size, h],
+            Init::Normal(std),
+            emb,
+        ));
     }
     push_norm(&mut specs, EMBEDDINGS_NORM, h, emb);
     for i in 0..cfg.num_hidden_layers {

@@ -10,12 +10,13 @@ use serde_json::{json, Value};
 use super::config::Family;
 use super::error::{ModelError, ModelResult};
 use super::load::{full_key, SAFETENSORS_FILE};
-use super::task_model::TaskModel;
 use super::params::ModuleId;
+use super::task_model::TaskModel;
 use crate::core::tokenizer::TextTokenizer;
 
 /// The tokenizer files transformers writes with `save_pretrained`.
-pub const TOKENIZER_FILES: [&str; 4] = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"];
+pub const TOKENIZER_FILES: [&str; 4] =
+    ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"];
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so readers
 /// never see a half-written file.
@@ -52,7 +53,8 @@ pub fn config_json(model: &TaskModel) -> Value {
     let mut raw = cfg.raw.clone();
     raw.insert("model_type".into(), json!(cfg.family.model_type()));
     raw.insert("architectures".into(), json!([model.task().class_name(cfg.family)]));
-    let id2label: BTreeMap<String, String> = cfg.id2label.iter().enumerate().map(|(i, l)| (i.to_string(), l.clone())).collect();
+    let id2label: BTreeMap<String, String> =
+        cfg.id2label.iter().enumerate().map(|(i, l)| (i.to_string(), l.clone())).collect();
     let label2id: BTreeMap<String, usize> = cfg.id2label.iter().enumerate().map(|(i, l)| (l.clone(), i)).collect();
     raw.insert("id2label".into(), json!(id2label));
     raw.insert("label2id".into(), json!(label2id));
@@ -71,7 +73,12 @@ pub fn state_dict(model: &TaskModel) -> ModelResult<Vec<(String, Tensor)>> {
         .iter()
         .map(|p| {
             let key = full_key(family, task, p.name(), p.module() == ModuleId::Head);
-            let t = p.var().as_tensor().to_device(&Device::Cpu).and_then(|t| t.contiguous()).map_err(|source| ModelError::Candle { context: key.clone(), source })?;
+            let t = p
+                .var()
+                .as_tensor()
+                .to_device(&Device::Cpu)
+                .and_then(|t| t.contiguous())
+                .map_err(|source| ModelError::Candle { context: key.clone(), source })?;
             Ok((key, t))
         })
         .collect()
@@ -80,9 +87,14 @@ pub fn state_dict(model: &TaskModel) -> ModelResult<Vec<(String, Tensor)>> {
 /// Writes tensors as a safetensors file with `{"format": "pt"}` metadata (which transformers expects).
 pub fn write_safetensors(path: &Path, tensors: Vec<(String, Tensor)>) -> ModelResult<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let raw = dir.join(format!(".{}.raw-{}", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), std::process::id()));
+    let raw = dir.join(format!(
+        ".{}.raw-{}",
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        std::process::id()
+    ));
     let map: std::collections::HashMap<String, Tensor> = tensors.into_iter().collect();
-    let written = candle_core::safetensors::save(&map, &raw).map_err(|source| ModelError::Candle { context: format!("writing {}", path.display()), source });
+    let written = candle_core::safetensors::save(&map, &raw)
+        .map_err(|source| ModelError::Candle { context: format!("writing {}", path.display()), source });
     let bytes = written.and_then(|()| std::fs::read(&raw).map_err(|e| ModelError::io(&raw, e)));
     let _ = std::fs::remove_file(&raw);
     write_atomic(path, &with_metadata(&bytes?, path)?)
@@ -92,10 +104,12 @@ pub fn write_safetensors(path: &Path, tensors: Vec<(String, Tensor)>) -> ModelRe
 /// to the data section and do not change.
 fn with_metadata(bytes: &[u8], path: &Path) -> ModelResult<Vec<u8>> {
     let bad = |m: &str| ModelError::parse(path, m);
-    let len_bytes: [u8; 8] = bytes.get(..8).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("truncated safetensors header"))?;
+    let len_bytes: [u8; 8] =
+        bytes.get(..8).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("truncated safetensors header"))?;
     let header_len = u64::from_le_bytes(len_bytes) as usize;
     let header = bytes.get(8..8 + header_len).ok_or_else(|| bad("truncated safetensors header"))?;
-    let mut value: serde_json::Map<String, Value> = serde_json::from_slice(header).map_err(|e| ModelError::parse(path, e))?;
+    let mut value: serde_json::Map<String, Value> =
+        serde_json::from_slice(header).map_err(|e| ModelError::parse(path, e))?;
     value.insert("__metadata__".into(), json!({"format": "pt"}));
     let mut header = serde_json::to_vec(&value).map_err(|e| ModelError::parse(path, e))?;
     while header.len() % 8 != 0 {
@@ -110,7 +124,13 @@ fn with_metadata(bytes: &[u8], path: &Path) -> ModelResult<Vec<u8>> {
 
 /// Copies the tokenizer files of `source_dir` that exist, and writes tokenizer.json,
 /// tokenizer_config.json and special_tokens_map.json where the source lacks them.
-pub fn save_tokenizer(tokenizer: &TextTokenizer, source_dir: Option<&Path>, family: Family, max_length: usize, dir: &Path) -> ModelResult<Vec<PathBuf>> {
+pub fn save_tokenizer(
+    tokenizer: &TextTokenizer,
+    source_dir: Option<&Path>,
+    family: Family,
+    max_length: usize,
+    dir: &Path,
+) -> ModelResult<Vec<PathBuf>> {
     let mut written = Vec::new();
     for name in TOKENIZER_FILES {
         if let Some(src) = source_dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
@@ -122,7 +142,10 @@ pub fn save_tokenizer(tokenizer: &TextTokenizer, source_dir: Option<&Path>, fami
     let specials = special_tokens(tokenizer, family);
     let missing = |written: &[PathBuf], name: &str| !written.iter().any(|p| p.file_name().is_some_and(|n| n == name));
     if missing(&written, "tokenizer.json") {
-        let text = tokenizer.inner().to_string(false).map_err(|e| ModelError::Input(format!("serialising the tokenizer: {e}")))?;
+        let text = tokenizer
+            .inner()
+            .to_string(false)
+            .map_err(|e| ModelError::Input(format!("serialising the tokenizer: {e}")))?;
         write_atomic(&dir.join("tokenizer.json"), text.as_bytes())?;
         written.push(dir.join("tokenizer.json"));
     }
@@ -147,10 +170,28 @@ pub fn save_tokenizer(tokenizer: &TextTokenizer, source_dir: Option<&Path>, fami
 
 fn special_tokens(tokenizer: &TextTokenizer, family: Family) -> serde_json::Map<String, Value> {
     let names: &[(&str, &str)] = match family {
-        Family::Roberta => &[("bos_token", "<s>"), ("cls_token", "<s>"), ("eos_token", "</s>"), ("sep_token", "</s>"), ("pad_token", "<pad>"), ("unk_token", "<unk>"), ("mask_token", "<mask>")],
-        _ => &[("cls_token", "[CLS]"), ("sep_token", "[SEP]"), ("pad_token", "[PAD]"), ("unk_token", "[UNK]"), ("mask_token", "[MASK]")],
+        Family::Roberta => &[
+            ("bos_token", "<s>"),
+            ("cls_token", "<s>"),
+            ("eos_token", "</s>"),
+            ("sep_token", "</s>"),
+            ("pad_token", "<pad>"),
+            ("unk_token", "<unk>"),
+            ("mask_token", "<mask>"),
+        ],
+        _ => &[
+            ("cls_token", "[CLS]"),
+            ("sep_token", "[SEP]"),
+            ("pad_token", "[PAD]"),
+            ("unk_token", "[UNK]"),
+            ("mask_token", "[MASK]"),
+        ],
     };
-    names.iter().filter(|(_, t)| tokenizer.token_to_id(t).is_some()).map(|(k, t)| ((*k).to_string(), json!(t))).collect()
+    names
+        .iter()
+        .filter(|(_, t)| tokenizer.token_to_id(t).is_some())
+        .map(|(k, t)| ((*k).to_string(), json!(t)))
+        .collect()
 }
 
 fn write_json(path: &Path, value: &Value) -> ModelResult<()> {
@@ -161,7 +202,11 @@ fn write_json(path: &Path, value: &Value) -> ModelResult<()> {
 /// Saves a model as transformers' `save_pretrained` does (config.json and model.safetensors), plus
 /// the tokenizer files when a tokenizer is given (copied from `tokenizer_dir` where it has them).
 /// Returns the files written.
-pub fn save_pretrained(model: &TaskModel, dir: &Path, tokenizer: Option<(&TextTokenizer, Option<&Path>)>) -> ModelResult<Vec<PathBuf>> {
+pub fn save_pretrained(
+    model: &TaskModel,
+    dir: &Path,
+    tokenizer: Option<(&TextTokenizer, Option<&Path>)>,
+) -> ModelResult<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     let mut written = Vec::new();
     write_safetensors(&dir.join(SAFETENSORS_FILE), state_dict(model)?)?;
@@ -170,7 +215,11 @@ pub fn save_pretrained(model: &TaskModel, dir: &Path, tokenizer: Option<(&TextTo
     written.push(dir.join("config.json"));
     if let Some((tok, source)) = tokenizer {
         let cfg = model.config();
-        let max_length = if cfg.family == Family::Roberta { cfg.max_position_embeddings.saturating_sub(2) } else { cfg.max_position_embeddings };
+        let max_length = if cfg.family == Family::Roberta {
+            cfg.max_position_embeddings.saturating_sub(2)
+        } else {
+            cfg.max_position_embeddings
+        };
         written.extend(save_tokenizer(tok, source, cfg.family, max_length, dir)?);
     }
     Ok(written)

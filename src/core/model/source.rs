@@ -35,7 +35,10 @@ pub fn resolve(spec: &ModelSpec, hub: &HubSettings, progress: &mut dyn FnMut(&st
             }
             let config_path = path.join("config.json");
             if !config_path.is_file() {
-                return Err(ModelError::io(&config_path, std::io::Error::new(std::io::ErrorKind::NotFound, "no config.json in the model folder")));
+                return Err(ModelError::io(
+                    &config_path,
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no config.json in the model folder"),
+                ));
             }
             Ok(ResolvedModel { config_path, dir: path.clone(), weights: WeightFiles::find(path)? })
         }
@@ -45,7 +48,14 @@ pub fn resolve(spec: &ModelSpec, hub: &HubSettings, progress: &mut dyn FnMut(&st
                 repo,
                 revision.as_deref(),
                 &["config.json"],
-                &["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", SAFETENSORS_FILE, SAFETENSORS_INDEX],
+                &[
+                    "tokenizer.json",
+                    "tokenizer_config.json",
+                    "vocab.txt",
+                    "special_tokens_map.json",
+                    SAFETENSORS_FILE,
+                    SAFETENSORS_INDEX,
+                ],
                 &mut on_file,
             )?;
             if !dir.join(SAFETENSORS_FILE).is_file() && dir.join(SAFETENSORS_INDEX).is_file() {
@@ -86,7 +96,12 @@ impl SpecModel {
 }
 
 /// Resolves a spec and builds the model it names.
-pub fn load_spec(spec: &ModelSpec, hub: &HubSettings, request: &ModelRequest, progress: &mut dyn FnMut(&str)) -> ModelResult<SpecModel> {
+pub fn load_spec(
+    spec: &ModelSpec,
+    hub: &HubSettings,
+    request: &ModelRequest,
+    progress: &mut dyn FnMut(&str),
+) -> ModelResult<SpecModel> {
     let resolved = resolve(spec, hub, progress)?;
     let mut config = ModelConfig::from_file(&resolved.config_path)?;
     let mut task = request.task;

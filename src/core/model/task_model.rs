@@ -51,7 +51,11 @@ pub struct TaskModel {
 
 impl std::fmt::Debug for TaskModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TaskModel").field("family", &self.config.family).field("task", &self.task).field("params", &self.store.len()).finish()
+        f.debug_struct("TaskModel")
+            .field("family", &self.config.family)
+            .field("task", &self.task)
+            .field("params", &self.store.len())
+            .finish()
     }
 }
 
@@ -69,14 +73,24 @@ impl TaskModel {
     }
 
     /// As [`Self::from_dir`] with a config already read (e.g. with `num_labels` changed).
-    pub fn from_dir_with_config(dir: &Path, config: ModelConfig, task: TaskChoice, options: &LoadOptions) -> ModelResult<(Self, LoadReport)> {
+    pub fn from_dir_with_config(
+        dir: &Path,
+        config: ModelConfig,
+        task: TaskChoice,
+        options: &LoadOptions,
+    ) -> ModelResult<(Self, LoadReport)> {
         let files = WeightFiles::find(dir)?.ok_or_else(|| ModelError::NoWeights { dir: dir.to_path_buf() })?;
         let stored = read_tensors(&files, options.allow_pickle)?;
         let task = task.resolve(&config);
         Self::from_stored(config, task, stored, options)
     }
 
-    fn from_stored(config: ModelConfig, task: Task, stored: Vec<super::load::StoredTensor>, options: &LoadOptions) -> ModelResult<(Self, LoadReport)> {
+    fn from_stored(
+        config: ModelConfig,
+        task: Task,
+        stored: Vec<super::load::StoredTensor>,
+        options: &LoadOptions,
+    ) -> ModelResult<(Self, LoadReport)> {
         if task == Task::SequenceClassification && config.num_labels() == 0 {
             return Err(ModelError::Config("a classifier needs at least one label".into()));
         }
