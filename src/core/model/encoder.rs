@@ -196,9 +196,10 @@ impl Encoder {
                 }
             }
         }
-        if let Some(types) = &input.token_type_ids {
+        // DistilBERT has no token types: transformers' DistilBERT tokenizer does not even return them.
+        if let (Some(types), true) = (&input.token_type_ids, self.token_type.is_some()) {
             let max_type = max_of(types, "token_type_ids")?;
-            if max_type as usize >= self.cfg.type_vocab_size.max(1) {
+            if max_type as usize >= self.cfg.type_vocab_size {
                 return Err(ModelError::Input(format!(
                     "token type {max_type} is outside the model's {} types",
                     self.cfg.type_vocab_size

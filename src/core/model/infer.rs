@@ -4,7 +4,7 @@
 use candle_core::{DType, Device, IndexOp, Tensor};
 use serde::Serialize;
 
-use super::config::Task;
+use super::config::{Family, Task};
 use super::encoder::{first_token, mean_pool, ModelInput};
 use super::error::{CandleContext, ModelError, ModelResult};
 use super::ops::{masked_softmax, Dropout};
@@ -31,6 +31,20 @@ pub fn encode_batch(
     Ok((ModelInput::from_rows(&ids, &types, &mask, device)?, encoded))
 }
 
+/// The model's input for some texts: only BERT takes token types (transformers' DistilBERT and
+/// RoBERTa tokenizers do not return them).
+pub fn model_input(
+    model: &TaskModel,
+    tokenizer: &TextTokenizer,
+    requests: &[EncodeRequest],
+) -> ModelResult<(ModelInput, Vec<EncodedText>)> {
+    let (mut input, encoded) = encode_batch(tokenizer, requests, model.device())?;
+    if model.config().family != Family::Bert {
+        input.token_type_ids = None;
+    }
+    Ok((input, encoded))
+}
+
 /// One candidate for a masked position.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MaskPrediction {
@@ -53,7 +67,7 @@ pub fn fill_mask(
     }
     let (mask_text, mask_id) =
         tokenizer.mask_token().ok_or_else(|| ModelError::Input("the tokenizer has no mask token".into()))?;
-    let (input, encoded) = encode_batch(tokenizer, &[EncodeRequest::text(text)], model.device())?;
+    let (input, encoded) = model_input(model, tokenizer, &[EncodeRequest::text(text)])?;
     let positions: Vec<usize> =
         encoded[0].input_ids.iter().enumerate().filter(|(_, &id)| id == mask_id).map(|(i, _)| i).collect();
     if positions.is_empty() {
@@ -96,7 +110,7 @@ pub fn embed(
     request: &EncodeRequest,
     pooling: Pooling,
 ) -> ModelResult<Vec<f32>> {
-    let (input, _) = encode_batch(tokenizer, std::slice::from_ref(request), model.device())?;
+    let (input, _) = model_input(model, tokenizer, std::slice::from_ref(request))?;
     let out = model.forward(&input, &mut Dropout::eval())?;
     let hidden = &out.encoder.last_hidden_state;
     let pooled: candle_core::Result<Tensor> = match pooling {
@@ -119,7 +133,7 @@ pub fn predict(model: &TaskModel, tokenizer: &TextTokenizer, request: &EncodeReq
     if model.task() != Task::SequenceClassification {
         return Err(ModelError::MissingPart("classification head".into()));
     }
-    let (input, _) = encode_batch(tokenizer, std::slice::from_ref(request), model.device())?;
+    let (input, _) = model_input(model, tokenizer, std::slice::from_ref(request))?;
     let out = model.forward(&input, &mut Dropout::eval())?;
     let logits = out.logits.ok_or_else(|| ModelError::MissingPart("logits".into()))?;
     let probs =

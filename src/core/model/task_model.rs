@@ -151,3 +151,36 @@ impl TaskModel {
         result.map_err(|source| ModelError::Candle { context: "loss".into(), source })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn values(model: &TaskModel, name: &str) -> Vec<f32> {
+        let p = model.params().get(name).unwrap();
+        p.var().as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    }
+
+    /// Fresh parameters as transformers' `_init_weights`: normal(0, initializer_range) weights, zero
+    /// biases, LayerNorm 1/0, the padding row of the word embeddings zero; the same seed gives the same
+    /// model.
+    #[test]
+    fn fresh_init_follows_transformers() {
+        let cfg = ModelConfig::from_value(json!({"vocab_size": 200, "hidden_size": 64, "num_hidden_layers": 1,
+            "num_attention_heads": 4, "intermediate_size": 128, "initializer_range": 0.05, "pad_token_id": 3}))
+        .unwrap();
+        let model = TaskModel::from_config(cfg.clone(), Task::SequenceClassification, &LoadOptions::default()).unwrap();
+        let w = values(&model, "embeddings.word_embeddings.weight");
+        assert!(w[3 * 64..4 * 64].iter().all(|&x| x == 0.0), "padding row");
+        let q = values(&model, "encoder.layer.0.attention.self.query.weight");
+        let std = (q.iter().map(|x| x * x).sum::<f32>() / q.len() as f32).sqrt();
+        assert!((std - 0.05).abs() < 0.005, "std {std}");
+        assert!(values(&model, "encoder.layer.0.attention.self.query.bias").iter().all(|&x| x == 0.0));
+        assert!(values(&model, "embeddings.LayerNorm.weight").iter().all(|&x| x == 1.0));
+        assert!(values(&model, "classifier.bias").iter().all(|&x| x == 0.0));
+        let again = TaskModel::from_config(cfg, Task::SequenceClassification, &LoadOptions::default()).unwrap();
+        assert_eq!(values(&again, "classifier.weight"), values(&model, "classifier.weight"));
+    }
+}
