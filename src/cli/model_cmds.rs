@@ -7,8 +7,9 @@ use serde::Serialize;
 use crate::core::device::best_device;
 use crate::core::hub::HubSettings;
 use crate::core::model::infer::{self, Pooling};
-use crate::core::model::source::{load_spec, ModelRequest, SpecModel};
-use crate::core::model::{FreezeSpec, LoadOptions, ModelError, ModuleCount, Task, TaskChoice};
+use crate::core::model::plan::plan;
+use crate::core::model::source::{load_spec, request_config, resolve, ModelRequest, SpecModel};
+use crate::core::model::{FreezeSpec, LoadOptions, ModelError, ModuleCount, ParamCounts, Task, TaskChoice};
 use crate::core::model_source::ModelSpec;
 use crate::core::tokenizer::EncodeRequest;
 
@@ -118,9 +119,24 @@ struct ParamsJson<'a> {
 
 pub fn run_params(args: &ParamsArgs) -> Result<(), ModelError> {
     let freeze: FreezeSpec = args.freeze.parse().map_err(ModelError::Input)?;
-    let loaded = load(&args.model, TaskChoice::FromConfig, args.num_labels, false)?;
-    loaded.model.freeze(freeze);
-    let counts = loaded.model.counts();
+    let spec = ModelSpec::parse(&args.model.model)?;
+    let hub = HubSettings::from_env();
+    let resolved = resolve(&spec, &hub, &mut |_| {})?;
+    let counts = if resolved.weights.is_none() {
+        // A bare config: count the planned architecture without initialising hundreds of MB.
+        let request = ModelRequest {
+            task: TaskChoice::FromConfig,
+            num_labels: args.num_labels,
+            require_weights: false,
+            options: LoadOptions::default(),
+        };
+        let (config, task) = request_config(&resolved, &request)?;
+        ParamCounts::for_plan(&plan(&config, task), freeze, config.num_hidden_layers)
+    } else {
+        let loaded = load(&args.model, TaskChoice::FromConfig, args.num_labels, false)?;
+        loaded.model.freeze(freeze);
+        loaded.model.counts()
+    };
     if args.json {
         return print_json(&ParamsJson { total: counts.total, trainable: counts.trainable, modules: &counts.modules });
     }

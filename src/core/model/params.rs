@@ -230,6 +230,11 @@ pub struct ParamCounts {
 }
 
 impl ParamCounts {
+    /// Counts for a planned architecture under a freeze spec, without allocating any values.
+    pub fn for_plan(specs: &[ParamSpec], freeze: super::freeze::FreezeSpec, num_layers: usize) -> Self {
+        Self::from_params(specs.iter().map(|s| (s.module, s.elem_count(), freeze.trains(s.module, num_layers))))
+    }
+
     pub fn from_params(params: impl Iterator<Item = (ModuleId, usize, bool)>) -> Self {
         let mut per: Vec<(ModuleId, usize, usize)> = Vec::new();
         for (module, n, trainable) in params {

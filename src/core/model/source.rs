@@ -95,14 +95,8 @@ impl SpecModel {
     }
 }
 
-/// Resolves a spec and builds the model it names.
-pub fn load_spec(
-    spec: &ModelSpec,
-    hub: &HubSettings,
-    request: &ModelRequest,
-    progress: &mut dyn FnMut(&str),
-) -> ModelResult<SpecModel> {
-    let resolved = resolve(spec, hub, progress)?;
+/// The config of a resolved model with the request applied (labels), and the task to build.
+pub fn request_config(resolved: &ResolvedModel, request: &ModelRequest) -> ModelResult<(ModelConfig, Task)> {
     let mut config = ModelConfig::from_file(&resolved.config_path)?;
     let mut task = request.task;
     if let Some(n) = request.num_labels {
@@ -114,15 +108,28 @@ pub fn load_spec(
             task = TaskChoice::Task(Task::SequenceClassification);
         }
     }
+    let task = task.resolve(&config);
+    Ok((config, task))
+}
+
+/// Resolves a spec and builds the model it names.
+pub fn load_spec(
+    spec: &ModelSpec,
+    hub: &HubSettings,
+    request: &ModelRequest,
+    progress: &mut dyn FnMut(&str),
+) -> ModelResult<SpecModel> {
+    let resolved = resolve(spec, hub, progress)?;
+    let (config, task) = request_config(&resolved, request)?;
     progress("building the model");
     match &resolved.weights {
         Some(_) => {
-            let (model, report) = TaskModel::from_dir_with_config(&resolved.dir, config, task, &request.options)?;
+            let (model, report) =
+                TaskModel::from_dir_with_config(&resolved.dir, config, TaskChoice::Task(task), &request.options)?;
             Ok(SpecModel { model, report, resolved, random_init: false })
         }
         None if request.require_weights => Err(ModelError::NoWeights { dir: resolved.dir.clone() }),
         None => {
-            let task = task.resolve(&config);
             let model = TaskModel::from_config(config, task, &request.options)?;
             Ok(SpecModel { model, report: LoadReport::default(), resolved, random_init: true })
         }
