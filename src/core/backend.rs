@@ -1,13 +1,21 @@
-//! The background worker: the UI sends [`Command`]s and receives [`Event`]s over channels; the worker
-//! wakes the UI through a callback whenever it sends something. The UI thread never blocks on it.
+//! The background worker: the UI sends [`Command`]s and receives [`Event`]s over channels; every job
+//! runs on its own named thread and wakes the UI through a callback whenever it sends something. The
+//! UI thread never blocks on a job. A job that duplicates a running one (the same download twice) is
+//! refused with a clear error.
 
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::config::ConfigSummary;
 use super::hub::HubSettings;
+use super::hub_download::{download, DownloadRequest, FileProgress};
+use super::hub_search::{list_files, scan_cache, search, CachedRepo, RepoFile, RepoHit, RepoKind, SearchQuery};
 use super::model_source::{load_model, LoadedModel, ModelSpec};
+use super::CoreError;
 
 /// Identifies one background job.
 pub type JobId = u64;
@@ -17,7 +25,43 @@ pub type JobId = u64;
 pub enum Command {
     /// Load a model's tokenizer and config, from a spec as the user typed it.
     LoadModel { spec: String, hub: HubSettings },
-    Shutdown,
+    /// Search the Hub.
+    Search { kind: RepoKind, query: SearchQuery, hub: HubSettings },
+    /// Files (with sizes) and the config summary of a Hub repo.
+    RepoDetails { kind: RepoKind, repo: String, hub: HubSettings },
+    /// Download files into the HF cache; setting `cancel` stops it (what arrived is kept for resuming).
+    Download { request: DownloadRequest, hub: HubSettings, cancel: Arc<AtomicBool> },
+    /// List what the HF cache holds.
+    ScanCache { hub: HubSettings },
+}
+
+impl Command {
+    fn name(&self) -> String {
+        match self {
+            Command::LoadModel { spec, .. } => format!("Loading {}", spec.trim()),
+            Command::Search { query, .. } => format!("Searching the Hub for {:?}", query.text),
+            Command::RepoDetails { repo, .. } => format!("Reading {repo}"),
+            Command::Download { request, .. } => format!("Downloading {}", request.repo),
+            Command::ScanCache { .. } => "Scanning the HF cache".into(),
+        }
+    }
+
+    /// Jobs with the same key may not run twice at once.
+    fn key(&self) -> Option<String> {
+        match self {
+            Command::Download { request, .. } => Some(format!("download:{}", request.repo)),
+            _ => None,
+        }
+    }
+}
+
+/// Details of a Hub repo for the details view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RepoDetails {
+    pub kind: RepoKind,
+    pub repo: String,
+    pub files: Vec<RepoFile>,
+    pub config: Option<ConfigSummary>,
 }
 
 /// Core → UI.
@@ -25,40 +69,98 @@ pub enum Command {
 pub enum Event {
     JobStarted { id: JobId, name: String },
     JobProgress { id: JobId, message: String, fraction: Option<f32> },
-    ModelLoaded { id: JobId, model: Arc<LoadedModel> },
     JobFailed { id: JobId, name: String, error: String },
+    JobCancelled { id: JobId, name: String },
+    ModelLoaded { id: JobId, model: Arc<LoadedModel> },
+    SearchResults { id: JobId, kind: RepoKind, hits: Vec<RepoHit> },
+    RepoDetails { id: JobId, details: RepoDetails },
+    DownloadProgress { id: JobId, progress: FileProgress },
+    Downloaded { id: JobId, repo: String, snapshot: PathBuf },
+    CacheScanned { id: JobId, repos: Vec<CachedRepo> },
 }
 
-/// Called whenever the worker sends an event, so the UI repaints.
+impl Event {
+    /// The job an event belongs to.
+    pub fn job(&self) -> JobId {
+        match self {
+            Event::JobStarted { id, .. }
+            | Event::JobProgress { id, .. }
+            | Event::JobFailed { id, .. }
+            | Event::JobCancelled { id, .. }
+            | Event::ModelLoaded { id, .. }
+            | Event::SearchResults { id, .. }
+            | Event::RepoDetails { id, .. }
+            | Event::DownloadProgress { id, .. }
+            | Event::Downloaded { id, .. }
+            | Event::CacheScanned { id, .. } => *id,
+        }
+    }
+
+    /// Whether this event ends its job.
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, Event::JobStarted { .. } | Event::JobProgress { .. } | Event::DownloadProgress { .. })
+    }
+}
+
+/// Called whenever a job sends an event, so the UI repaints.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// The UI's end of the worker.
+#[derive(Clone)]
+struct Outbox {
+    tx: Sender<Event>,
+    waker: Waker,
+}
+
+impl Outbox {
+    fn send(&self, event: Event) {
+        if self.tx.send(event).is_ok() {
+            (self.waker)();
+        }
+    }
+}
+
+/// The UI's end of the background jobs.
 pub struct Backend {
-    commands: Sender<(JobId, Command)>,
+    outbox: Outbox,
     events: Receiver<Event>,
-    thread: Option<JoinHandle<()>>,
+    running: Arc<Mutex<HashSet<String>>>,
     next_id: JobId,
 }
 
 impl Backend {
-    /// Starts the worker on a named thread.
     pub fn spawn(waker: Waker) -> Self {
-        let (commands, command_rx) = crossbeam_channel::unbounded::<(JobId, Command)>();
-        let (event_tx, events) = crossbeam_channel::unbounded::<Event>();
-        let thread = std::thread::Builder::new()
-            .name("lmw-worker".into())
-            .spawn(move || worker_loop(&command_rx, &Outbox { tx: event_tx, waker }))
-            .map_err(|e| tracing::error!("cannot start the worker thread: {e}"))
-            .ok();
-        Self { commands, events, thread, next_id: 1 }
+        let (tx, events) = crossbeam_channel::unbounded::<Event>();
+        Self { outbox: Outbox { tx, waker }, events, running: Arc::default(), next_id: 1 }
     }
 
-    /// Queues a command; returns the job id it will report under.
+    /// Starts a job on its own named thread; returns the id its events carry.
     pub fn send(&mut self, command: Command) -> JobId {
         let id = self.next_id;
         self.next_id += 1;
-        if self.commands.send((id, command)).is_err() {
-            tracing::error!("the worker thread has stopped");
+        let name = command.name();
+        if let Some(key) = command.key() {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            if !running.insert(key) {
+                self.outbox.send(Event::JobFailed { id, name: name.clone(), error: format!("{name}: already running") });
+                return id;
+            }
+        }
+        let out = self.outbox.clone();
+        let running = self.running.clone();
+        let spawned = std::thread::Builder::new().name(format!("lmw-job-{id}")).spawn(move || {
+            let key = command.key();
+            out.send(Event::JobStarted { id, name: name.clone() });
+            let event = run_job(id, command, &out).unwrap_or_else(|e| match e {
+                CoreError::Cancelled => Event::JobCancelled { id, name },
+                e => Event::JobFailed { id, name, error: e.to_string() },
+            });
+            if let Some(key) = key {
+                running.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+            }
+            out.send(event);
+        });
+        if let Err(e) = spawned {
+            self.outbox.send(Event::JobFailed { id, name: "starting a job".into(), error: e.to_string() });
         }
         id
     }
@@ -74,45 +176,41 @@ impl Backend {
     }
 }
 
-impl Drop for Backend {
-    fn drop(&mut self) {
-        let _ = self.commands.send((0, Command::Shutdown));
-        // The worker finishes its current job on its own; don't block the UI on it.
-        drop(self.thread.take());
-    }
-}
-
-struct Outbox {
-    tx: Sender<Event>,
-    waker: Waker,
-}
-
-impl Outbox {
-    fn send(&self, event: Event) {
-        if self.tx.send(event).is_ok() {
-            (self.waker)();
+fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError> {
+    match command {
+        Command::LoadModel { spec, hub } => {
+            let spec = ModelSpec::parse(&spec)?;
+            let model = load_model(&spec, &hub, &mut |message, fraction| {
+                out.send(Event::JobProgress { id, message: message.to_string(), fraction });
+            })?;
+            Ok(Event::ModelLoaded { id, model: Arc::new(model) })
         }
-    }
-}
-
-fn worker_loop(commands: &Receiver<(JobId, Command)>, out: &Outbox) {
-    for (id, command) in commands.iter() {
-        match command {
-            Command::Shutdown => break,
-            Command::LoadModel { spec, hub } => {
-                let name = format!("Loading {}", spec.trim());
-                out.send(Event::JobStarted { id, name: name.clone() });
-                let result = ModelSpec::parse(&spec).and_then(|spec| {
-                    load_model(&spec, &hub, &mut |message, fraction| {
-                        out.send(Event::JobProgress { id, message: message.to_string(), fraction });
-                    })
-                });
-                match result {
-                    Ok(model) => out.send(Event::ModelLoaded { id, model: Arc::new(model) }),
-                    Err(e) => out.send(Event::JobFailed { id, name, error: e.to_string() }),
+        Command::Search { kind, query, hub } => Ok(Event::SearchResults { id, kind, hits: search(&hub, kind, &query)? }),
+        Command::RepoDetails { kind, repo, hub } => {
+            let files = list_files(&hub, kind, &repo, None)?;
+            let config = if kind == RepoKind::Model && files.iter().any(|f| f.path == "config.json") {
+                let dir = hub.fetch_model_files(&repo, None, &["config.json"], &[], &mut |_, _, _| {})?;
+                Some(ConfigSummary::from_file(&dir.join("config.json"))?)
+            } else {
+                None
+            };
+            Ok(Event::RepoDetails { id, details: RepoDetails { kind, repo, files, config } })
+        }
+        Command::Download { request, hub, cancel } => {
+            let total_files = request.files.len().max(1) as f32;
+            let mut done_files = 0usize;
+            let snapshot = download(&hub, &request, &cancel, &mut |progress| {
+                if progress.done {
+                    done_files += 1;
                 }
-            }
+                let within = if progress.total > 0 { progress.bytes as f32 / progress.total as f32 } else { 0.0 };
+                let fraction = ((done_files as f32 + if progress.done { 0.0 } else { within }) / total_files).min(1.0);
+                out.send(Event::JobProgress { id, message: progress.file.clone(), fraction: Some(fraction) });
+                out.send(Event::DownloadProgress { id, progress });
+            })?;
+            Ok(Event::Downloaded { id, repo: request.repo, snapshot })
         }
+        Command::ScanCache { hub } => Ok(Event::CacheScanned { id, repos: scan_cache(&hub.cache_dir) }),
     }
 }
 
@@ -122,6 +220,10 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
+    fn terminal(backend: &Backend, id: JobId) -> Event {
+        std::iter::from_fn(|| backend.wait(Duration::from_secs(30))).find(|e| e.job() == id && e.is_terminal()).expect("a terminal event")
+    }
+
     #[test]
     fn load_reports_start_then_result_and_wakes_the_ui() {
         let wakes = Arc::new(AtomicUsize::new(0));
@@ -130,21 +232,29 @@ mod tests {
             counter.fetch_add(1, Ordering::SeqCst);
         }));
         let id = backend.send(Command::LoadModel { spec: "builtin:demo".into(), hub: HubSettings::from_env() });
-        assert_eq!(id, 1);
-        let mut loaded = None;
-        while let Some(event) = backend.wait(Duration::from_secs(30)) {
-            if let Event::ModelLoaded { model, .. } = event {
-                loaded = Some(model);
-                break;
-            }
+        match terminal(&backend, id) {
+            Event::ModelLoaded { model, .. } => assert_eq!(model.name, "built-in demo"),
+            other => panic!("{other:?}"),
         }
-        let model = loaded.expect("the demo loads");
-        assert_eq!(model.name, "built-in demo");
         assert!(wakes.load(Ordering::SeqCst) >= 2);
 
-        backend.send(Command::LoadModel { spec: "/no/such/folder".into(), hub: HubSettings::from_env() });
-        let failure = std::iter::from_fn(|| backend.wait(Duration::from_secs(30)))
-            .find_map(|e| if let Event::JobFailed { error, .. } = e { Some(error) } else { None });
-        assert_eq!(failure.as_deref(), Some("model folder not found: /no/such/folder"));
+        let id = backend.send(Command::LoadModel { spec: "/no/such/folder".into(), hub: HubSettings::from_env() });
+        match terminal(&backend, id) {
+            Event::JobFailed { error, .. } => assert_eq!(error, "model folder not found: /no/such/folder"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_duplicate_download_is_refused() {
+        let mut backend = Backend::spawn(Arc::new(|| {}));
+        let hub = HubSettings { endpoint: Some("http://127.0.0.1:9".into()), cache_dir: std::env::temp_dir(), offline: false };
+        let request = DownloadRequest { kind: RepoKind::Model, repo: "a/b".into(), revision: None, files: vec!["x".into()] };
+        backend.running.lock().unwrap().insert("download:a/b".into());
+        let id = backend.send(Command::Download { request, hub, cancel: Arc::default() });
+        match terminal(&backend, id) {
+            Event::JobFailed { error, .. } => assert_eq!(error, "Downloading a/b: already running"),
+            other => panic!("{other:?}"),
+        }
     }
 }

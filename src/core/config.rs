@@ -18,6 +18,7 @@ pub struct ConfigSummary {
     pub intermediate_size: Option<u64>,
     pub vocab_size: Option<u64>,
     pub max_position_embeddings: Option<u64>,
+    pub type_vocab_size: Option<u64>,
 }
 
 impl ConfigSummary {
@@ -46,7 +47,23 @@ impl ConfigSummary {
             intermediate_size: num(&["intermediate_size", "hidden_dim"]),
             vocab_size: num(&["vocab_size"]),
             max_position_embeddings: num(&["max_position_embeddings"]),
+            type_vocab_size: num(&["type_vocab_size"]),
         }
+    }
+
+    /// Parameters of the bare encoder (embeddings, layers, pooler) for BERT-style configs, as
+    /// `BertModel` counts them; `None` for other architectures or incomplete configs.
+    pub fn estimated_parameters(&self) -> Option<u64> {
+        if !matches!(self.model_type.as_deref(), Some("bert" | "roberta" | "xlm-roberta" | "electra" | "camembert")) {
+            return None;
+        }
+        let (h, l, i, v, p) = (self.hidden_size?, self.num_hidden_layers?, self.intermediate_size?, self.vocab_size?, self.max_position_embeddings?);
+        let t = self.type_vocab_size.unwrap_or(2);
+        let embeddings = (v + p + t) * h + 2 * h;
+        let attention = 4 * (h * h + h) + 2 * h;
+        let feed_forward = (h * i + i) + (i * h + h) + 2 * h;
+        let pooler = h * h + h;
+        Some(embeddings + l * (attention + feed_forward) + pooler)
     }
 
     /// One line such as "bert · 6 layers · hidden 384 · 12 heads".
@@ -62,5 +79,21 @@ impl ConfigSummary {
             parts.push(format!("{n} heads"));
         }
         parts.join(" · ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bert_base_encoder_parameters() {
+        let cfg = ConfigSummary::from_value(&serde_json::json!({
+            "model_type": "bert", "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+            "intermediate_size": 3072, "vocab_size": 30522, "max_position_embeddings": 512, "type_vocab_size": 2
+        }));
+        // BertModel (bert-base-uncased) as transformers counts it.
+        assert_eq!(cfg.estimated_parameters(), Some(109_482_240));
+        assert_eq!(ConfigSummary::from_value(&serde_json::json!({"model_type": "gpt2"})).estimated_parameters(), None);
     }
 }

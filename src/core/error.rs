@@ -31,6 +31,9 @@ pub enum CoreError {
     #[error("invalid model spec {spec:?}: {message}")]
     InvalidSpec { spec: String, message: String },
 
+    #[error("cancelled")]
+    Cancelled,
+
     #[error("tokenizer: {0}")]
     Tokenize(String),
 }

@@ -34,12 +34,30 @@ impl HubSettings {
         self.endpoint.clone().unwrap_or_else(|| "https://huggingface.co".into())
     }
 
-    fn client(&self) -> Result<HFClientSync, HFError> {
+    fn builder(&self) -> hf_hub::HFClientBuilder {
         let mut builder = hf_hub::HFClient::builder().cache_dir(self.cache_dir.clone()).retry_max_attempts(2);
         if let Some(endpoint) = &self.endpoint {
             builder = builder.endpoint(endpoint.clone());
         }
-        builder.build_sync()
+        builder
+    }
+
+    /// A blocking client (it runs its own runtime thread).
+    pub(crate) fn client(&self) -> Result<HFClientSync, HFError> {
+        self.builder().build_sync()
+    }
+
+    /// An async client, for streaming downloads driven by our own runtime.
+    pub(crate) fn async_client(&self) -> Result<hf_hub::HFClient, HFError> {
+        self.builder().build()
+    }
+
+    /// Refuses network work in offline mode with an error naming the repo.
+    pub(crate) fn require_online(&self, repo: &str) -> CoreResult<()> {
+        if self.offline {
+            return Err(CoreError::Hub { repo: repo.to_string(), message: "offline mode is on (HF_HUB_OFFLINE): only cached repos can be used".into() });
+        }
+        Ok(())
     }
 
     /// Resolves files of a model repo into the cache (downloading what is missing unless offline) and
@@ -89,16 +107,22 @@ fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
 }
 
+/// The Hub token as huggingface_hub finds it: `HF_TOKEN`, else the token file (`HF_TOKEN_PATH` or
+/// `$HF_HOME/token`), with where it came from. `HF_HUB_DISABLE_IMPLICIT_TOKEN` turns this off.
+pub(crate) fn resolve_token() -> (Option<String>, &'static str) {
+    if env_flag("HF_HUB_DISABLE_IMPLICIT_TOKEN") {
+        return (None, "disabled");
+    }
+    if let Some(t) = std::env::var("HF_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
+        return (Some(t), "HF_TOKEN");
+    }
+    let path = std::env::var("HF_TOKEN_PATH").map(PathBuf::from).unwrap_or_else(|_| hf_hub::hf_home().join("token"));
+    (std::fs::read_to_string(path).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()), "token file")
+}
+
 /// Where the Hub token comes from, for display: the token itself is never shown in full.
 pub fn token_status() -> String {
-    let from_env = std::env::var("HF_TOKEN").ok().filter(|t| !t.trim().is_empty());
-    let (token, source) = match from_env {
-        Some(t) => (Some(t), "HF_TOKEN"),
-        None => {
-            let path = std::env::var("HF_TOKEN_PATH").map(PathBuf::from).unwrap_or_else(|_| hf_hub::hf_home().join("token"));
-            (std::fs::read_to_string(path).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()), "token file")
-        }
-    };
+    let (token, source) = resolve_token();
     match token {
         Some(t) => format!("{} ({source})", mask_token(&t)),
         None => "none (public repos only)".into(),

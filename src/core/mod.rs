@@ -6,6 +6,8 @@ pub mod demo;
 pub mod device;
 pub mod error;
 pub mod hub;
+pub mod hub_download;
+pub mod hub_search;
 pub mod model;
 pub mod model_source;
 pub mod onehot;

@@ -32,6 +32,8 @@ pub struct JobView {
 /// What pages read from the app while they draw.
 pub struct PageContext<'a> {
     pub model: Option<&'a Arc<LoadedModel>>,
+    /// Pages start their own background jobs (the call never blocks) and match their events by id.
+    pub backend: &'a mut Backend,
     pub jobs: &'a [JobView],
     pub load_error: Option<&'a str>,
     pub hub: &'a HubSettings,
@@ -55,6 +57,11 @@ pub struct WorkbenchApp {
 impl WorkbenchApp {
     /// Starts the app with the given state, loading the model it names (or the built-in demo).
     pub fn new(state: State) -> Self {
+        Self::with_hub(state, HubSettings::from_env())
+    }
+
+    /// As [`Self::new`], with explicit Hub settings (tests point these at a local server).
+    pub fn with_hub(state: State, hub: HubSettings) -> Self {
         let repaint: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
         let waker_ctx = repaint.clone();
         let backend = Backend::spawn(Arc::new(move || {
@@ -71,7 +78,7 @@ impl WorkbenchApp {
             load_error: None,
             wanted: None,
             device: device_label(&best_device()),
-            hub: HubSettings::from_env(),
+            hub,
             fonts_installed: false,
         };
         let spec = app.state.model.spec.trim().to_string();
@@ -100,46 +107,56 @@ impl WorkbenchApp {
 
     /// Asks the worker to load a model; the current one stays usable until the new one arrives.
     pub fn load(&mut self, spec: String) {
-        let mut hub = self.hub.clone();
-        hub.offline |= self.state.model.offline;
+        let hub = self.effective_hub();
         let id = self.backend.send(Command::LoadModel { spec: spec.clone(), hub });
         self.wanted = Some((id, spec));
     }
 
-    /// Drains the worker's events (never blocks).
+    /// The Hub settings in force (the offline switch of the Model & Data page included).
+    fn effective_hub(&self) -> HubSettings {
+        let mut hub = self.hub.clone();
+        hub.offline |= self.state.model.offline;
+        hub
+    }
+
+    /// Drains the jobs' events (never blocks).
     pub fn logic(&mut self) {
         for event in self.backend.poll() {
-            match event {
-                Event::JobStarted { id, name } => {
-                    self.jobs.push(JobView { id, name, message: String::new(), fraction: None });
+            let id = event.job();
+            match &event {
+                Event::JobStarted { name, .. } => {
+                    self.jobs.push(JobView { id, name: name.clone(), message: String::new(), fraction: None });
                 }
-                Event::JobProgress { id, message, fraction } => {
+                Event::JobProgress { message, fraction, .. } => {
                     if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
-                        job.message = message;
-                        job.fraction = fraction;
+                        job.message.clone_from(message);
+                        job.fraction = *fraction;
                     }
                 }
-                Event::ModelLoaded { id, model } => {
-                    self.jobs.retain(|j| j.id != id);
-                    if let Some((wanted, spec)) = &self.wanted {
-                        if *wanted == id {
-                            self.state.model.remember(spec);
-                            self.load_error = None;
-                            self.model = Some(model);
-                            self.wanted = None;
-                        }
+                e if e.is_terminal() => self.jobs.retain(|j| j.id != id),
+                _ => {}
+            }
+            let wanted = self.wanted.as_ref().is_some_and(|(w, _)| *w == id);
+            match event {
+                Event::ModelLoaded { model, .. } if wanted => {
+                    if let Some((_, spec)) = self.wanted.take() {
+                        self.state.model.remember(&spec);
                     }
+                    self.load_error = None;
+                    self.model = Some(model);
                 }
-                Event::JobFailed { id, name, error } => {
-                    self.jobs.retain(|j| j.id != id);
+                Event::JobFailed { name, error, .. } if wanted => {
                     tracing::warn!("{name}: {error}");
-                    if self.wanted.as_ref().is_some_and(|(wanted, _)| *wanted == id) {
-                        self.load_error = Some(error);
-                        self.wanted = None;
-                        if self.model.is_none() {
-                            // Never leave the user without a tokenizer: fall back to the demo.
-                            self.load(DEMO_SPEC.to_string());
-                        }
+                    self.load_error = Some(error);
+                    self.wanted = None;
+                    if self.model.is_none() {
+                        // Never leave the user without a tokenizer: fall back to the demo.
+                        self.load(DEMO_SPEC.to_string());
+                    }
+                }
+                other => {
+                    if let Some(Event::JobFailed { name, error, .. }) = self.state.model.hub.on_event(other) {
+                        tracing::warn!("{name}: {error}");
                     }
                 }
             }
@@ -170,12 +187,14 @@ impl WorkbenchApp {
         egui::Panel::bottom("status").show(ui, |ui| {
             status_bar_ui(ui, &self.device, self.model.as_deref(), &self.jobs);
         });
+        let hub = self.effective_hub();
         egui::CentralPanel::default().show(ui, |ui| {
             let mut ctx = PageContext {
                 model: self.model.as_ref(),
+                backend: &mut self.backend,
                 jobs: &self.jobs,
                 load_error: self.load_error.as_deref(),
-                hub: &self.hub,
+                hub: &hub,
                 commands: &mut commands,
             };
             match self.state.page {

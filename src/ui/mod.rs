@@ -3,6 +3,7 @@
 mod app;
 mod chips;
 mod fonts;
+mod hub_panel;
 mod model_page;
 mod onehot_panel;
 mod placeholder_page;

@@ -6,6 +6,7 @@ use crate::core::demo::DEMO_SPEC;
 use crate::core::hub::token_status;
 
 use super::app::{AppCommand, PageContext};
+use super::hub_panel::HubPanel;
 use super::status_bar::thousands;
 
 #[derive(Serialize, Deserialize)]
@@ -17,11 +18,12 @@ pub struct ModelPage {
     pub offline: bool,
     /// Specs loaded before, newest first.
     pub recent: Vec<String>,
+    pub hub: HubPanel,
 }
 
 impl Default for ModelPage {
     fn default() -> Self {
-        Self { spec: DEMO_SPEC.into(), offline: false, recent: Vec::new() }
+        Self { spec: DEMO_SPEC.into(), offline: false, recent: Vec::new(), hub: HubPanel::default() }
     }
 }
 
@@ -96,7 +98,7 @@ impl ModelPage {
         });
     }
 
-    fn hub_ui(&mut self, ui: &mut egui::Ui, ctx: &PageContext<'_>) {
+    fn hub_ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
         egui::CollapsingHeader::new("Hugging Face Hub").default_open(true).show(ui, |ui| {
             egui::Grid::new("hub_grid").num_columns(2).spacing([12.0, 4.0]).show(ui, |ui| {
                 ui.label("Endpoint");
@@ -116,6 +118,8 @@ impl ModelPage {
                 }
                 ui.end_row();
             });
+            ui.add_space(6.0);
+            self.hub.ui(ui, ctx);
         });
     }
 }

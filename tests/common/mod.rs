@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod hub_server;
+
 use std::path::{Path, PathBuf};
 
 /// The path of a fixture fetched by scripts/fetch-fixtures.sh. Panics loudly when it is missing:

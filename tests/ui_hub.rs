@@ -1,0 +1,65 @@
+//! The Model & Data page's Hub panel, driven through egui_kittest against a local Hub API server:
+//! search, pick a result, see its files and config, download with progress, load it, and see it in
+//! "On this machine".
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::hub_server::{HubServer, Repo};
+use common::minilm;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use lm_workbench::core::hub::HubSettings;
+use lm_workbench::ui::{Page, State, WorkbenchApp};
+
+fn step_until(h: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool) {
+    let start = Instant::now();
+    while !done(h) {
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.run_ok();
+}
+
+#[test]
+fn search_download_and_load_from_the_hub() {
+    let files = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"];
+    let mut repo = Repo::model("sentence-transformers/all-MiniLM-L6-v2", files.iter().map(|f| (f.to_string(), std::fs::read(minilm().join(f)).unwrap())).collect());
+    repo.downloads = 1000;
+    repo.pipeline_tag = Some("sentence-similarity".into());
+    let server = HubServer::start(vec![repo]);
+    let cache = tempfile::tempdir().unwrap();
+    let hub = HubSettings { endpoint: Some(server.url.clone()), cache_dir: cache.path().into(), offline: false };
+    let mut state = State { page: Page::ModelData, ..State::default() };
+    state.model.hub.query = String::new();
+    state.model.hub.task = None;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 1000.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::with_hub(state, hub));
+    step_until(&mut h, "the demo and the cache scan", |h| h.state().model().is_some() && h.query_by_label("Nothing cached yet.").is_some());
+
+    h.get_by_label("Search the Hub:").click();
+    h.get_by_label("Search the Hub:").type_text("minilm");
+    h.get_by_label("Search").click();
+    step_until(&mut h, "search results", |h| h.query_by_label("sentence-transformers/all-MiniLM-L6-v2").is_some());
+    h.get_by_label("sentence-similarity");
+
+    h.get_by_label("sentence-transformers/all-MiniLM-L6-v2").click();
+    step_until(&mut h, "repo details", |h| h.query_by_label_contains("Download 4 files").is_some());
+    h.get_by_label("bert · 6 layers · hidden 384 · 12 heads");
+    h.get_by_label_contains("22,713,216 parameters (encoder)");
+    h.get_by_label_contains("vocab.txt  (231.5 KB)");
+
+    h.get_by_label_contains("Download 4 files").click();
+    step_until(&mut h, "the download", |h| h.query_by_label_contains("✔ in the HF cache").is_some());
+    h.get_by_label_contains("tokenizer.json: 466.2 KB / 466.2 KB · done");
+    assert!(cache.path().join("models--sentence-transformers--all-MiniLM-L6-v2/refs/main").is_file());
+
+    h.get_by_label("Load sentence-transformers/all-MiniLM-L6-v2").click();
+    step_until(&mut h, "the model", |h| h.state().model().is_some_and(|m| m.name == "sentence-transformers/all-MiniLM-L6-v2"));
+    h.get_by_label("Tokenizer: WordPiece · vocab 30,522");
+    // The cache list was refreshed after the download.
+    step_until(&mut h, "the cache list", |h| h.query_by_label_contains("main ").is_some());
+}
