@@ -192,3 +192,28 @@ fn distilbert_and_roberta_match_transformers() {
     compare_summary("roberta last_hidden_state", &out.encoder.last_hidden_state, &case["last_hidden_state"], TOL);
     compare_summary("roberta logits", &out.logits.expect("logits"), &case["logits"], TOL);
 }
+
+#[test]
+fn distilbert_masked_lm_and_roberta_classifier_match_transformers() {
+    let reference = reference();
+    let families = &reference["families"];
+    let case = &families["distilbert_mlm"];
+    let dir = reference_dir().join("tiny-distilbert-mlm");
+    let (model, report) = TaskModel::from_dir(&dir, TaskChoice::FromConfig, &f32_options()).expect("distilbert mlm");
+    assert_eq!(model.task(), Task::MaskedLm);
+    assert!(report.newly_initialized.is_empty() && report.unexpected.is_empty(), "{report:?}");
+    let out = model.forward(&recorded_input(&case["input"]), &mut Dropout::eval()).expect("forward");
+    compare_summary("distilbert mlm logits", &out.logits.expect("logits"), &case["logits"], TOL);
+
+    let case = &families["roberta_cls"];
+    let dir = reference_dir().join("tiny-roberta-cls");
+    let (model, report) = TaskModel::from_dir(&dir, TaskChoice::FromConfig, &f32_options()).expect("roberta cls");
+    assert_eq!(model.task(), Task::SequenceClassification);
+    assert!(report.newly_initialized.is_empty() && report.unexpected.is_empty(), "{report:?}");
+    let logits =
+        model.forward(&recorded_input(&case["input"]), &mut Dropout::eval()).expect("forward").logits.expect("logits");
+    let expected: Vec<f64> = case["logits"].as_array().expect("logits").iter().flat_map(f64s).collect();
+    let diff = flat(&logits).iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    println!("roberta classifier logits: max abs diff {diff:.3e}");
+    assert!(diff < TOL);
+}

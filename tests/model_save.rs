@@ -218,7 +218,8 @@ fn pytorch_pickle_loads_only_with_the_opt_in() {
 /// Our saved key names are exactly the ones transformers saved, for each family.
 #[test]
 fn saved_keys_are_transformers_keys_for_every_family() {
-    for name in ["tiny-bert-cls", "tiny-distilbert-cls", "tiny-roberta-mlm"] {
+    for name in ["tiny-bert-cls", "tiny-distilbert-cls", "tiny-distilbert-mlm", "tiny-roberta-mlm", "tiny-roberta-cls"]
+    {
         let src = reference_dir().join(name);
         let files = WeightFiles::find(&src).expect("find").expect("weights");
         let mut theirs: Vec<String> = read_tensors(&files, false).expect("read").into_iter().map(|t| t.key).collect();

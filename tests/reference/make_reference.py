@@ -208,6 +208,28 @@ def family_reference():
     out["roberta_mlm"] = {"input": {"input_ids": ids, "token_type_ids": [[0] * 8] * 2, "attention_mask": mask},
                           "last_hidden_state": summary(o.hidden_states[-1], interesting_rows(torch.tensor(mask))),
                           "logits": summary(o.logits, interesting_rows(torch.tensor(mask)))}
+    # The other two heads, smaller (vocabulary 128).
+    from transformers import DistilBertForMaskedLM, RobertaForSequenceClassification
+    ids = [[0, 17, 31, 45, 9, 2, 1, 1], [0, 88, 7, 100, 127, 61, 12, 2]]
+    torch.manual_seed(97)
+    cfg = DistilBertConfig(vocab_size=128, dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=16,
+                           initializer_range=0.4, activation="gelu")
+    model = DistilBertForMaskedLM(cfg).eval()
+    model.save_pretrained(HERE / "tiny-distilbert-mlm")
+    with torch.no_grad():
+        o = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
+    out["distilbert_mlm"] = {"input": {"input_ids": ids, "token_type_ids": [[0] * 8] * 2, "attention_mask": mask},
+                             "logits": summary(o.logits, interesting_rows(torch.tensor(mask)))}
+    torch.manual_seed(96)
+    cfg = RobertaConfig(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                        max_position_embeddings=18, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                        initializer_range=0.4, num_labels=2)
+    model = RobertaForSequenceClassification(cfg).eval()
+    model.save_pretrained(HERE / "tiny-roberta-cls")
+    with torch.no_grad():
+        o = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
+    out["roberta_cls"] = {"input": {"input_ids": ids, "token_type_ids": [[0] * 8] * 2, "attention_mask": mask},
+                          "logits": [[f(v) for v in row] for row in o.logits.tolist()]}
     return out
 
 
