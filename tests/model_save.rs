@@ -244,5 +244,10 @@ fn saved_keys_are_transformers_keys_for_every_family() {
             serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).expect("config")).expect("json");
         assert_eq!(config["architectures"], original["architectures"], "{name}");
         assert_eq!(config["model_type"], original["model_type"], "{name}");
+        assert_eq!(
+            config["id2label"].as_object().map(serde_json::Map::len),
+            config["num_labels"].as_u64().map(|n| n as usize),
+            "{name}"
+        );
     }
 }

@@ -58,7 +58,9 @@ pub fn config_json(model: &TaskModel) -> Value {
     let label2id: BTreeMap<String, usize> = cfg.id2label.iter().enumerate().map(|(i, l)| (l.clone(), i)).collect();
     raw.insert("id2label".into(), json!(id2label));
     raw.insert("label2id".into(), json!(label2id));
-    raw.remove("num_labels");
+    // transformers derives num_labels from id2label and does not write it; it is written here too
+    // for readers that look for it (transformers accepts it).
+    raw.insert("num_labels".into(), json!(cfg.id2label.len()));
     raw.remove("torch_dtype");
     raw.insert("dtype".into(), json!(dtype_name(model.dtype())));
     Value::Object(raw)
