@@ -137,8 +137,11 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         reader.read_exact(&mut body).ok()?;
     }
     let (path, query) = target.split_once('?').map_or((target.clone(), ""), |(p, q)| (p.to_string(), q));
-    let query =
-        query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), percent_decode(v))).collect();
+    let query = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect();
     Some(Request { method, path: percent_decode(&path), query, headers })
 }
 
@@ -160,13 +163,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn respond(
-    stream: &mut TcpStream,
-    status: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-    head_only: bool,
-) -> std::io::Result<()> {
+fn respond(stream: &mut TcpStream, status: &str, headers: &[(String, String)], body: &[u8], head_only: bool) -> std::io::Result<()> {
     let mut text = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
     for (k, v) in headers {
         text.push_str(&format!("{k}: {v}\r\n"));
@@ -189,8 +186,7 @@ fn json(stream: &mut TcpStream, value: &serde_json::Value) -> std::io::Result<()
 
 fn not_found(stream: &mut TcpStream, code: &str, what: &str) -> std::io::Result<()> {
     let body = serde_json::json!({ "error": what }).to_string();
-    let headers =
-        [("Content-Type".to_string(), "application/json".to_string()), ("X-Error-Code".to_string(), code.to_string())];
+    let headers = [("Content-Type".to_string(), "application/json".to_string()), ("X-Error-Code".to_string(), code.to_string())];
     respond(stream, "404 Not Found", &headers, body.as_bytes(), false)
 }
 
@@ -215,11 +211,7 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) -> std::io::R
     let head = req.method == "HEAD";
     let (repos, cut) = {
         let mut s = state.lock().unwrap();
-        s.log.push(Logged {
-            method: req.method.clone(),
-            path: req.path.clone(),
-            range: req.headers.get("range").cloned(),
-        });
+        s.log.push(Logged { method: req.method.clone(), path: req.path.clone(), range: req.headers.get("range").cloned() });
         (s.repos.clone(), s.cut.clone())
     };
     let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
@@ -256,8 +248,7 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) -> std::io::R
             return json(&mut stream, &serde_json::Value::Array(entries));
         }
         let mut info = hit(repo);
-        info["siblings"] =
-            repo.files.iter().map(|(p, b)| serde_json::json!({"rfilename": p, "size": b.len()})).collect();
+        info["siblings"] = repo.files.iter().map(|(p, b)| serde_json::json!({"rfilename": p, "size": b.len()})).collect();
         return json(&mut stream, &info);
     }
 
