@@ -1,5 +1,6 @@
 //! The headless command line over the same core as the app.
 
+mod data;
 mod model_cmds;
 mod tokenize;
 
@@ -18,6 +19,8 @@ pub struct Cli {
 pub enum CliCommand {
     /// Encode a text (or a pair) as transformers' tokenizer call does.
     Tokenize(tokenize::TokenizeArgs),
+    /// Look into a dataset (`data inspect`).
+    Data(data::DataArgs),
     /// Count a model's parameters, total and trainable, per module.
     Params(model_cmds::ParamsArgs),
     /// Predict the masked tokens of a text, as transformers' fill-mask pipeline.
@@ -33,12 +36,13 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 
 /// Runs a subcommand; returns the process exit code. Errors are one line on stderr.
 pub fn run(command: CliCommand) -> i32 {
-    let result = match command {
-        CliCommand::Tokenize(args) => tokenize::run(&args).map_err(|e| e.to_string()),
-        CliCommand::Params(args) => model_cmds::run_params(&args).map_err(|e| e.to_string()),
-        CliCommand::FillMask(args) => model_cmds::run_fill_mask(&args).map_err(|e| e.to_string()),
-        CliCommand::Embed(args) => model_cmds::run_embed(&args).map_err(|e| e.to_string()),
-        CliCommand::Predict(args) => model_cmds::run_predict(&args).map_err(|e| e.to_string()),
+    let result: anyhow::Result<()> = match command {
+        CliCommand::Tokenize(args) => tokenize::run(&args).map_err(Into::into),
+        CliCommand::Data(args) => data::run(&args),
+        CliCommand::Params(args) => model_cmds::run_params(&args).map_err(Into::into),
+        CliCommand::FillMask(args) => model_cmds::run_fill_mask(&args).map_err(Into::into),
+        CliCommand::Embed(args) => model_cmds::run_embed(&args).map_err(Into::into),
+        CliCommand::Predict(args) => model_cmds::run_predict(&args).map_err(Into::into),
     };
     match result {
         Ok(()) => 0,

@@ -2,6 +2,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod data;
 pub mod demo;
 pub mod device;
 pub mod error;
