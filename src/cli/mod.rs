@@ -1,6 +1,7 @@
 //! The headless command line over the same core as the app.
 
 mod data;
+mod model_cmds;
 mod tokenize;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,14 @@ pub enum CliCommand {
     Tokenize(tokenize::TokenizeArgs),
     /// Look into a dataset (`data inspect`).
     Data(data::DataArgs),
+    /// Count a model's parameters, total and trainable, per module.
+    Params(model_cmds::ParamsArgs),
+    /// Predict the masked tokens of a text, as transformers' fill-mask pipeline.
+    FillMask(model_cmds::FillMaskArgs),
+    /// The sentence vector of a text (mean or [CLS] pooling of the last hidden state).
+    Embed(model_cmds::EmbedArgs),
+    /// Label probabilities of a sequence classifier.
+    Predict(model_cmds::PredictArgs),
 }
 
 /// Exit code for bad input (missing folder, no tokenizer, corrupt file, repo not cached offline).
@@ -30,6 +39,10 @@ pub fn run(command: CliCommand) -> i32 {
     let result: anyhow::Result<()> = match command {
         CliCommand::Tokenize(args) => tokenize::run(&args).map_err(Into::into),
         CliCommand::Data(args) => data::run(&args),
+        CliCommand::Params(args) => model_cmds::run_params(&args).map_err(Into::into),
+        CliCommand::FillMask(args) => model_cmds::run_fill_mask(&args).map_err(Into::into),
+        CliCommand::Embed(args) => model_cmds::run_embed(&args).map_err(Into::into),
+        CliCommand::Predict(args) => model_cmds::run_predict(&args).map_err(Into::into),
     };
     match result {
         Ok(()) => 0,

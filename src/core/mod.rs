@@ -9,6 +9,7 @@ pub mod error;
 pub mod hub;
 pub mod hub_download;
 pub mod hub_search;
+pub mod model;
 pub mod model_source;
 pub mod onehot;
 pub mod segment;
