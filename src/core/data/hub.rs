@@ -1,0 +1,671 @@
+//! Hugging Face Hub datasets: find a dataset's configs and splits, download one config into the HF
+//! cache with progress, and load it through the same readers as local files.
+//!
+//! Where the data comes from, in order:
+//! 1. The repo's own data files on `main` (`.parquet`, `.csv`, `.tsv`, `.jsonl`/`.json`, `.txt`). The
+//!    split comes from the file name (`train.csv`, `train-00000-of-00001.parquet`, `dev.tsv`) or else
+//!    from a folder name (`train/0000.parquet`); the folders above it, less `data`, name the config
+//!    (`data/train.csv` → `default`, `sst2/train-….parquet` → `sst2`, `en/train/x.jsonl` → `en`). A
+//!    config whose files name no split is all train.
+//! 2. Else the Parquet files the Hub converts every dataset to, on the revision `refs/convert/parquet`:
+//!    `{config}/{split}/0000.parquet`, and `{config}/partial-{split}/…` where only the first part of a
+//!    big split was converted (the older layout `{config}/{name}-{split}[-0000x-of-0000y].parquet`
+//!    is read too).
+//!
+//! ClassLabel names come from the Parquet `huggingface` metadata, else from the dataset card's
+//! `dataset_info.features` (`dtype: {class_label: {names: {'0': neg, …}}}`).
+//!
+//! Offline (`HF_HUB_OFFLINE`), the listing is made from the cached snapshots of `refs/main`, else
+//! `refs/refs/convert/parquet`, so what was downloaded before loads without the network.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use hf_hub::repository::RepoTreeEntry;
+use hf_hub::HFError;
+use serde::Serialize;
+
+use super::dataset::Dataset;
+use super::error::{DataError, DataResult};
+use super::load::{check_options, load_sources, LoadOptions};
+use super::progress::LoadProgress;
+use super::spec::{split_hub_spec, FileFormat, SourceKind, SplitName, SplitSource};
+use crate::core::hub::HubSettings;
+use crate::core::hub_download::{download, DownloadRequest, FileProgress};
+use crate::core::hub_search::{scan_cache, RepoFile, RepoKind};
+
+/// The revision holding the Hub's Parquet conversion of every dataset.
+pub const CONVERTED_REVISION: &str = "refs/convert/parquet";
+
+/// Which files a listing is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HubDataSource {
+    /// The repo's own data files on `main`.
+    RepoFiles,
+    /// The Hub's Parquet conversion on `refs/convert/parquet`.
+    ConvertedParquet,
+}
+
+impl HubDataSource {
+    pub fn revision(self) -> &'static str {
+        match self {
+            Self::RepoFiles => "main",
+            Self::ConvertedParquet => CONVERTED_REVISION,
+        }
+    }
+}
+
+/// One split of a config.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HubSplit {
+    /// The split's name on the Hub (`train`, `validation`, `unsupervised`, …).
+    pub name: String,
+    /// The split it is loaded as; `None` for names other than train/validation/test and their variants.
+    pub split: Option<SplitName>,
+    /// Only the first part of the split was converted (`partial-{split}`).
+    pub partial: bool,
+    /// Paths in the repo (at the listing's revision), in reading order, with sizes.
+    pub files: Vec<RepoFile>,
+}
+
+impl HubSplit {
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// One config (subset) of a dataset.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HubConfig {
+    pub name: String,
+    /// Train, validation, test first, then other splits by name.
+    pub splits: Vec<HubSplit>,
+    /// ClassLabel names by column from the dataset card (empty when it has none).
+    pub class_labels: HashMap<String, Vec<String>>,
+}
+
+impl HubConfig {
+    pub fn bytes(&self) -> u64 {
+        self.splits.iter().map(HubSplit::bytes).sum()
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = &RepoFile> {
+        self.splits.iter().flat_map(|s| s.files.iter())
+    }
+}
+
+/// What a Hub dataset offers: its configs, their splits and files.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HubDataListing {
+    pub repo: String,
+    pub source: HubDataSource,
+    /// `main` or `refs/convert/parquet`.
+    pub revision: String,
+    /// `default` first, then by name.
+    pub configs: Vec<HubConfig>,
+    /// Set when the listing was made from the cache (offline): the snapshot holding the files.
+    pub cached_snapshot: Option<PathBuf>,
+}
+
+impl HubDataListing {
+    pub fn config(&self, name: &str) -> Option<&HubConfig> {
+        self.configs.iter().find(|c| c.name == name)
+    }
+
+    /// The named config, else `default`, else the first. The second value is a warning when the
+    /// choice was made among several configs.
+    pub fn pick_config(&self, name: Option<&str>) -> DataResult<(&HubConfig, Option<String>)> {
+        if let Some(name) = name {
+            return self.config(name).map(|c| (c, None)).ok_or_else(|| DataError::UnknownConfig {
+                repo: self.repo.clone(),
+                config: name.to_string(),
+                available: self.configs.iter().map(|c| c.name.clone()).collect(),
+            });
+        }
+        let config = self.config("default").or(self.configs.first()).ok_or_else(|| self.no_data(Vec::new()))?;
+        let warning = (self.configs.len() > 1).then(|| {
+            let names: Vec<&str> = self.configs.iter().map(|c| c.name.as_str()).collect();
+            format!(
+                "{} has the configs {}; loaded {:?} (name another as {}:CONFIG)",
+                self.repo,
+                names.join(", "),
+                config.name,
+                self.repo
+            )
+        });
+        Ok((config, warning))
+    }
+
+    fn no_data(&self, found: Vec<String>) -> DataError {
+        DataError::NoHubData { repo: self.repo.clone(), found }
+    }
+}
+
+/// Lists the configs and splits of a Hub dataset (`owner/name`; a `:config` suffix is ignored). Offline,
+/// from the cache.
+pub fn list_hub_dataset(hub: &HubSettings, repo: &str) -> DataResult<HubDataListing> {
+    let (repo, _) = split_hub_spec(repo.trim());
+    if hub.offline {
+        return list_cached(hub, repo);
+    }
+    let hub_err = |e: HFError| hub_error(repo, e);
+    let client = hub.client().map_err(hub_err)?;
+    let (owner, name) = hf_hub::split_id(repo);
+    let dataset = client.dataset(owner, name);
+    let info = dataset.info().send().map_err(hub_err)?;
+    let card_labels = info.card_data.as_ref().map(card_class_labels).unwrap_or_default();
+    let tree = |revision: &str| -> DataResult<Option<Vec<RepoFile>>> {
+        match dataset.list_tree().revision(revision.to_string()).recursive(true).send() {
+            Ok(entries) => Ok(Some(
+                entries
+                    .into_iter()
+                    .filter_map(|e| match e {
+                        RepoTreeEntry::File { path, size, .. } => Some(RepoFile { path, size }),
+                        RepoTreeEntry::Directory { .. } => None,
+                    })
+                    .collect(),
+            )),
+            Err(HFError::Http { context } | HFError::RevisionNotFound { context: Some(context), .. })
+                if context.status.as_u16() == 404 && revision != "main" =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(hub_err(e)),
+        }
+    };
+    let main_files = tree("main")?.unwrap_or_default();
+    let mut listing = HubDataListing {
+        repo: repo.to_string(),
+        source: HubDataSource::RepoFiles,
+        revision: "main".into(),
+        configs: discover_repo_files(&main_files),
+        cached_snapshot: None,
+    };
+    if listing.configs.is_empty() {
+        if let Some(files) = tree(CONVERTED_REVISION)? {
+            listing.source = HubDataSource::ConvertedParquet;
+            listing.revision = CONVERTED_REVISION.into();
+            listing.configs = discover_converted(&files);
+        }
+    }
+    if listing.configs.is_empty() {
+        return Err(listing.no_data(main_files.iter().map(|f| f.path.clone()).collect()));
+    }
+    for config in &mut listing.configs {
+        config.class_labels = card_labels.get(&config.name).cloned().unwrap_or_default();
+    }
+    Ok(listing)
+}
+
+fn hub_error(repo: &str, error: HFError) -> DataError {
+    let message = match &error {
+        HFError::RepoNotFound { .. } => "no such dataset on the Hub (or it is private: set HF_TOKEN)".to_string(),
+        HFError::AuthRequired { .. } | HFError::Forbidden { .. } => {
+            "access denied: the dataset is gated or private (set HF_TOKEN)".to_string()
+        }
+        _ => error.to_string(),
+    };
+    DataError::Hub { repo: repo.to_string(), message }
+}
+
+/// The listing of what the cache holds for a dataset.
+fn list_cached(hub: &HubSettings, repo: &str) -> DataResult<HubDataListing> {
+    let not_cached = || DataError::NotCached { repo: repo.to_string(), cache: hub.cache_dir.clone() };
+    let cached = scan_cache(&hub.cache_dir)
+        .into_iter()
+        .find(|r| r.kind == RepoKind::Dataset && r.id == repo)
+        .ok_or_else(not_cached)?;
+    let snapshot_of = |reference: &str| {
+        let commit = cached.refs.iter().find(|(name, _)| name == reference).map(|(_, c)| c)?;
+        cached.snapshots.iter().find(|s| s.file_name().is_some_and(|n| n == commit.as_str())).cloned()
+    };
+    let mut found = Vec::new();
+    for source in [HubDataSource::RepoFiles, HubDataSource::ConvertedParquet] {
+        let Some(snapshot) = snapshot_of(source.revision()) else { continue };
+        let files = snapshot_files(&snapshot);
+        let configs = match source {
+            HubDataSource::RepoFiles => discover_repo_files(&files),
+            HubDataSource::ConvertedParquet => discover_converted(&files),
+        };
+        found.extend(files.into_iter().map(|f| f.path));
+        if !configs.is_empty() {
+            return Ok(HubDataListing {
+                repo: repo.to_string(),
+                source,
+                revision: source.revision().into(),
+                configs,
+                cached_snapshot: Some(snapshot),
+            });
+        }
+    }
+    if found.is_empty() {
+        return Err(not_cached());
+    }
+    Err(DataError::NoHubData { repo: repo.to_string(), found })
+}
+
+/// The files under a snapshot folder, as repo paths with sizes (following the blob links).
+fn snapshot_files(snapshot: &Path) -> Vec<RepoFile> {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<RepoFile>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            let path = entry.path();
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_dir() => walk(&path, &format!("{name}/"), out),
+                Ok(m) => out.push(RepoFile { path: name, size: m.len() }),
+                Err(_) => {}
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(snapshot, "", &mut files);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// Files that have a data file's extension but are never data.
+fn is_metadata_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "dataset_infos.json" | "dataset_info.json" | "dataset_dict.json" | "state.json")
+        || ["readme", "license", "licence", "citation", "requirements", "changelog", "notice"]
+            .iter()
+            .any(|p| lower.starts_with(p))
+}
+
+/// Configs from a repo's own files (rule 1 of the module docs).
+pub fn discover_repo_files(files: &[RepoFile]) -> Vec<HubConfig> {
+    // config → (split name or None, file)
+    let mut found: BTreeMap<String, Vec<(Option<SplitName>, &RepoFile)>> = BTreeMap::new();
+    for file in files {
+        let parts: Vec<&str> = file.path.split('/').collect();
+        let (dirs, name) = parts.split_at(parts.len() - 1);
+        let name = name[0];
+        if FileFormat::from_path(Path::new(name)).is_none()
+            || is_metadata_file(name)
+            || parts.iter().any(|p| p.starts_with('.') || p.starts_with("__"))
+        {
+            continue;
+        }
+        let (split, config_dirs) = match SplitName::from_name(name) {
+            Some(split) => (Some(split), dirs),
+            None => match dirs.iter().rposition(|d| exact_split(d).is_some()) {
+                Some(i) => (exact_split(dirs[i]), &dirs[..i]),
+                None => (None, dirs),
+            },
+        };
+        let config: Vec<&str> = config_dirs.iter().copied().filter(|d| *d != "data").collect();
+        let config = if config.is_empty() { "default".to_string() } else { config.join("/") };
+        found.entry(config).or_default().push((split, file));
+    }
+    let mut configs = Vec::new();
+    for (name, entries) in found {
+        let any_split = entries.iter().any(|(s, _)| s.is_some());
+        let mut splits: Vec<HubSplit> = Vec::new();
+        for (split, file) in entries {
+            let split = match (split, any_split) {
+                (Some(split), _) => split,
+                (None, false) => SplitName::Train,
+                (None, true) => continue,
+            };
+            match splits.iter_mut().find(|s| s.split == Some(split)) {
+                Some(s) => s.files.push(file.clone()),
+                None => splits.push(HubSplit {
+                    name: split.as_str().to_string(),
+                    split: Some(split),
+                    partial: false,
+                    files: vec![file.clone()],
+                }),
+            }
+        }
+        finish_config(&mut configs, name, splits);
+    }
+    sort_configs(&mut configs);
+    configs
+}
+
+/// A split (or split folder) named exactly as one of the names [`SplitName::from_name`] knows.
+fn exact_split(name: &str) -> Option<SplitName> {
+    match name.to_ascii_lowercase().as_str() {
+        "train" | "training" => Some(SplitName::Train),
+        "validation" | "valid" | "val" | "dev" => Some(SplitName::Validation),
+        "test" | "testing" => Some(SplitName::Test),
+        _ => None,
+    }
+}
+
+/// Configs from the Parquet conversion (rule 2 of the module docs).
+pub fn discover_converted(files: &[RepoFile]) -> Vec<HubConfig> {
+    let mut found: BTreeMap<String, BTreeMap<(bool, String), Vec<RepoFile>>> = BTreeMap::new();
+    for file in files {
+        let parts: Vec<&str> = file.path.split('/').collect();
+        if !file.path.ends_with(".parquet") || parts.len() < 2 {
+            continue;
+        }
+        let (split, partial) = if parts.len() >= 3 {
+            let dir = parts[parts.len() - 2];
+            match dir.strip_prefix("partial-") {
+                Some(split) => (split.to_string(), true),
+                None => (dir.to_string(), false),
+            }
+        } else {
+            // {name}-{split}.parquet or {name}-{split}-00000-of-00002.parquet
+            let stem = parts[1].trim_end_matches(".parquet");
+            let tokens: Vec<&str> = stem.split('-').collect();
+            let sharded = tokens.len() >= 4 && tokens[tokens.len() - 2] == "of";
+            let tokens = if sharded { &tokens[..tokens.len() - 3] } else { &tokens[..] };
+            match tokens.last() {
+                Some(split) if tokens.len() >= 2 => (split.to_string(), false),
+                _ => continue,
+            }
+        };
+        found.entry(parts[0].to_string()).or_default().entry((partial, split)).or_default().push(file.clone());
+    }
+    let mut configs = Vec::new();
+    for (name, splits) in found {
+        let splits = splits
+            .into_iter()
+            .map(|((partial, split), mut files)| {
+                files.sort_by(|a, b| a.path.cmp(&b.path));
+                HubSplit { split: exact_split(&split), name: split, partial, files }
+            })
+            .collect();
+        finish_config(&mut configs, name, splits);
+    }
+    sort_configs(&mut configs);
+    configs
+}
+
+fn finish_config(configs: &mut Vec<HubConfig>, name: String, mut splits: Vec<HubSplit>) {
+    if splits.is_empty() {
+        return;
+    }
+    for split in &mut splits {
+        split.files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    splits.sort_by(|a, b| (a.split.is_none(), a.split, &a.name).cmp(&(b.split.is_none(), b.split, &b.name)));
+    configs.push(HubConfig { name, splits, class_labels: HashMap::new() });
+}
+
+fn sort_configs(configs: &mut [HubConfig]) {
+    configs.sort_by(|a, b| (a.name != "default", &a.name).cmp(&(b.name != "default", &b.name)));
+}
+
+/// ClassLabel names by config and column from a dataset card's `dataset_info` (one object, or a list
+/// with `config_name`s; a missing `config_name` is `default`).
+pub fn card_class_labels(card: &serde_json::Value) -> HashMap<String, HashMap<String, Vec<String>>> {
+    let infos: Vec<&serde_json::Value> = match card.get("dataset_info") {
+        Some(serde_json::Value::Array(list)) => list.iter().collect(),
+        Some(info @ serde_json::Value::Object(_)) => vec![info],
+        _ => Vec::new(),
+    };
+    let mut out = HashMap::new();
+    for info in infos {
+        let config = info.get("config_name").and_then(|c| c.as_str()).unwrap_or("default").to_string();
+        let mut columns = HashMap::new();
+        for feature in info.get("features").and_then(|f| f.as_array()).into_iter().flatten() {
+            let Some(name) = feature.get("name").and_then(|n| n.as_str()) else { continue };
+            let Some(names) = feature.pointer("/dtype/class_label/names") else { continue };
+            let labels: Option<Vec<String>> = match names {
+                // {'0': neg, '1': pos}: ordered by the number.
+                serde_json::Value::Object(map) => {
+                    let mut pairs: Vec<(u64, String)> = Vec::new();
+                    for (k, v) in map {
+                        let (Ok(i), Some(v)) = (k.parse::<u64>(), v.as_str()) else { continue };
+                        pairs.push((i, v.to_string()));
+                    }
+                    pairs.sort();
+                    let contiguous = pairs.iter().enumerate().all(|(i, (k, _))| i as u64 == *k);
+                    contiguous.then(|| pairs.into_iter().map(|(_, v)| v).collect())
+                }
+                serde_json::Value::Array(list) => list.iter().map(|v| v.as_str().map(str::to_string)).collect(),
+                _ => None,
+            };
+            if let Some(labels) = labels.filter(|l| !l.is_empty()) {
+                columns.insert(name.to_string(), labels);
+            }
+        }
+        if !columns.is_empty() {
+            out.insert(config, columns);
+        }
+    }
+    out
+}
+
+/// Downloads the files of one config into the HF cache (skipping what is there) and returns the
+/// snapshot folder. Offline, the listing's cached snapshot.
+pub fn fetch_hub_config(
+    hub: &HubSettings,
+    listing: &HubDataListing,
+    config: &HubConfig,
+    cancel: &AtomicBool,
+    on_progress: &mut dyn FnMut(FileProgress),
+) -> DataResult<PathBuf> {
+    if let Some(snapshot) = &listing.cached_snapshot {
+        return Ok(snapshot.clone());
+    }
+    let files = config.splits.iter().filter(|s| s.split.is_some()).flat_map(|s| s.files.iter());
+    let request = DownloadRequest {
+        kind: RepoKind::Dataset,
+        repo: listing.repo.clone(),
+        revision: Some(listing.revision.clone()),
+        files: files.map(|f| f.path.clone()).collect(),
+    };
+    Ok(download(hub, &request, cancel, on_progress)?)
+}
+
+/// The split sources of a config in a snapshot folder, with warnings for splits that are left out or
+/// only partly converted.
+fn split_sources(
+    listing: &HubDataListing,
+    config: &HubConfig,
+    snapshot: &Path,
+) -> DataResult<(Vec<SplitSource>, Vec<String>)> {
+    let mut sources: Vec<SplitSource> = Vec::new();
+    let mut warnings = Vec::new();
+    for hub_split in &config.splits {
+        let Some(split) = hub_split.split else {
+            warnings.push(format!(
+                "{}: the {:?} split is not train, validation or test; it is left out",
+                listing.repo, hub_split.name
+            ));
+            continue;
+        };
+        if sources.iter().any(|s| s.split == split) {
+            warnings.push(format!(
+                "{}: the {:?} split is left out: another split is already loaded as {split}",
+                listing.repo, hub_split.name
+            ));
+            continue;
+        }
+        if hub_split.partial {
+            warnings.push(format!(
+                "{}: the Hub converted only the first part of the {} split ({} files)",
+                listing.repo,
+                hub_split.name,
+                hub_split.files.len()
+            ));
+        }
+        let paths: Vec<PathBuf> = hub_split.files.iter().map(|f| snapshot.join(&f.path)).collect();
+        let mut format = None;
+        for path in &paths {
+            let this = FileFormat::from_path(path).ok_or_else(|| DataError::UnknownFormat { path: path.clone() })?;
+            if format.is_some_and(|f| f != this) {
+                return Err(DataError::DuplicateSplit {
+                    path: snapshot.join(&config.name),
+                    split: split.to_string(),
+                    files: hub_split.files.iter().map(|f| f.path.clone()).collect(),
+                });
+            }
+            format = Some(this);
+        }
+        let Some(format) = format else { continue };
+        sources.push(SplitSource { split, kind: SourceKind::Files(format), paths });
+    }
+    if !sources.iter().any(|s| s.split == SplitName::Train) {
+        return Err(DataError::NoTrainSplit {
+            path: PathBuf::from(format!("{}:{}", listing.repo, config.name)),
+            found: config.splits.iter().map(|s| s.name.clone()).collect(),
+        });
+    }
+    sources.sort_by_key(|s| s.split);
+    Ok((sources, warnings))
+}
+
+/// Loads a Hub dataset (`owner/name` or `owner/name:config`): lists it, downloads the config's files
+/// with `on_download` progress (or takes them from the cache offline), then reads them with
+/// `progress` as a local dataset.
+pub fn load_hub_dataset(
+    hub: &HubSettings,
+    spec: &str,
+    options: &LoadOptions,
+    on_download: &mut dyn FnMut(FileProgress),
+    progress: &mut dyn FnMut(LoadProgress),
+    cancel: Option<&AtomicBool>,
+) -> DataResult<Dataset> {
+    check_options(options)?;
+    let (repo, config) = split_hub_spec(spec.trim());
+    let listing = list_hub_dataset(hub, repo)?;
+    let (config, choice_warning) = listing.pick_config(config)?;
+    let not_cancelled = AtomicBool::new(false);
+    let snapshot = fetch_hub_config(hub, &listing, config, cancel.unwrap_or(&not_cancelled), on_download)?;
+    let (sources, mut warnings) = split_sources(&listing, config, &snapshot)?;
+    let name = if listing.configs.len() > 1 || config.name != "default" {
+        format!("{}:{}", listing.repo, config.name)
+    } else {
+        listing.repo.clone()
+    };
+    let mut dataset = load_sources(name, &sources, &config.class_labels, options, progress, cancel)?;
+    warnings.extend(choice_warning);
+    warnings.append(&mut dataset.warnings);
+    dataset.warnings = warnings;
+    Ok(dataset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(paths: &[&str]) -> Vec<RepoFile> {
+        paths.iter().map(|p| RepoFile { path: p.to_string(), size: 10 }).collect()
+    }
+
+    fn shape(configs: &[HubConfig]) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+        configs
+            .iter()
+            .map(|c| {
+                let splits =
+                    c.splits.iter().map(|s| (s.name.clone(), s.files.iter().map(|f| f.path.clone()).collect())).collect();
+                (c.name.clone(), splits)
+            })
+            .collect()
+    }
+
+    fn expect(rows: &[(&str, &[(&str, &[&str])])]) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+        rows.iter()
+            .map(|(c, splits)| {
+                let splits = splits
+                    .iter()
+                    .map(|(s, files)| (s.to_string(), files.iter().map(|f| f.to_string()).collect()))
+                    .collect();
+                (c.to_string(), splits)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn repo_files_give_configs_and_splits() {
+        let listing = discover_repo_files(&files(&[
+            ".gitattributes",
+            "README.md",
+            "dataset_infos.json",
+            "data/test-00000-of-00001.parquet",
+            "data/train-00001-of-00002.parquet",
+            "data/train-00000-of-00002.parquet",
+            "sst2/validation.csv",
+            "sst2/train.csv",
+            "en/train/a.jsonl",
+            "en/dev/a.jsonl",
+            "loader.py",
+        ]));
+        assert_eq!(
+            shape(&listing),
+            expect(&[
+                (
+                    "default",
+                    &[
+                        ("train", &["data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet"]),
+                        ("test", &["data/test-00000-of-00001.parquet"]),
+                    ]
+                ),
+                ("en", &[("train", &["en/train/a.jsonl"]), ("validation", &["en/dev/a.jsonl"])]),
+                ("sst2", &[("train", &["sst2/train.csv"]), ("validation", &["sst2/validation.csv"])]),
+            ])
+        );
+        // Files that name no split are train; scripts and cards are never data.
+        let single = discover_repo_files(&files(&["headlines.csv", "README.md", "requirements.txt"]));
+        assert_eq!(shape(&single), expect(&[("default", &[("train", &["headlines.csv"])])]));
+        assert!(discover_repo_files(&files(&["imdb.py", "README.md", "data/plain_text.zip"])).is_empty());
+    }
+
+    #[test]
+    fn converted_parquet_gives_configs_and_splits() {
+        let listing = discover_converted(&files(&[
+            ".gitattributes",
+            "plain_text/train/0000.parquet",
+            "plain_text/test/0000.parquet",
+            "plain_text/unsupervised/0000.parquet",
+            "big/partial-train/0001.parquet",
+            "big/partial-train/0000.parquet",
+            "old/old-validation.parquet",
+            "old/old-train-00000-of-00002.parquet",
+            "old/old-train-00001-of-00002.parquet",
+        ]));
+        assert_eq!(
+            shape(&listing),
+            expect(&[
+                ("big", &[("train", &["big/partial-train/0000.parquet", "big/partial-train/0001.parquet"])]),
+                (
+                    "old",
+                    &[
+                        ("train", &["old/old-train-00000-of-00002.parquet", "old/old-train-00001-of-00002.parquet"]),
+                        ("validation", &["old/old-validation.parquet"]),
+                    ]
+                ),
+                (
+                    "plain_text",
+                    &[
+                        ("train", &["plain_text/train/0000.parquet"]),
+                        ("test", &["plain_text/test/0000.parquet"]),
+                        ("unsupervised", &["plain_text/unsupervised/0000.parquet"]),
+                    ]
+                ),
+            ])
+        );
+        assert!(listing[0].splits[0].partial);
+        assert_eq!(listing[2].splits[2].split, None);
+    }
+
+    #[test]
+    fn card_class_labels_are_read_per_config() {
+        let card = serde_json::json!({
+            "dataset_info": [
+                {"config_name": "sst2", "features": [
+                    {"name": "sentence", "dtype": "string"},
+                    {"name": "label", "dtype": {"class_label": {"names": {"1": "positive", "0": "negative"}}}}
+                ]},
+                {"features": [{"name": "topic", "dtype": {"class_label": {"names": {"0": "a", "2": "c"}}}}]}
+            ]
+        });
+        let labels = card_class_labels(&card);
+        assert_eq!(labels["sst2"]["label"], ["negative", "positive"]);
+        // Names with a gap are not a usable ClassLabel list.
+        assert!(!labels.contains_key("default"));
+        let single = serde_json::json!({"dataset_info": {"features": [
+            {"name": "label", "dtype": {"class_label": {"names": {"0": "x", "1": "y"}}}}
+        ]}});
+        assert_eq!(card_class_labels(&single)["default"]["label"], ["x", "y"]);
+    }
+}
