@@ -6,7 +6,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::core::data::{
-    load_dataset, token_length_stats, ColumnMapping, ColumnOptions, ColumnPick, DataSpec, Dataset, LabelKind,
+    load_dataset, load_hub_dataset, token_length_stats, ColumnMapping, ColumnOptions, ColumnPick, DataSpec, Dataset, LabelKind,
     LoadOptions, SourceKind, SplitOrigin, TokenLengthStats,
 };
 use crate::core::hub::HubSettings;
@@ -26,7 +26,9 @@ pub enum DataCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// A data file (.csv, .tsv, .jsonl, .parquet, .txt) or a folder (split files or class folders).
+    /// A data file (.csv, .tsv, .jsonl, .parquet, .txt), a folder (split files or class folders), or a
+    /// Hugging Face Hub dataset `owner/name` or `owner/name:config` (downloaded into the HF cache;
+    /// HF_ENDPOINT, HF_HOME, HF_HUB_OFFLINE and HF_TOKEN apply).
     #[arg(long)]
     pub data: String,
     /// The text column (detected by name when left out).
@@ -114,11 +116,26 @@ fn run_inspect(args: &InspectArgs) -> anyhow::Result<()> {
     };
     let spec = DataSpec::parse(&args.data)?;
     let show_progress = !args.json && std::io::stderr().is_terminal();
-    let dataset = load_dataset(&spec, &options, &mut |p| {
+    let mut on_read = |p: crate::core::data::LoadProgress| {
         if show_progress {
             eprint!("\rreading {}: {:>3.0}%", p.file.display(), 100.0 * p.fraction());
         }
-    })?;
+    };
+    let dataset = match &spec {
+        DataSpec::Hub { repo } => {
+            let mut on_download = |p: crate::core::hub_download::FileProgress| {
+                if show_progress {
+                    let percent = if p.total == 0 { 100.0 } else { 100.0 * p.bytes as f64 / p.total as f64 };
+                    eprint!("\rdownloading {}: {percent:>3.0}%", p.file);
+                    if p.done {
+                        eprintln!();
+                    }
+                }
+            };
+            load_hub_dataset(&HubSettings::from_env(), repo, &options, &mut on_download, &mut on_read, None)?
+        }
+        _ => load_dataset(&spec, &options, &mut on_read)?,
+    };
     if show_progress {
         eprintln!();
     }
