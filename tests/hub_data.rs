@@ -52,8 +52,10 @@ fn csv_bytes(rows: &[(String, String)]) -> Vec<u8> {
 
 /// A Parquet file as `datasets` writes it: int64 labels, ClassLabel names in the `huggingface` metadata.
 fn parquet_bytes(rows: &[(String, String)]) -> Vec<u8> {
-    let schema =
-        Arc::new(Schema::new(vec![Field::new("text", DataType::Utf8, true), Field::new("label", DataType::Int64, true)]));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("text", DataType::Utf8, true),
+        Field::new("label", DataType::Int64, true),
+    ]));
     let text: ArrayRef = Arc::new(StringArray::from_iter_values(rows.iter().map(|(t, _)| t)));
     let ids = rows.iter().map(|(_, l)| NAMES.iter().position(|n| n == l).unwrap() as i64);
     let label: ArrayRef = Arc::new(Int64Array::from_iter_values(ids));
@@ -74,7 +76,8 @@ fn file(path: &str, bytes: impl Into<Vec<u8>>) -> (String, Vec<u8>) {
 
 /// The card metadata as the Hub serves it (`cardData`), with the ClassLabel of the label column.
 fn card() -> Value {
-    let names: serde_json::Map<String, Value> = NAMES.iter().enumerate().map(|(i, n)| (i.to_string(), json!(n))).collect();
+    let names: serde_json::Map<String, Value> =
+        NAMES.iter().enumerate().map(|(i, n)| (i.to_string(), json!(n))).collect();
     json!({
         "configs": [{"config_name": "default", "data_files": [
             {"split": "train", "path": "data/train.csv"}, {"split": "test", "path": "data/test.csv"}
@@ -164,7 +167,10 @@ fn a_repo_with_its_own_csv_files_lists_downloads_and_loads() {
     let d = load(&hub, "demo/bbc-news-csv", &mut downloads).unwrap();
     assert_eq!(d.name, "demo/bbc-news-csv");
     assert_eq!(d.source_kind, SourceKind::Files(FileFormat::Csv));
-    assert_eq!(d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(), [(SplitName::Train, TRAIN_ROWS), (SplitName::Test, TEST_ROWS)]);
+    assert_eq!(
+        d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(),
+        [(SplitName::Train, TRAIN_ROWS), (SplitName::Test, TEST_ROWS)]
+    );
     // String labels under the card's ClassLabel: the card's order.
     assert_eq!(d.label_names, NAMES);
     assert_eq!(counts(&d, SplitName::Train), expected_counts(&train));
@@ -205,10 +211,7 @@ fn the_parquet_conversion_is_used_when_the_repo_has_no_data_files() {
     assert_eq!((listing.source, listing.revision.as_str()), (HubDataSource::ConvertedParquet, "refs/convert/parquet"));
     let names: Vec<(&str, Option<SplitName>)> =
         listing.configs[0].splits.iter().map(|s| (s.name.as_str(), s.split)).collect();
-    assert_eq!(
-        names,
-        [("train", Some(SplitName::Train)), ("test", Some(SplitName::Test)), ("unsupervised", None)]
-    );
+    assert_eq!(names, [("train", Some(SplitName::Train)), ("test", Some(SplitName::Test)), ("unsupervised", None)]);
 
     let mut downloads = Vec::new();
     let d = load(&hub, "demo/bbc-news-parquet", &mut downloads).unwrap();
@@ -229,7 +232,9 @@ fn the_parquet_conversion_is_used_when_the_repo_has_no_data_files() {
     // The revision travels as one encoded path segment, as the Hub wants it.
     let heads: Vec<String> = server.log().into_iter().filter(|l| l.method == "HEAD").map(|l| l.path).collect();
     assert!(
-        heads.contains(&"/datasets/demo/bbc-news-parquet/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet".to_string()),
+        heads.contains(
+            &"/datasets/demo/bbc-news-parquet/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet".to_string()
+        ),
         "{heads:?}"
     );
     // Sent unencoded, `refs` alone would be the revision: the Hub (and the local one) answer 404.
@@ -323,11 +328,18 @@ fn inspect_a_hub_dataset_then_offline() {
     assert_eq!(json["source"], json!({"files": "parquet"}));
     assert_eq!(json["label_kind"], "class_label");
     assert_eq!(json["labels"], json!(NAMES));
-    let rows: Vec<(&str, u64)> =
-        json["splits"].as_array().unwrap().iter().map(|s| (s["name"].as_str().unwrap(), s["rows"].as_u64().unwrap())).collect();
+    let rows: Vec<(&str, u64)> = json["splits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["rows"].as_u64().unwrap()))
+        .collect();
     assert_eq!(rows, [("train", TRAIN_ROWS as u64), ("test", TEST_ROWS as u64)]);
     let files = json["files"].as_array().unwrap();
-    assert!(files[0].as_str().unwrap().starts_with(&format!("{home_dir}/hub/datasets--demo--bbc-news-parquet/snapshots/")), "{files:?}");
+    assert!(
+        files[0].as_str().unwrap().starts_with(&format!("{home_dir}/hub/datasets--demo--bbc-news-parquet/snapshots/")),
+        "{files:?}"
+    );
 
     // Offline, from the cache the first run filled; and a clear error for what is not cached.
     drop(server);

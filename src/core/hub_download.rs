@@ -136,6 +136,7 @@ impl Job<'_> {
             } else if !status.is_success() {
                 let detail = match (status.as_u16(), header("x-error-code").as_deref()) {
                     (_, Some("RepoNotFound")) => "repository not found (or private: set HF_TOKEN)".to_string(),
+                    (_, Some("RevisionNotFound")) => format!("revision {revision:?} not found"),
                     (_, Some("EntryNotFound")) | (404, _) => "file not found in the repository".to_string(),
                     (401 | 403, _) => "access denied: this repo is gated or private (set HF_TOKEN)".to_string(),
                     (code, _) => format!("HTTP {code}"),

@@ -32,6 +32,9 @@ pub struct Repo {
     pub card_data: Option<serde_json::Value>,
 }
 
+/// A file's path and bytes.
+pub type RepoFileBytes = (String, Vec<u8>);
+
 /// A named revision (branch or ref) with its own commit and files.
 #[derive(Clone, Debug)]
 pub struct Revision {
@@ -49,7 +52,7 @@ impl Repo {
     }
 
     /// The files at a revision: `main`, a further revision's name, or a commit.
-    fn files_at(&self, revision: &str) -> Option<(&str, &[(String, Vec<u8>)])> {
+    fn files_at(&self, revision: &str) -> Option<(&str, &[RepoFileBytes])> {
         if revision == "main" || revision == self.sha {
             return Some((&self.sha, &self.files));
         }
@@ -201,7 +204,13 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn respond(stream: &mut TcpStream, status: &str, headers: &[(String, String)], body: &[u8], head_only: bool) -> std::io::Result<()> {
+fn respond(
+    stream: &mut TcpStream,
+    status: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    head_only: bool,
+) -> std::io::Result<()> {
     let mut text = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
     for (k, v) in headers {
         text.push_str(&format!("{k}: {v}\r\n"));
@@ -224,7 +233,8 @@ fn json(stream: &mut TcpStream, value: &serde_json::Value) -> std::io::Result<()
 
 fn not_found(stream: &mut TcpStream, code: &str, what: &str) -> std::io::Result<()> {
     let body = serde_json::json!({ "error": what }).to_string();
-    let headers = [("Content-Type".to_string(), "application/json".to_string()), ("X-Error-Code".to_string(), code.to_string())];
+    let headers =
+        [("Content-Type".to_string(), "application/json".to_string()), ("X-Error-Code".to_string(), code.to_string())];
     respond(stream, "404 Not Found", &headers, body.as_bytes(), false)
 }
 
@@ -255,7 +265,11 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) -> std::io::R
     let head = req.method == "HEAD";
     let (repos, cut) = {
         let mut s = state.lock().unwrap();
-        s.log.push(Logged { method: req.method.clone(), path: req.path.clone(), range: req.headers.get("range").cloned() });
+        s.log.push(Logged {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            range: req.headers.get("range").cloned(),
+        });
         (s.repos.clone(), s.cut.clone())
     };
     // As on the Hub, the raw path is split at `/` before decoding: an encoded `%2F` stays inside its
@@ -302,12 +316,14 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) -> std::io::R
                         folders.push(folder);
                     }
                 }
-                entries.push(serde_json::json!({"type": "file", "oid": etag(bytes), "size": bytes.len(), "path": path}));
+                entries
+                    .push(serde_json::json!({"type": "file", "oid": etag(bytes), "size": bytes.len(), "path": path}));
             }
             return json(&mut stream, &serde_json::Value::Array(entries));
         }
         let mut info = hit(repo);
-        info["siblings"] = repo.files.iter().map(|(p, b)| serde_json::json!({"rfilename": p, "size": b.len()})).collect();
+        info["siblings"] =
+            repo.files.iter().map(|(p, b)| serde_json::json!({"rfilename": p, "size": b.len()})).collect();
         if let Some(card) = &repo.card_data {
             info["cardData"] = card.clone();
         }

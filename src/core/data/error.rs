@@ -133,7 +133,8 @@ pub enum DataError {
 
     #[error(
         "{repo}: no data files (.parquet, .csv, .tsv, .jsonl, .json, .txt) and no auto-converted Parquet \
-         (refs/convert/parquet); the repo holds: {}", listing(found)
+         (refs/convert/parquet); the repo holds: {}",
+        listing(found)
     )]
     NoHubData { repo: String, found: Vec<String> },
 

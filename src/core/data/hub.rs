@@ -552,18 +552,25 @@ mod tests {
         paths.iter().map(|p| RepoFile { path: p.to_string(), size: 10 }).collect()
     }
 
-    fn shape(configs: &[HubConfig]) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+    /// `(config, [(split, [file])])`.
+    type Shape = Vec<(String, Vec<(String, Vec<String>)>)>;
+    type Rows<'a> = &'a [(&'a str, &'a [(&'a str, &'a [&'a str])])];
+
+    fn shape(configs: &[HubConfig]) -> Shape {
         configs
             .iter()
             .map(|c| {
-                let splits =
-                    c.splits.iter().map(|s| (s.name.clone(), s.files.iter().map(|f| f.path.clone()).collect())).collect();
+                let splits = c
+                    .splits
+                    .iter()
+                    .map(|s| (s.name.clone(), s.files.iter().map(|f| f.path.clone()).collect()))
+                    .collect();
                 (c.name.clone(), splits)
             })
             .collect()
     }
 
-    fn expect(rows: &[(&str, &[(&str, &[&str])])]) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+    fn expect(rows: Rows<'_>) -> Shape {
         rows.iter()
             .map(|(c, splits)| {
                 let splits = splits

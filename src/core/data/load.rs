@@ -91,10 +91,8 @@ pub(super) fn load_sources(
     let first = &train_source.paths[0];
     let header = read_header(train_source.kind, first)?;
     let selection = resolve_columns(first, &header, &options.columns)?;
-    let class_label = selection
-        .label
-        .as_ref()
-        .and_then(|l| header.class_labels.get(l).or_else(|| class_labels.get(l)).cloned());
+    let class_label =
+        selection.label.as_ref().and_then(|l| header.class_labels.get(l).or_else(|| class_labels.get(l)).cloned());
 
     let total_bytes = sources.iter().map(source_bytes).sum::<DataResult<u64>>()?;
     let mut sink = ProgressSink::new(progress, cancel, total_bytes);
