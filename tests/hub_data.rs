@@ -89,6 +89,17 @@ fn card() -> Value {
     })
 }
 
+/// The dataset card whose metadata [`card`] is: `datasets`' YAML layout.
+fn readme() -> String {
+    let names: String = NAMES.iter().enumerate().map(|(i, n)| format!("          '{i}': {n}\n")).collect();
+    format!(
+        "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train.csv\n  \
+         - split: test\n    path: data/test.csv\ndataset_info:\n  features:\n  - name: text\n    dtype: string\n  \
+         - name: label\n    dtype:\n      class_label:\n        names:\n{names}  splits:\n  - name: train\n    \
+         num_examples: {TRAIN_ROWS}\n  - name: test\n    num_examples: {TEST_ROWS}\n---\n# BBC News\n"
+    )
+}
+
 /// Three dataset repos: own CSV files (with a card), only the Parquet conversion, and nothing loadable.
 fn hub() -> HubServer {
     let (train, test) = (bbc_rows("train.csv", TRAIN_ROWS), bbc_rows("test.csv", TEST_ROWS));
@@ -96,7 +107,7 @@ fn hub() -> HubServer {
         "demo/bbc-news-csv",
         vec![
             file(".gitattributes", "*.parquet filter=lfs\n"),
-            file("README.md", "---\nlicense: other\n---\n# BBC News\n"),
+            file("README.md", readme()),
             file("data/train.csv", csv_bytes(&train)),
             file("data/test.csv", csv_bytes(&test)),
         ],
@@ -194,12 +205,15 @@ fn a_repo_with_its_own_csv_files_lists_downloads_and_loads() {
     let gets_after = server.log().iter().filter(|l| l.method == "GET" && l.path.contains("resolve")).count();
     assert_eq!(gets_before, gets_after);
 
-    // Offline with the server gone: the same dataset from the cache. The card is not cached, so the
-    // string labels are sorted.
+    // The card came along: offline, the label names keep the card's order.
+    assert_eq!(std::fs::read_to_string(snapshot.join("README.md")).unwrap(), readme());
+
+    // Offline with the server gone: the same dataset from the cache.
     drop(server);
     let d = load(&offline(cache.path()), "demo/bbc-news-csv", &mut Vec::new()).unwrap();
     assert_eq!(d.splits.iter().map(|s| s.len()).collect::<Vec<_>>(), [TRAIN_ROWS, TEST_ROWS]);
-    assert_eq!(d.label_names, ["business", "entertainment", "politics", "sport", "tech"]);
+    assert_eq!(d.label_names, NAMES);
+    assert_eq!(counts(&d, SplitName::Train), expected_counts(&train));
 }
 
 #[test]

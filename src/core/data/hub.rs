@@ -26,6 +26,7 @@ use hf_hub::repository::RepoTreeEntry;
 use hf_hub::HFError;
 use serde::Serialize;
 
+use super::card::{card_class_labels, readme_metadata};
 use super::dataset::Dataset;
 use super::error::{DataError, DataResult};
 use super::load::{check_options, load_sources, LoadOptions};
@@ -107,6 +108,9 @@ pub struct HubDataListing {
     pub configs: Vec<HubConfig>,
     /// Set when the listing was made from the cache (offline): the snapshot holding the files.
     pub cached_snapshot: Option<PathBuf>,
+    /// The dataset card on `main` (`README.md`) when it gives ClassLabel names: it is downloaded with
+    /// the data so that the names are known offline too.
+    pub card: Option<String>,
 }
 
 impl HubDataListing {
@@ -182,6 +186,7 @@ pub fn list_hub_dataset(hub: &HubSettings, repo: &str) -> DataResult<HubDataList
         revision: "main".into(),
         configs: discover_repo_files(&main_files),
         cached_snapshot: None,
+        card: None,
     };
     if listing.configs.is_empty() {
         if let Some(files) = tree(CONVERTED_REVISION)? {
@@ -195,6 +200,9 @@ pub fn list_hub_dataset(hub: &HubSettings, repo: &str) -> DataResult<HubDataList
     }
     for config in &mut listing.configs {
         config.class_labels = card_labels.get(&config.name).cloned().unwrap_or_default();
+    }
+    if listing.configs.iter().any(|c| !c.class_labels.is_empty()) {
+        listing.card = main_files.iter().find(|f| f.path.eq_ignore_ascii_case("README.md")).map(|f| f.path.clone());
     }
     Ok(listing)
 }
@@ -231,13 +239,22 @@ fn list_cached(hub: &HubSettings, repo: &str) -> DataResult<HubDataListing> {
         };
         found.extend(files.into_iter().map(|f| f.path));
         if !configs.is_empty() {
-            return Ok(HubDataListing {
+            let mut listing = HubDataListing {
                 repo: repo.to_string(),
                 source,
                 revision: source.revision().into(),
                 configs,
                 cached_snapshot: Some(snapshot),
-            });
+                card: None,
+            };
+            // ClassLabel names from the cached card, as the Hub gives them online.
+            let readme = snapshot_of("main").map(|s| s.join("README.md")).filter(|p| p.is_file());
+            let meta = readme.and_then(|p| std::fs::read_to_string(p).ok()).and_then(|t| readme_metadata(&t));
+            let card_labels = meta.as_ref().map(card_class_labels).unwrap_or_default();
+            for config in &mut listing.configs {
+                config.class_labels = card_labels.get(&config.name).cloned().unwrap_or_default();
+            }
+            return Ok(listing);
         }
     }
     if found.is_empty() {
@@ -393,47 +410,6 @@ fn sort_configs(configs: &mut [HubConfig]) {
     configs.sort_by(|a, b| (a.name != "default", &a.name).cmp(&(b.name != "default", &b.name)));
 }
 
-/// ClassLabel names by config and column from a dataset card's `dataset_info` (one object, or a list
-/// with `config_name`s; a missing `config_name` is `default`).
-pub fn card_class_labels(card: &serde_json::Value) -> HashMap<String, HashMap<String, Vec<String>>> {
-    let infos: Vec<&serde_json::Value> = match card.get("dataset_info") {
-        Some(serde_json::Value::Array(list)) => list.iter().collect(),
-        Some(info @ serde_json::Value::Object(_)) => vec![info],
-        _ => Vec::new(),
-    };
-    let mut out = HashMap::new();
-    for info in infos {
-        let config = info.get("config_name").and_then(|c| c.as_str()).unwrap_or("default").to_string();
-        let mut columns = HashMap::new();
-        for feature in info.get("features").and_then(|f| f.as_array()).into_iter().flatten() {
-            let Some(name) = feature.get("name").and_then(|n| n.as_str()) else { continue };
-            let Some(names) = feature.pointer("/dtype/class_label/names") else { continue };
-            let labels: Option<Vec<String>> = match names {
-                // {'0': neg, '1': pos}: ordered by the number.
-                serde_json::Value::Object(map) => {
-                    let mut pairs: Vec<(u64, String)> = Vec::new();
-                    for (k, v) in map {
-                        let (Ok(i), Some(v)) = (k.parse::<u64>(), v.as_str()) else { continue };
-                        pairs.push((i, v.to_string()));
-                    }
-                    pairs.sort();
-                    let contiguous = pairs.iter().enumerate().all(|(i, (k, _))| i as u64 == *k);
-                    contiguous.then(|| pairs.into_iter().map(|(_, v)| v).collect())
-                }
-                serde_json::Value::Array(list) => list.iter().map(|v| v.as_str().map(str::to_string)).collect(),
-                _ => None,
-            };
-            if let Some(labels) = labels.filter(|l| !l.is_empty()) {
-                columns.insert(name.to_string(), labels);
-            }
-        }
-        if !columns.is_empty() {
-            out.insert(config, columns);
-        }
-    }
-    out
-}
-
 /// Downloads the files of one config into the HF cache (skipping what is there) and returns the
 /// snapshot folder. Offline, the listing's cached snapshot.
 pub fn fetch_hub_config(
@@ -453,7 +429,15 @@ pub fn fetch_hub_config(
         revision: Some(listing.revision.clone()),
         files: files.map(|f| f.path.clone()).collect(),
     };
-    Ok(download(hub, &request, cancel, on_progress)?)
+    let snapshot = download(hub, &request, cancel, on_progress)?;
+    if let Some(card) = &listing.card {
+        let request = DownloadRequest { revision: Some("main".into()), files: vec![card.clone()], ..request };
+        // The card only adds label names offline: a failure to fetch it is no reason to stop.
+        if let Err(crate::core::CoreError::Cancelled) = download(hub, &request, cancel, on_progress) {
+            return Err(DataError::Cancelled);
+        }
+    }
+    Ok(snapshot)
 }
 
 /// The split sources of a config in a snapshot folder, with warnings for splits that are left out or
@@ -653,26 +637,5 @@ mod tests {
         );
         assert!(listing[0].splits[0].partial);
         assert_eq!(listing[2].splits[2].split, None);
-    }
-
-    #[test]
-    fn card_class_labels_are_read_per_config() {
-        let card = serde_json::json!({
-            "dataset_info": [
-                {"config_name": "sst2", "features": [
-                    {"name": "sentence", "dtype": "string"},
-                    {"name": "label", "dtype": {"class_label": {"names": {"1": "positive", "0": "negative"}}}}
-                ]},
-                {"features": [{"name": "topic", "dtype": {"class_label": {"names": {"0": "a", "2": "c"}}}}]}
-            ]
-        });
-        let labels = card_class_labels(&card);
-        assert_eq!(labels["sst2"]["label"], ["negative", "positive"]);
-        // Names with a gap are not a usable ClassLabel list.
-        assert!(!labels.contains_key("default"));
-        let single = serde_json::json!({"dataset_info": {"features": [
-            {"name": "label", "dtype": {"class_label": {"names": {"0": "x", "1": "y"}}}}
-        ]}});
-        assert_eq!(card_class_labels(&single)["default"]["label"], ["x", "y"]);
     }
 }

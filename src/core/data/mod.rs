@@ -41,6 +41,7 @@
 //! - Hub splits other than train/validation/test (left out), a split the Hub converted only in part,
 //!   and a config picked among several because none was named.
 
+mod card;
 mod columns;
 mod csv_format;
 mod dataset;
@@ -57,12 +58,13 @@ mod split;
 mod stats;
 mod text_format;
 
+pub use card::{card_class_labels, readme_metadata};
 pub use columns::{ColumnOptions, ColumnPick};
 pub use dataset::{ColumnMapping, Dataset, PreviewRow, Split, SplitOrigin};
 pub use error::{At, DataError, DataResult};
 pub use hub::{
-    card_class_labels, discover_converted, discover_repo_files, fetch_hub_config, list_hub_dataset, load_hub_dataset,
-    HubConfig, HubDataListing, HubDataSource, HubSplit, CONVERTED_REVISION,
+    discover_converted, discover_repo_files, fetch_hub_config, list_hub_dataset, load_hub_dataset, HubConfig,
+    HubDataListing, HubDataSource, HubSplit, CONVERTED_REVISION,
 };
 pub use labels::LabelKind;
 pub use load::{load_dataset, load_dataset_cancellable, LoadOptions};
