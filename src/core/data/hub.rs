@@ -2,7 +2,8 @@
 //! cache with progress, and load it through the same readers as local files.
 //!
 //! Where the data comes from, in order:
-//! 1. The repo's own data files on `main` (`.parquet`, `.csv`, `.tsv`, `.jsonl`/`.json`, `.txt`). The
+//! 1. The repo's own data files on `main` (`.parquet`, `.csv`, `.tsv`, `.jsonl`/`.json`, `.txt`): as
+//!    the dataset card's `configs` declare them (`data_files` patterns per split), else by layout. The
 //!    split comes from the file name (`train.csv`, `train-00000-of-00001.parquet`, `dev.tsv`) or else
 //!    from a folder name (`train/0000.parquet`); the folders above it, less `data`, name the config
 //!    (`data/train.csv` → `default`, `sst2/train-….parquet` → `sst2`, `en/train/x.jsonl` → `en`). A
@@ -15,8 +16,10 @@
 //! ClassLabel names come from the Parquet `huggingface` metadata, else from the dataset card's
 //! `dataset_info.features` (`dtype: {class_label: {names: {'0': neg, …}}}`).
 //!
+//! The card (`README.md`) is downloaded with the data when it declares configs or ClassLabels.
 //! Offline (`HF_HUB_OFFLINE`), the listing is made from the cached snapshots of `refs/main`, else
-//! `refs/refs/convert/parquet`, so what was downloaded before loads without the network.
+//! `refs/refs/convert/parquet`, and the cached card, so what was downloaded before loads the same way
+//! without the network.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -159,7 +162,6 @@ pub fn list_hub_dataset(hub: &HubSettings, repo: &str) -> DataResult<HubDataList
     let (owner, name) = hf_hub::split_id(repo);
     let dataset = client.dataset(owner, name);
     let info = dataset.info().send().map_err(hub_err)?;
-    let card_labels = info.card_data.as_ref().map(card_class_labels).unwrap_or_default();
     let tree = |revision: &str| -> DataResult<Option<Vec<RepoFile>>> {
         match dataset.list_tree().revision(revision.to_string()).recursive(true).send() {
             Ok(entries) => Ok(Some(
@@ -180,11 +182,12 @@ pub fn list_hub_dataset(hub: &HubSettings, repo: &str) -> DataResult<HubDataList
         }
     };
     let main_files = tree("main")?.unwrap_or_default();
+    let card = info.card_data.unwrap_or(serde_json::Value::Null);
     let mut listing = HubDataListing {
         repo: repo.to_string(),
         source: HubDataSource::RepoFiles,
         revision: "main".into(),
-        configs: discover_repo_files(&main_files),
+        configs: repo_configs(&card, &main_files),
         cached_snapshot: None,
         card: None,
     };
@@ -198,13 +201,109 @@ pub fn list_hub_dataset(hub: &HubSettings, repo: &str) -> DataResult<HubDataList
     if listing.configs.is_empty() {
         return Err(listing.no_data(main_files.iter().map(|f| f.path.clone()).collect()));
     }
+    let card_labels = card_class_labels(&card);
     for config in &mut listing.configs {
         config.class_labels = card_labels.get(&config.name).cloned().unwrap_or_default();
     }
-    if listing.configs.iter().any(|c| !c.class_labels.is_empty()) {
+    if !card_labels.is_empty() || card.get("configs").is_some() {
         listing.card = main_files.iter().find(|f| f.path.eq_ignore_ascii_case("README.md")).map(|f| f.path.clone());
     }
     Ok(listing)
+}
+
+/// The configs of a repo's own files: as the card's `configs` declare them where it does (and they
+/// match files), else from the file layout.
+fn repo_configs(card: &serde_json::Value, files: &[RepoFile]) -> Vec<HubConfig> {
+    let declared = card_configs(card, files);
+    if declared.is_empty() {
+        discover_repo_files(files)
+    } else {
+        declared
+    }
+}
+
+/// Configs as a card's `configs` list declares them: `data_files` is a pattern or a list of patterns
+/// (all train), or a list of `{split, path}` where `path` is a pattern or a list of them. Patterns
+/// are matched against the repo's files (`*` within a folder, `**` across folders). The config marked
+/// `default: true` comes first.
+pub fn card_configs(card: &serde_json::Value, files: &[RepoFile]) -> Vec<HubConfig> {
+    use serde_json::Value;
+    fn patterns(value: &Value) -> Vec<String> {
+        match value {
+            Value::String(s) if s.trim_start().starts_with('[') => {
+                // A flow list as the YAML reader keeps it: `["a.csv", "b.csv"]`.
+                let inner = s.trim().trim_start_matches('[').trim_end_matches(']');
+                inner
+                    .split(',')
+                    .map(|p| p.trim().trim_matches(['"', '\'']).to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            }
+            Value::String(s) => vec![s.clone()],
+            Value::Array(list) => list.iter().flat_map(patterns).collect(),
+            _ => Vec::new(),
+        }
+    }
+    let Some(declared) = card.get("configs").and_then(|c| c.as_array()) else { return Vec::new() };
+    let mut configs = Vec::new();
+    let mut default_name = None;
+    for entry in declared {
+        let name = entry.get("config_name").and_then(|n| n.as_str()).unwrap_or("default").to_string();
+        if entry.get("default").is_some_and(|d| d == true || d == "true") {
+            default_name = Some(name.clone());
+        }
+        let data_files = entry.get("data_files").cloned().unwrap_or(Value::Null);
+        let by_split: Vec<(String, Vec<String>)> = match &data_files {
+            Value::Array(list) if list.iter().any(|i| i.is_object()) => list
+                .iter()
+                .filter_map(|item| {
+                    let split = item.get("split")?.as_str()?.to_string();
+                    Some((split, patterns(item.get("path")?)))
+                })
+                .collect(),
+            Value::Object(map) => map.iter().map(|(split, paths)| (split.clone(), patterns(paths))).collect(),
+            other => vec![("train".to_string(), patterns(other))],
+        };
+        let mut splits = Vec::new();
+        for (split, patterns) in by_split {
+            let matched: Vec<RepoFile> = files
+                .iter()
+                .filter(|f| FileFormat::from_path(Path::new(&f.path)).is_some())
+                .filter(|f| patterns.iter().any(|p| glob_match(p.trim_start_matches("./"), &f.path)))
+                .cloned()
+                .collect();
+            if !matched.is_empty() {
+                splits.push(HubSplit { split: exact_split(&split), name: split, partial: false, files: matched });
+            }
+        }
+        finish_config(&mut configs, name, splits);
+    }
+    sort_configs(&mut configs);
+    if let Some(name) = default_name {
+        if let Some(i) = configs.iter().position(|c| c.name == name) {
+            let config = configs.remove(i);
+            configs.insert(0, config);
+        }
+    }
+    configs
+}
+
+/// A path pattern as `datasets` matches `data_files`: `*` and `?` within one path segment, `**`
+/// across segments.
+fn glob_match(pattern: &str, path: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some(b'*') if p.get(1) == Some(&b'*') => {
+                let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
+                (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && go(rest, &s[i..])) || go(&p[2..], s)
+            }
+            Some(b'*') => (0..=s.len()).take_while(|&i| i == 0 || s[i - 1] != b'/').any(|i| go(&p[1..], &s[i..])),
+            Some(b'?') => s.first().is_some_and(|&c| c != b'/') && go(&p[1..], &s[1..]),
+            Some(&c) => s.first() == Some(&c) && go(&p[1..], &s[1..]),
+        }
+    }
+    go(pattern.as_bytes(), path.as_bytes())
 }
 
 fn hub_error(repo: &str, error: HFError) -> DataError {
@@ -229,12 +328,19 @@ fn list_cached(hub: &HubSettings, repo: &str) -> DataResult<HubDataListing> {
         let commit = cached.refs.iter().find(|(name, _)| name == reference).map(|(_, c)| c)?;
         cached.snapshots.iter().find(|s| s.file_name().is_some_and(|n| n == commit.as_str())).cloned()
     };
+    // The cached card, read as the Hub reads it online: its configs and ClassLabel names.
+    let readme = snapshot_of("main").map(|s| s.join("README.md")).filter(|p| p.is_file());
+    let card = readme
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| readme_metadata(&t))
+        .unwrap_or(serde_json::Value::Null);
+    let card_labels = card_class_labels(&card);
     let mut found = Vec::new();
     for source in [HubDataSource::RepoFiles, HubDataSource::ConvertedParquet] {
         let Some(snapshot) = snapshot_of(source.revision()) else { continue };
         let files = snapshot_files(&snapshot);
         let configs = match source {
-            HubDataSource::RepoFiles => discover_repo_files(&files),
+            HubDataSource::RepoFiles => repo_configs(&card, &files),
             HubDataSource::ConvertedParquet => discover_converted(&files),
         };
         found.extend(files.into_iter().map(|f| f.path));
@@ -247,10 +353,6 @@ fn list_cached(hub: &HubSettings, repo: &str) -> DataResult<HubDataListing> {
                 cached_snapshot: Some(snapshot),
                 card: None,
             };
-            // ClassLabel names from the cached card, as the Hub gives them online.
-            let readme = snapshot_of("main").map(|s| s.join("README.md")).filter(|p| p.is_file());
-            let meta = readme.and_then(|p| std::fs::read_to_string(p).ok()).and_then(|t| readme_metadata(&t));
-            let card_labels = meta.as_ref().map(card_class_labels).unwrap_or_default();
             for config in &mut listing.configs {
                 config.class_labels = card_labels.get(&config.name).cloned().unwrap_or_default();
             }
@@ -599,6 +701,49 @@ mod tests {
         let single = discover_repo_files(&files(&["headlines.csv", "README.md", "requirements.txt"]));
         assert_eq!(shape(&single), expect(&[("default", &[("train", &["headlines.csv"])])]));
         assert!(discover_repo_files(&files(&["imdb.py", "README.md", "data/plain_text.zip"])).is_empty());
+    }
+
+    #[test]
+    fn card_configs_declare_the_files() {
+        let repo = files(&[
+            "README.md",
+            "reviews/2020/part-1.csv",
+            "reviews/2021/part-1.csv",
+            "holdout.csv",
+            "extra/notes.csv",
+            "data/train-00000-of-00001.parquet",
+        ]);
+        let card = serde_json::json!({"configs": [
+            {"config_name": "reviews", "data_files": [
+                {"split": "train", "path": "reviews/**/*.csv"},
+                {"split": "test", "path": ["holdout.csv"]}
+            ]},
+            {"config_name": "notes", "data_files": "extra/*.csv"},
+            {"config_name": "parquet", "default": true, "data_files": [{"split": "train", "path": "data/train-*"}]},
+            {"config_name": "nothing", "data_files": "missing/*.csv"}
+        ]});
+        assert_eq!(
+            shape(&repo_configs(&card, &repo)),
+            expect(&[
+                ("parquet", &[("train", &["data/train-00000-of-00001.parquet"])]),
+                ("notes", &[("train", &["extra/notes.csv"])]),
+                (
+                    "reviews",
+                    &[("train", &["reviews/2020/part-1.csv", "reviews/2021/part-1.csv"]), ("test", &["holdout.csv"])]
+                ),
+            ])
+        );
+        // The YAML reader keeps a flow list as text; it is read as a list of patterns.
+        let flow = serde_json::json!({"configs": [{"config_name": "default", "data_files": [
+            {"split": "validation", "path": "[\"holdout.csv\", 'extra/notes.csv']"}, {"split": "train", "path": "reviews/*/*.csv"}
+        ]}]});
+        let listing = repo_configs(&flow, &repo);
+        assert_eq!(listing[0].splits[1].files.len(), 2);
+        // Without declared configs (or none matching), the layout decides.
+        assert_eq!(repo_configs(&serde_json::Value::Null, &repo), discover_repo_files(&repo));
+        assert!(glob_match("data/train-*", "data/train-00000-of-00001.parquet"));
+        assert!(!glob_match("*.csv", "extra/notes.csv"));
+        assert!(glob_match("**/*.csv", "notes.csv") && glob_match("**/*.csv", "a/b/notes.csv"));
     }
 
     #[test]
