@@ -355,12 +355,44 @@ fn inspect_a_hub_dataset_then_offline() {
         "{files:?}"
     );
 
+    // The listing, as text and JSON.
+    let out = Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .args(["data", "hub", "demo/bbc-news-parquet"])
+        .envs(online)
+        .env_remove("HF_HUB_OFFLINE")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "dataset  demo/bbc-news-parquet (the Hub's Parquet conversion, revision refs/convert/parquet)\n\nconfig default ("
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  unsupervised      1 file "), "{text}");
+    assert!(text.ends_with(" (not loaded: not train, validation or test)\n"), "{text}");
+
     // Offline, from the cache the first run filled; and a clear error for what is not cached.
     drop(server);
     let offline = [("HF_HUB_OFFLINE", "1"), ("HF_HOME", home_dir.as_str())];
     let (code, again, stderr) = inspect(&offline, &args);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(again["splits"], json["splits"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .args(["data", "hub", "demo/bbc-news-parquet", "--json"])
+        .envs(offline)
+        .env_remove("HF_ENDPOINT")
+        .output()
+        .unwrap();
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (listing["source"].as_str(), listing["revision"].as_str()),
+        (Some("converted_parquet"), Some("refs/convert/parquet"))
+    );
+    let splits: Vec<&str> =
+        listing["configs"][0]["splits"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    // Offline, only what was downloaded is there.
+    assert_eq!(splits, ["train", "test"]);
     let (code, _, stderr) = inspect(&offline, &["--data", "demo/bbc-news-csv", "--json"]);
     assert_eq!(
         (code, stderr),

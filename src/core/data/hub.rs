@@ -615,6 +615,12 @@ pub fn load_hub_dataset(
     let (repo, config) = split_hub_spec(spec.trim());
     let listing = list_hub_dataset(hub, repo)?;
     let (config, choice_warning) = listing.pick_config(config)?;
+    if !config.splits.iter().any(|s| s.split == Some(SplitName::Train)) {
+        return Err(DataError::NoTrainSplit {
+            path: PathBuf::from(format!("{}:{}", listing.repo, config.name)),
+            found: config.splits.iter().map(|s| s.name.clone()).collect(),
+        });
+    }
     let not_cancelled = AtomicBool::new(false);
     let snapshot = fetch_hub_config(hub, &listing, config, cancel.unwrap_or(&not_cancelled), on_download)?;
     let (sources, mut warnings) = split_sources(&listing, config, &snapshot)?;
