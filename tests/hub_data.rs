@@ -12,8 +12,8 @@ use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use common::hub_server::{HubServer, Repo};
 use lm_workbench::core::data::{
-    list_hub_dataset, load_hub_dataset, Dataset, FileFormat, HubDataSource, LabelKind, LoadOptions, SourceKind,
-    SplitName, HF_METADATA_KEY,
+    list_hub_dataset, load_hub_config, load_hub_dataset, Dataset, FileFormat, HubDataSource, LabelKind, LoadOptions,
+    SourceKind, SplitName, HF_METADATA_KEY,
 };
 use lm_workbench::core::hub::HubSettings;
 use lm_workbench::core::hub_download::FileProgress;
@@ -266,8 +266,15 @@ fn the_parquet_conversion_is_used_when_the_repo_has_no_data_files() {
     let cached = list_hub_dataset(&offline(cache.path()), "demo/bbc-news-parquet").unwrap();
     assert_eq!(cached.source, HubDataSource::ConvertedParquet);
     assert!(cached.cached_snapshot.is_some());
-    let d = load(&offline(cache.path()), "demo/bbc-news-parquet", &mut Vec::new()).unwrap();
+    let d = load_hub_config(&offline(cache.path()), &cached, None, &as_is(), &mut |_| {}, &mut |_| {}, None).unwrap();
     assert_eq!(d.label_names, NAMES);
+    assert_eq!(
+        load(&offline(cache.path()), "demo/bbc-news-parquet:other", &mut Vec::new()).unwrap_err(),
+        format!(
+            "demo/bbc-news-parquet:other is not in the Hugging Face cache at {} and offline mode is on (HF_HUB_OFFLINE)",
+            cache.path().display()
+        )
+    );
     assert_eq!(counts(&d, SplitName::Train), expected_counts(&train));
 }
 

@@ -125,10 +125,17 @@ impl HubDataListing {
     /// choice was made among several configs.
     pub fn pick_config(&self, name: Option<&str>) -> DataResult<(&HubConfig, Option<String>)> {
         if let Some(name) = name {
-            return self.config(name).map(|c| (c, None)).ok_or_else(|| DataError::UnknownConfig {
-                repo: self.repo.clone(),
-                config: name.to_string(),
-                available: self.configs.iter().map(|c| c.name.clone()).collect(),
+            return self.config(name).map(|c| (c, None)).ok_or_else(|| match &self.cached_snapshot {
+                // Offline, the listing holds only what is cached.
+                Some(snapshot) => DataError::NotCached {
+                    repo: format!("{}:{name}", self.repo),
+                    cache: snapshot.ancestors().nth(3).unwrap_or(snapshot).to_path_buf(),
+                },
+                None => DataError::UnknownConfig {
+                    repo: self.repo.clone(),
+                    config: name.to_string(),
+                    available: self.configs.iter().map(|c| c.name.clone()).collect(),
+                },
             });
         }
         let config = self.config("default").or(self.configs.first()).ok_or_else(|| self.no_data(Vec::new()))?;
@@ -614,6 +621,21 @@ pub fn load_hub_dataset(
     check_options(options)?;
     let (repo, config) = split_hub_spec(spec.trim());
     let listing = list_hub_dataset(hub, repo)?;
+    load_hub_config(hub, &listing, config, options, on_download, progress, cancel)
+}
+
+/// [`load_hub_dataset`] for a listing already made (the UI lists first, then lets the user pick a
+/// config): `config` `None` picks as [`HubDataListing::pick_config`] does.
+pub fn load_hub_config(
+    hub: &HubSettings,
+    listing: &HubDataListing,
+    config: Option<&str>,
+    options: &LoadOptions,
+    on_download: &mut dyn FnMut(FileProgress),
+    progress: &mut dyn FnMut(LoadProgress),
+    cancel: Option<&AtomicBool>,
+) -> DataResult<Dataset> {
+    check_options(options)?;
     let (config, choice_warning) = listing.pick_config(config)?;
     if !config.splits.iter().any(|s| s.split == Some(SplitName::Train)) {
         return Err(DataError::NoTrainSplit {
@@ -622,8 +644,8 @@ pub fn load_hub_dataset(
         });
     }
     let not_cancelled = AtomicBool::new(false);
-    let snapshot = fetch_hub_config(hub, &listing, config, cancel.unwrap_or(&not_cancelled), on_download)?;
-    let (sources, mut warnings) = split_sources(&listing, config, &snapshot)?;
+    let snapshot = fetch_hub_config(hub, listing, config, cancel.unwrap_or(&not_cancelled), on_download)?;
+    let (sources, mut warnings) = split_sources(listing, config, &snapshot)?;
     let name = if listing.configs.len() > 1 || config.name != "default" {
         format!("{}:{}", listing.repo, config.name)
     } else {

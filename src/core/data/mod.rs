@@ -63,8 +63,8 @@ pub use columns::{ColumnOptions, ColumnPick};
 pub use dataset::{ColumnMapping, Dataset, PreviewRow, Split, SplitOrigin};
 pub use error::{At, DataError, DataResult};
 pub use hub::{
-    discover_converted, discover_repo_files, fetch_hub_config, list_hub_dataset, load_hub_dataset, HubConfig,
-    HubDataListing, HubDataSource, HubSplit, CONVERTED_REVISION,
+    discover_converted, discover_repo_files, fetch_hub_config, list_hub_dataset, load_hub_config, load_hub_dataset,
+    HubConfig, HubDataListing, HubDataSource, HubSplit, CONVERTED_REVISION,
 };
 pub use labels::LabelKind;
 pub use load::{load_dataset, load_dataset_cancellable, LoadOptions};
