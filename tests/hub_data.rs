@@ -128,7 +128,15 @@ fn hub() -> HubServer {
         ],
     );
     let empty = Repo::dataset("demo/no-data", vec![file("README.md", "# Nothing yet\n"), file("loader.py", "pass\n")]);
-    HubServer::start(vec![csv_repo, parquet_repo, empty])
+    let multi = Repo::dataset(
+        "demo/multi",
+        vec![
+            file("sport/train.csv", "text,label\nA goal!,pos\nA miss.,neg\n"),
+            file("sport/dev.csv", "text,label\nA save!,pos\n"),
+            file("tech/train-00000-of-00001.jsonl", "{\"text\": \"New chip\", \"label\": 1}\n"),
+        ],
+    );
+    HubServer::start(vec![csv_repo, parquet_repo, empty, multi])
 }
 
 fn settings(server: &HubServer, cache: &Path) -> HubSettings {
@@ -276,6 +284,35 @@ fn the_parquet_conversion_is_used_when_the_repo_has_no_data_files() {
         )
     );
     assert_eq!(counts(&d, SplitName::Train), expected_counts(&train));
+}
+
+#[test]
+fn configs_are_picked_by_name_or_else_the_first() {
+    let server = hub();
+    let cache = tempfile::tempdir().unwrap();
+    let hub = settings(&server, cache.path());
+    let d = load(&hub, "demo/multi", &mut Vec::new()).unwrap();
+    assert_eq!(d.name, "demo/multi:sport");
+    assert_eq!(
+        d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(),
+        [(SplitName::Train, 2), (SplitName::Validation, 1)]
+    );
+    assert_eq!(
+        d.warnings,
+        ["demo/multi has the configs sport, tech; loaded \"sport\" (name another as demo/multi:CONFIG)"]
+    );
+    let d = load(&hub, "demo/multi:tech", &mut Vec::new()).unwrap();
+    assert_eq!((d.name.as_str(), d.source_kind), ("demo/multi:tech", SourceKind::Files(FileFormat::Jsonl)));
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    // Both configs share the snapshot of the commit.
+    let snapshot = std::fs::read_dir(cache.path().join("datasets--demo--multi/snapshots"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(snapshot.join("tech/train-00000-of-00001.jsonl").is_file());
+    assert!(snapshot.join("sport/dev.csv").is_file());
 }
 
 /// The status line and X-Error-Code of a HEAD request for a raw (already encoded) path.
