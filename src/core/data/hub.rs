@@ -153,7 +153,7 @@ impl HubDataListing {
     }
 
     fn no_data(&self, found: Vec<String>) -> DataError {
-        DataError::NoHubData { repo: self.repo.clone(), found }
+        no_data(&self.repo, found)
     }
 }
 
@@ -313,6 +313,17 @@ fn glob_match(pattern: &str, path: &str) -> bool {
     go(pattern.as_bytes(), path.as_bytes())
 }
 
+/// [`DataError::NoHubData`] naming at most 20 of the files found.
+fn no_data(repo: &str, mut found: Vec<String>) -> DataError {
+    const SHOWN: usize = 20;
+    if found.len() > SHOWN {
+        let more = found.len() - SHOWN;
+        found.truncate(SHOWN);
+        found.push(format!("… ({more} more)"));
+    }
+    DataError::NoHubData { repo: repo.to_string(), found }
+}
+
 fn hub_error(repo: &str, error: HFError) -> DataError {
     let message = match &error {
         HFError::RepoNotFound { .. } => "no such dataset on the Hub (or it is private: set HF_TOKEN)".to_string(),
@@ -369,7 +380,7 @@ fn list_cached(hub: &HubSettings, repo: &str) -> DataResult<HubDataListing> {
     if found.is_empty() {
         return Err(not_cached());
     }
-    Err(DataError::NoHubData { repo: repo.to_string(), found })
+    Err(no_data(repo, found))
 }
 
 /// The files under a snapshot folder, as repo paths with sizes (following the blob links).
