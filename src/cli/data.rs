@@ -6,7 +6,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::core::data::{
-    load_dataset, token_length_stats, ColumnMapping, ColumnOptions, ColumnPick, DataSpec, Dataset, LabelKind,
+    list_hub_dataset, load_dataset, load_hub_dataset, token_length_stats, HubDataSource, ColumnMapping, ColumnOptions, ColumnPick, DataSpec, Dataset, LabelKind,
     LoadOptions, SourceKind, SplitOrigin, TokenLengthStats,
 };
 use crate::core::hub::HubSettings;
@@ -22,11 +22,24 @@ pub struct DataArgs {
 pub enum DataCommand {
     /// Load a dataset and show its splits, columns, labels and (with --tokenizer) token lengths.
     Inspect(InspectArgs),
+    /// List a Hugging Face Hub dataset's configs, splits and files (from the cache when offline).
+    Hub(HubArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HubArgs {
+    /// The dataset, `owner/name`.
+    pub repo: String,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// A data file (.csv, .tsv, .jsonl, .parquet, .txt) or a folder (split files or class folders).
+    /// A data file (.csv, .tsv, .jsonl, .parquet, .txt), a folder (split files or class folders), or a
+    /// Hugging Face Hub dataset `owner/name` or `owner/name:config` (downloaded into the HF cache;
+    /// HF_ENDPOINT, HF_HOME, HF_HUB_OFFLINE and HF_TOKEN apply).
     #[arg(long)]
     pub data: String,
     /// The text column (detected by name when left out).
@@ -98,6 +111,49 @@ impl Serialize for OrderedCounts {
 pub fn run(args: &DataArgs) -> anyhow::Result<()> {
     match &args.command {
         DataCommand::Inspect(inspect) => run_inspect(inspect),
+        DataCommand::Hub(hub) => run_hub(hub),
+    }
+}
+
+fn run_hub(args: &HubArgs) -> anyhow::Result<()> {
+    let listing = list_hub_dataset(&HubSettings::from_env(), &args.repo)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let _ = writeln!(out, "{}", serde_json::to_string(&listing)?);
+        return Ok(());
+    }
+    let source = match listing.source {
+        HubDataSource::RepoFiles => "the repo's own files",
+        HubDataSource::ConvertedParquet => "the Hub's Parquet conversion",
+    };
+    let _ = writeln!(out, "dataset  {} ({source}, revision {})", listing.repo, listing.revision);
+    for config in &listing.configs {
+        let _ = writeln!(out, "\nconfig {} ({})", config.name, size(config.bytes()));
+        for split in &config.splits {
+            let note = match (split.split, split.partial) {
+                (None, _) => " (not loaded: not train, validation or test)",
+                (_, true) => " (partly converted)",
+                _ => "",
+            };
+            let files = split.files.len();
+            let _ = writeln!(
+                out,
+                "  {:<14} {files:>4} file{} {:>10}{note}",
+                split.name,
+                if files == 1 { " " } else { "s" },
+                size(split.bytes())
+            );
+        }
+    }
+    Ok(())
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / f64::from(1 << 30)),
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} kB", b as f64 / f64::from(1 << 10)),
+        b => format!("{b} B"),
     }
 }
 
@@ -114,11 +170,26 @@ fn run_inspect(args: &InspectArgs) -> anyhow::Result<()> {
     };
     let spec = DataSpec::parse(&args.data)?;
     let show_progress = !args.json && std::io::stderr().is_terminal();
-    let dataset = load_dataset(&spec, &options, &mut |p| {
+    let mut on_read = |p: crate::core::data::LoadProgress| {
         if show_progress {
             eprint!("\rreading {}: {:>3.0}%", p.file.display(), 100.0 * p.fraction());
         }
-    })?;
+    };
+    let dataset = match &spec {
+        DataSpec::Hub { repo } => {
+            let mut on_download = |p: crate::core::hub_download::FileProgress| {
+                if show_progress {
+                    let percent = if p.total == 0 { 100.0 } else { 100.0 * p.bytes as f64 / p.total as f64 };
+                    eprint!("\rdownloading {}: {percent:>3.0}%", p.file);
+                    if p.done {
+                        eprintln!();
+                    }
+                }
+            };
+            load_hub_dataset(&HubSettings::from_env(), repo, &options, &mut on_download, &mut on_read, None)?
+        }
+        _ => load_dataset(&spec, &options, &mut on_read)?,
+    };
     if show_progress {
         eprintln!();
     }

@@ -118,11 +118,7 @@ impl Job<'_> {
     async fn head_metadata(&self, endpoint: &str, revision: &str, file: &str) -> CoreResult<FileMeta> {
         let err = |e: &dyn std::fmt::Display| self.hub_err(format!("{file}: {e}"));
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| err(&e))?;
-        let prefix = match self.request.kind {
-            RepoKind::Model => "",
-            RepoKind::Dataset => "datasets/",
-        };
-        let mut url = format!("{}/{prefix}{}/resolve/{revision}/{file}", endpoint.trim_end_matches('/'), self.request.repo);
+        let mut url = resolve_url(endpoint, self.request.kind, &self.request.repo, revision, file);
         for _ in 0..5 {
             let mut req = client.head(&url);
             if let (Some(token), _) = super::hub::resolve_token() {
@@ -140,6 +136,7 @@ impl Job<'_> {
             } else if !status.is_success() {
                 let detail = match (status.as_u16(), header("x-error-code").as_deref()) {
                     (_, Some("RepoNotFound")) => "repository not found (or private: set HF_TOKEN)".to_string(),
+                    (_, Some("RevisionNotFound")) => format!("revision {revision:?} not found"),
                     (_, Some("EntryNotFound")) | (404, _) => "file not found in the repository".to_string(),
                     (401 | 403, _) => "access denied: this repo is gated or private (set HF_TOKEN)".to_string(),
                     (code, _) => format!("HTTP {code}"),
@@ -233,6 +230,35 @@ impl Job<'_> {
     }
 }
 
+/// The Hub's resolve URL of a file, encoded as huggingface_hub encodes it: the revision as one path
+/// segment (`refs/convert/parquet` → `refs%2Fconvert%2Fparquet`), the file path segment by segment.
+pub(crate) fn resolve_url(endpoint: &str, kind: RepoKind, repo: &str, revision: &str, file: &str) -> String {
+    let prefix = match kind {
+        RepoKind::Model => "",
+        RepoKind::Dataset => "datasets/",
+    };
+    format!(
+        "{}/{prefix}{repo}/resolve/{}/{}",
+        endpoint.trim_end_matches('/'),
+        quote(revision, false),
+        quote(file, true)
+    )
+}
+
+/// Python's `urllib.parse.quote`: everything but `A-Za-z0-9-._~` (and `/` when `keep_slash`) is
+/// percent-encoded as UTF-8 bytes.
+fn quote(text: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) || (keep_slash && byte == b'/') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// `snapshots/<commit>/<file>` → `../../blobs/<etag>` (one more `..` per folder level of `file`).
 fn link_snapshot(snapshot: &Path, file: &str, blob: &Path) -> CoreResult<()> {
     let link = snapshot.join(file);
@@ -260,4 +286,21 @@ fn write_ref(cache_repo: &Path, revision: &str, commit: &str) -> CoreResult<()> 
     let parent = path.parent().unwrap_or(cache_repo);
     std::fs::create_dir_all(parent).map_err(|e| CoreError::io(parent, e))?;
     std::fs::write(&path, commit).map_err(|e| CoreError::io(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_urls_encode_the_revision_as_one_segment() {
+        assert_eq!(
+            resolve_url("https://huggingface.co/", RepoKind::Dataset, "o/n", "refs/convert/parquet", "default/train/0000.parquet"),
+            "https://huggingface.co/datasets/o/n/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet"
+        );
+        assert_eq!(
+            resolve_url("http://h", RepoKind::Model, "o/m", "main", "a b/c#d.txt"),
+            "http://h/o/m/resolve/main/a%20b/c%23d.txt"
+        );
+    }
 }

@@ -2,7 +2,9 @@
 //! hf-hub client can be tested against it through `HF_ENDPOINT` (no mocks of our own functions):
 //! model/dataset search, repo info and tree listing, file resolve (HEAD with ETag / X-Repo-Commit,
 //! redirects to a "CDN" path for large files with X-Linked-Etag / X-Linked-Size), ranged GETs, and an
-//! optional cut connection to test resuming.
+//! optional cut connection to test resuming. Repos may have further revisions (such as the dataset
+//! Parquet conversion on `refs/convert/parquet`, which the Hub wants percent-encoded as one path
+//! segment: `refs%2Fconvert%2Fparquet`) and card data (`cardData` in the repo info).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -24,6 +26,42 @@ pub struct Repo {
     pub likes: u64,
     pub pipeline_tag: Option<String>,
     pub library: Option<String>,
+    /// Further revisions besides `main`, e.g. `refs/convert/parquet`.
+    pub revisions: Vec<Revision>,
+    /// The dataset card's metadata, served as `cardData` in the repo info.
+    pub card_data: Option<serde_json::Value>,
+}
+
+/// A file's path and bytes.
+pub type RepoFileBytes = (String, Vec<u8>);
+
+/// A named revision (branch or ref) with its own commit and files.
+#[derive(Clone, Debug)]
+pub struct Revision {
+    pub name: String,
+    pub sha: String,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Repo {
+    /// Adds a revision named `name` (a fresh commit) holding `files`.
+    pub fn with_revision(mut self, name: &str, files: Vec<(String, Vec<u8>)>) -> Self {
+        let sha = format!("{:040x}", fnv(format!("{}@{name}", self.id).as_bytes()) as u128 * 0x1_0000_0003);
+        self.revisions.push(Revision { name: name.into(), sha, files });
+        self
+    }
+
+    /// The files at a revision: `main`, a further revision's name, or a commit.
+    fn files_at(&self, revision: &str) -> Option<(&str, &[RepoFileBytes])> {
+        if revision == "main" || revision == self.sha {
+            return Some((&self.sha, &self.files));
+        }
+        self.revisions.iter().find(|r| r.name == revision || r.sha == revision).map(|r| (r.sha.as_str(), &r.files[..]))
+    }
+
+    fn all_files(&self) -> impl Iterator<Item = &(String, Vec<u8>)> {
+        self.files.iter().chain(self.revisions.iter().flat_map(|r| r.files.iter()))
+    }
 }
 
 impl Repo {
@@ -37,6 +75,8 @@ impl Repo {
             likes: 0,
             pipeline_tag: None,
             library: Some("transformers".into()),
+            revisions: Vec::new(),
+            card_data: None,
         }
     }
 
@@ -140,11 +180,12 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
     let query = query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .map(|(k, v)| (k.to_string(), percent_decode(v).replace('+', " ")))
         .collect();
-    Some(Request { method, path: percent_decode(&path), query, headers })
+    Some(Request { method, path, query, headers })
 }
 
+/// Decodes `%XX` escapes (in a path segment, `+` stays `+`).
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -157,13 +198,19 @@ fn percent_decode(s: &str) -> String {
                 continue;
             }
         }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        out.push(bytes[i]);
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn respond(stream: &mut TcpStream, status: &str, headers: &[(String, String)], body: &[u8], head_only: bool) -> std::io::Result<()> {
+fn respond(
+    stream: &mut TcpStream,
+    status: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    head_only: bool,
+) -> std::io::Result<()> {
     let mut text = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
     for (k, v) in headers {
         text.push_str(&format!("{k}: {v}\r\n"));
@@ -186,8 +233,15 @@ fn json(stream: &mut TcpStream, value: &serde_json::Value) -> std::io::Result<()
 
 fn not_found(stream: &mut TcpStream, code: &str, what: &str) -> std::io::Result<()> {
     let body = serde_json::json!({ "error": what }).to_string();
-    let headers = [("Content-Type".to_string(), "application/json".to_string()), ("X-Error-Code".to_string(), code.to_string())];
+    let headers =
+        [("Content-Type".to_string(), "application/json".to_string()), ("X-Error-Code".to_string(), code.to_string())];
     respond(stream, "404 Not Found", &headers, body.as_bytes(), false)
+}
+
+/// The Hub's answer for an unknown revision (also what a `refs/convert/parquet` sent unencoded gets: its
+/// first segment, `refs`, is no revision).
+fn revision_not_found(stream: &mut TcpStream, revision: &str) -> std::io::Result<()> {
+    not_found(stream, "RevisionNotFound", &format!("Invalid rev id: {revision}"))
 }
 
 fn hit(repo: &Repo) -> serde_json::Value {
@@ -211,10 +265,17 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) -> std::io::R
     let head = req.method == "HEAD";
     let (repos, cut) = {
         let mut s = state.lock().unwrap();
-        s.log.push(Logged { method: req.method.clone(), path: req.path.clone(), range: req.headers.get("range").cloned() });
+        s.log.push(Logged {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            range: req.headers.get("range").cloned(),
+        });
         (s.repos.clone(), s.cut.clone())
     };
-    let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    // As on the Hub, the raw path is split at `/` before decoding: an encoded `%2F` stays inside its
+    // segment (revisions such as `refs%2Fconvert%2Fparquet`).
+    let decoded: Vec<String> = req.path.trim_start_matches('/').split('/').map(percent_decode).collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
 
     // Search: /api/models, /api/datasets
     if let ["api", kind @ ("models" | "datasets")] = segments.as_slice() {
@@ -239,22 +300,39 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) -> std::io::R
         let Some(repo) = repos.iter().find(|r| r.kind == *kind && r.id == id) else {
             return not_found(&mut stream, "RepoNotFound", "Repository not found");
         };
-        if rest.first() == Some(&"tree") {
-            let entries: Vec<_> = repo
-                .files
-                .iter()
-                .map(|(path, bytes)| serde_json::json!({"type": "file", "oid": etag(bytes), "size": bytes.len(), "path": path}))
-                .collect();
+        if let ["tree", revision] = rest {
+            let Some((_, files)) = repo.files_at(revision) else {
+                return revision_not_found(&mut stream, revision);
+            };
+            // Recursive listings hold the folders too, before their files.
+            let mut entries = Vec::new();
+            let mut folders: Vec<String> = Vec::new();
+            for (path, bytes) in files {
+                let parts: Vec<&str> = path.split('/').collect();
+                for depth in 1..parts.len() {
+                    let folder = parts[..depth].join("/");
+                    if !folders.contains(&folder) {
+                        entries.push(serde_json::json!({"type": "directory", "oid": etag(folder.as_bytes()), "size": 0, "path": folder}));
+                        folders.push(folder);
+                    }
+                }
+                entries
+                    .push(serde_json::json!({"type": "file", "oid": etag(bytes), "size": bytes.len(), "path": path}));
+            }
             return json(&mut stream, &serde_json::Value::Array(entries));
         }
         let mut info = hit(repo);
-        info["siblings"] = repo.files.iter().map(|(p, b)| serde_json::json!({"rfilename": p, "size": b.len()})).collect();
+        info["siblings"] =
+            repo.files.iter().map(|(p, b)| serde_json::json!({"rfilename": p, "size": b.len()})).collect();
+        if let Some(card) = &repo.card_data {
+            info["cardData"] = card.clone();
+        }
         return json(&mut stream, &info);
     }
 
     // The "CDN": /cdn/{etag}
     if let ["cdn", tag] = segments.as_slice() {
-        let file = repos.iter().flat_map(|r| r.files.iter()).find(|(_, b)| etag(b) == *tag);
+        let file = repos.iter().flat_map(|r| r.all_files()).find(|(_, b)| etag(b) == *tag);
         return match file {
             Some((name, bytes)) => serve_bytes(&mut stream, &req, name, bytes, head, state, cut),
             None => not_found(&mut stream, "EntryNotFound", "no such blob"),
@@ -266,20 +344,23 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) -> std::io::R
         ["datasets", rest @ ..] => ("datasets", rest),
         rest => ("models", rest),
     };
-    if let [owner, name, "resolve", _rev, file @ ..] = rest {
+    if let [owner, name, "resolve", revision, file @ ..] = rest {
         let id = format!("{owner}/{name}");
         let Some(repo) = repos.iter().find(|r| r.kind == kind && r.id == id) else {
             return not_found(&mut stream, "RepoNotFound", "Repository not found");
         };
+        let Some((sha, files)) = repo.files_at(revision) else {
+            return revision_not_found(&mut stream, revision);
+        };
         let file = file.join("/");
-        let Some((_, bytes)) = repo.files.iter().find(|(p, _)| *p == file) else {
+        let Some((_, bytes)) = files.iter().find(|(p, _)| *p == file) else {
             return not_found(&mut stream, "EntryNotFound", "Entry not found");
         };
         let tag = etag(bytes);
         if bytes.len() >= LFS_THRESHOLD {
             let headers = vec![
                 ("Location".to_string(), format!("{base}/cdn/{tag}")),
-                ("X-Repo-Commit".to_string(), repo.sha.clone()),
+                ("X-Repo-Commit".to_string(), sha.to_string()),
                 ("X-Linked-Etag".to_string(), format!("\"{tag}\"")),
                 ("X-Linked-Size".to_string(), bytes.len().to_string()),
                 ("ETag".to_string(), format!("\"{tag}-pointer\"")),
@@ -288,7 +369,7 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) -> std::io::R
             return respond(&mut stream, "302 Found", &headers, b"", true);
         }
         let mut s = stream;
-        let headers = vec![("X-Repo-Commit".to_string(), repo.sha.clone()), ("ETag".to_string(), format!("\"{tag}\""))];
+        let headers = vec![("X-Repo-Commit".to_string(), sha.to_string()), ("ETag".to_string(), format!("\"{tag}\""))];
         return serve_with(&mut s, &req, &file, bytes, head, state, cut, headers);
     }
     not_found(&mut stream, "NotFound", "no such endpoint")

@@ -1,7 +1,8 @@
 //! Every kind of bad input gives a clear error naming the file, the row and the column (or a warning
 //! where skipping is what users expect). Full messages are asserted.
 
-use lm_workbench::core::data::{load_dataset, ColumnOptions, DataSpec, LoadOptions, SplitName};
+use lm_workbench::core::data::{load_hub_dataset, ColumnOptions, DataSpec, LoadOptions, SplitName};
+use lm_workbench::core::hub::HubSettings;
 
 use crate::{as_is, load, load_error, write};
 
@@ -175,10 +176,18 @@ fn folders_without_usable_files() {
 
 #[test]
 fn hub_datasets_and_bad_options() {
-    let spec = DataSpec::parse("stanfordnlp/imdb").unwrap();
-    let err = load_dataset(&spec, &LoadOptions::default(), &mut |_| {}).unwrap_err();
-    assert_eq!(err.to_string(), "Hub datasets: not yet (stanfordnlp/imdb)");
+    assert_eq!(DataSpec::parse("stanfordnlp/imdb").unwrap(), DataSpec::Hub { repo: "stanfordnlp/imdb".into() });
     let dir = tempfile::tempdir().unwrap();
+    // Offline (so that no test reaches the real Hub), a Hub id that is not cached (more in tests/hub_data.rs).
+    let hub = HubSettings { endpoint: None, cache_dir: dir.path().join("hub"), offline: true };
+    let err = load_hub_dataset(&hub, "stanfordnlp/imdb", &LoadOptions::default(), &mut |_| {}, &mut |_| {}, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "stanfordnlp/imdb is not in the Hugging Face cache at {} and offline mode is on (HF_HUB_OFFLINE)",
+            dir.path().join("hub").display()
+        )
+    );
     let path = write(dir.path(), "train.csv", "text\na\n");
     let options = LoadOptions { validation_fraction: 1.0, ..LoadOptions::default() };
     assert_eq!(

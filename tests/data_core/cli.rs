@@ -108,8 +108,25 @@ fn inspect_bbc_news_with_a_tokenizer() {
 fn inspect_errors_are_one_line_with_exit_code_2() {
     let (code, json, stderr) = inspect(&["--data", "/no/such/data.csv", "--json"]);
     assert_eq!((code, json, stderr.as_str()), (2, Value::Null, "error: /no/such/data.csv: no such file or folder\n"));
-    let (code, _, stderr) = inspect(&["--data", "someone/some-dataset", "--json"]);
-    assert_eq!((code, stderr.as_str()), (2, "error: Hub datasets: not yet (someone/some-dataset)\n"));
+    // A Hub id, offline so that no test reaches the real Hub (more in tests/hub_data.rs).
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .args(["data", "inspect", "--data", "someone/some-dataset", "--json"])
+        .env("HF_HUB_OFFLINE", "1")
+        .env("HF_HOME", home.path())
+        .env_remove("HF_HUB_CACHE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        (out.status.code(), String::from_utf8(out.stderr).unwrap()),
+        (
+            Some(2),
+            format!(
+                "error: someone/some-dataset is not in the Hugging Face cache at {} and offline mode is on (HF_HUB_OFFLINE)\n",
+                home.path().join("hub").display()
+            )
+        )
+    );
     let data = shared_data("bbc-news").display().to_string();
     let (code, _, stderr) = inspect(&["--data", &data, "--label-column", "topic", "--json"]);
     assert_eq!(

@@ -125,8 +125,21 @@ pub enum DataError {
     #[error("loading was cancelled")]
     Cancelled,
 
-    #[error("Hub datasets: not yet ({repo})")]
-    HubNotYet { repo: String },
+    #[error("Hugging Face Hub, {repo}: {message}")]
+    Hub { repo: String, message: String },
+
+    #[error("{repo} is not in the Hugging Face cache at {} and offline mode is on (HF_HUB_OFFLINE)", cache.display())]
+    NotCached { repo: String, cache: PathBuf },
+
+    #[error(
+        "{repo}: no data files (.parquet, .csv, .tsv, .jsonl, .json, .txt) and no auto-converted Parquet \
+         (refs/convert/parquet); the repo holds: {}",
+        listing(found)
+    )]
+    NoHubData { repo: String, found: Vec<String> },
+
+    #[error("{repo}: no config {config:?}; available configs: {}", available.join(", "))]
+    UnknownConfig { repo: String, config: String, available: Vec<String> },
 
     #[error("invalid dataset spec {spec:?}: {message}")]
     InvalidSpec { spec: String, message: String },
@@ -136,6 +149,9 @@ pub enum DataError {
 
     #[error("tokenizer: {0}")]
     Tokenize(String),
+
+    #[error("{0}")]
+    Other(String),
 }
 
 fn listing(found: &[String]) -> String {
@@ -143,6 +159,19 @@ fn listing(found: &[String]) -> String {
         "nothing".into()
     } else {
         found.join(", ")
+    }
+}
+
+impl From<crate::core::CoreError> for DataError {
+    fn from(error: crate::core::CoreError) -> Self {
+        use crate::core::CoreError;
+        match error {
+            CoreError::Cancelled => Self::Cancelled,
+            CoreError::NotCached { repo, cache } => Self::NotCached { repo, cache },
+            CoreError::Hub { repo, message } => Self::Hub { repo, message },
+            CoreError::Io { path, source } => Self::Io { path, source },
+            other => Self::Other(other.to_string()),
+        }
     }
 }
 

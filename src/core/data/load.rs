@@ -2,6 +2,7 @@
 //! and hold out a validation split when the data has none. A plain function: the UI runs it on a
 //! background thread and shows the [`LoadProgress`] it reports.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -35,7 +36,8 @@ impl Default for LoadOptions {
 }
 
 /// Loads a dataset into memory. See the module docs of [`crate::core::data`] for what is an error and
-/// what is a warning.
+/// what is a warning. A Hub dataset is downloaded first (settings from the environment, see
+/// [`super::load_hub_dataset`] for one with download progress and explicit settings).
 pub fn load_dataset(
     spec: &DataSpec,
     options: &LoadOptions,
@@ -52,27 +54,51 @@ pub fn load_dataset_cancellable(
     progress: &mut dyn FnMut(LoadProgress),
     cancel: Option<&AtomicBool>,
 ) -> DataResult<Dataset> {
+    check_options(options)?;
+    if let DataSpec::Hub { repo } = spec {
+        let hub = crate::core::hub::HubSettings::from_env();
+        return super::hub::load_hub_dataset(&hub, repo, options, &mut |_| {}, progress, cancel);
+    }
+    let sources = resolve(spec)?;
+    load_sources(spec.label(), &sources, &HashMap::new(), options, progress, cancel)
+}
+
+pub(super) fn check_options(options: &LoadOptions) -> DataResult<()> {
     if !(0.0..1.0).contains(&options.validation_fraction) {
         return Err(DataError::InvalidOption(format!(
             "the validation fraction must be at least 0 and below 1, not {}",
             options.validation_fraction
         )));
     }
-    let sources = resolve(spec)?;
+    Ok(())
+}
+
+/// Reads the split files. `class_labels` gives ClassLabel names by column for files that carry none
+/// themselves (from a Hub dataset card).
+pub(super) fn load_sources(
+    name: String,
+    sources: &[SplitSource],
+    class_labels: &HashMap<String, Vec<String>>,
+    options: &LoadOptions,
+    progress: &mut dyn FnMut(LoadProgress),
+    cancel: Option<&AtomicBool>,
+) -> DataResult<Dataset> {
+    check_options(options)?;
     let train_source = sources
         .iter()
         .find(|s| s.split == SplitName::Train)
-        .ok_or_else(|| DataError::NoTrainSplit { path: spec.label().into(), found: Vec::new() })?;
+        .ok_or_else(|| DataError::NoTrainSplit { path: name.clone().into(), found: Vec::new() })?;
     let first = &train_source.paths[0];
     let header = read_header(train_source.kind, first)?;
     let selection = resolve_columns(first, &header, &options.columns)?;
-    let class_label = selection.label.as_ref().and_then(|l| header.class_labels.get(l).cloned());
+    let class_label =
+        selection.label.as_ref().and_then(|l| header.class_labels.get(l).or_else(|| class_labels.get(l)).cloned());
 
     let total_bytes = sources.iter().map(source_bytes).sum::<DataResult<u64>>()?;
     let mut sink = ProgressSink::new(progress, cancel, total_bytes);
     let mut warnings = Vec::new();
     let mut read: Vec<(&SplitSource, Vec<RawTable>)> = Vec::new();
-    for source in &sources {
+    for source in sources {
         let mut tables = Vec::new();
         for path in &source.paths {
             let file_selection = selection_for(source, path, &selection, &mut warnings)?;
@@ -98,7 +124,7 @@ pub fn load_dataset_cancellable(
     hold_out_validation(&mut splits, options);
 
     Ok(Dataset {
-        name: spec.label(),
+        name,
         source_kind: train_source.kind,
         source_paths: sources.iter().flat_map(|s| s.paths.iter().cloned()).collect(),
         splits,

@@ -28,19 +28,25 @@
 //! - a label in validation/test that train does not have, or a value outside the ClassLabel names;
 //! - a train split whose label cells are all empty;
 //! - a folder without split files or class folders, without a train split, or with two file types
-//!   for one split.
+//!   for one split;
+//! - a Hub dataset that does not exist (or is private), that has no data files and no Parquet
+//!   conversion, that is not cached while offline, or a config it does not have.
 //!
 //! Loading goes on and adds a line to [`Dataset::warnings`] for:
 //! - blank lines in text and JSON Lines files (skipped; the count is given);
 //! - rows whose label cell is empty (skipped; the count and the first row are given);
 //! - a validation/test file without the label column, or with every label cell empty (the split is
 //!   kept without labels);
-//! - empty `.txt` files and class folders without `.txt` files (skipped).
+//! - empty `.txt` files and class folders without `.txt` files (skipped);
+//! - Hub splits other than train/validation/test (left out), a split the Hub converted only in part,
+//!   and a config picked among several because none was named.
 
+mod card;
 mod columns;
 mod csv_format;
 mod dataset;
 mod error;
+mod hub;
 mod jsonl_format;
 mod labels;
 mod load;
@@ -52,14 +58,19 @@ mod split;
 mod stats;
 mod text_format;
 
+pub use card::{card_class_labels, readme_metadata};
 pub use columns::{ColumnOptions, ColumnPick};
 pub use dataset::{ColumnMapping, Dataset, PreviewRow, Split, SplitOrigin};
 pub use error::{At, DataError, DataResult};
+pub use hub::{
+    discover_converted, discover_repo_files, fetch_hub_config, list_hub_dataset, load_hub_config, load_hub_dataset,
+    HubConfig, HubDataListing, HubDataSource, HubSplit, CONVERTED_REVISION,
+};
 pub use labels::LabelKind;
 pub use load::{load_dataset, load_dataset_cancellable, LoadOptions};
 pub use parquet_format::{class_labels_from_hf_json, HF_METADATA_KEY};
 pub use progress::LoadProgress;
-pub use spec::{DataSpec, FileFormat, SourceKind, SplitName};
+pub use spec::{split_hub_spec, DataSpec, FileFormat, SourceKind, SplitName};
 pub use split::stratified_split;
 pub use stats::{
     stats_from_lengths, token_length_stats, token_lengths, HistogramBin, TokenLengthStats, DEFAULT_BIN_EDGES,

@@ -22,13 +22,14 @@ pub enum DataSpec {
     File(PathBuf),
     /// A folder with split files or class folders (see the module docs).
     Folder(PathBuf),
-    /// A Hugging Face Hub dataset id (`owner/name`). Not loadable yet.
+    /// A Hugging Face Hub dataset id, `owner/name` or `owner/name:config` (see `hub.rs`).
     Hub { repo: String },
 }
 
 impl DataSpec {
     /// Reads a spec as the user typed it: `hub:owner/name` is a Hub dataset; an existing file or folder
-    /// is local; a missing path that looks like `owner/name` is a Hub dataset; anything else is "not found".
+    /// is local; a missing path that looks like `owner/name` (optionally `owner/name:config`) is a Hub
+    /// dataset; anything else is "not found".
     pub fn parse(spec: &str) -> DataResult<Self> {
         let spec = spec.trim();
         if spec.is_empty() {
@@ -44,7 +45,8 @@ impl DataSpec {
         if path.is_file() {
             return Ok(Self::File(path));
         }
-        if looks_like_repo_id(spec) {
+        let (repo, config) = split_hub_spec(spec);
+        if looks_like_repo_id(repo) && config.is_none_or(looks_like_config) {
             return Ok(Self::Hub { repo: spec.to_string() });
         }
         Err(DataError::NotFound { path })
@@ -56,6 +58,18 @@ impl DataSpec {
             Self::Hub { repo } => repo.clone(),
         }
     }
+}
+
+/// `owner/name:config` → (`owner/name`, `Some("config")`); without a `:` the config is `None`.
+pub fn split_hub_spec(spec: &str) -> (&str, Option<&str>) {
+    match spec.split_once(':') {
+        Some((repo, config)) => (repo, Some(config)),
+        None => (spec, None),
+    }
+}
+
+fn looks_like_config(config: &str) -> bool {
+    !config.is_empty() && config.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn looks_like_repo_id(spec: &str) -> bool {
@@ -164,7 +178,10 @@ pub struct SplitSource {
 /// Finds the splits of a local spec.
 pub fn resolve(spec: &DataSpec) -> DataResult<Vec<SplitSource>> {
     match spec {
-        DataSpec::Hub { repo } => Err(DataError::HubNotYet { repo: repo.clone() }),
+        DataSpec::Hub { repo } => Err(DataError::InvalidSpec {
+            spec: repo.clone(),
+            message: "a Hub dataset is downloaded first (see hub.rs), not resolved as a local path".into(),
+        }),
         DataSpec::File(path) => {
             if !path.is_file() {
                 return Err(DataError::NotFound { path: path.clone() });
@@ -268,7 +285,9 @@ mod tests {
         assert_eq!(DataSpec::parse("hub:glue").unwrap(), DataSpec::Hub { repo: "glue".into() });
         assert!(matches!(DataSpec::parse("./nope/x.csv"), Err(DataError::NotFound { .. })));
         assert!(matches!(DataSpec::parse("nope/x.csv"), Err(DataError::NotFound { .. })));
-        let err = resolve(&DataSpec::Hub { repo: "a/b".into() }).unwrap_err();
-        assert_eq!(err.to_string(), "Hub datasets: not yet (a/b)");
+        assert_eq!(DataSpec::parse("nyu-mll/glue:sst2").unwrap(), DataSpec::Hub { repo: "nyu-mll/glue:sst2".into() });
+        assert!(matches!(DataSpec::parse("nyu-mll/glue:"), Err(DataError::NotFound { .. })));
+        assert_eq!(split_hub_spec("nyu-mll/glue:sst2"), ("nyu-mll/glue", Some("sst2")));
+        assert_eq!(split_hub_spec("nyu-mll/glue"), ("nyu-mll/glue", None));
     }
 }
