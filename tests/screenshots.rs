@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::step_until;
+
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use common::hub_server::{HubServer, Repo};
 use common::{fixture, minilm};
@@ -25,18 +26,6 @@ fn file_name(page: Page) -> String {
     page.title().to_lowercase().replace(" & ", "-").replace(' ', "-")
 }
 
-fn step_until(h: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool) {
-    let start = Instant::now();
-    while !done(h) {
-        if start.elapsed() > Duration::from_secs(60) {
-            let errors: Vec<String> = h.query_all_by_label_contains("⚠").map(|n| format!("{n:?}")).collect();
-            panic!("timed out waiting for {what}; jobs {:?}; errors shown: {errors:?}", h.state().jobs());
-        }
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.run_ok();
-}
 
 /// A local Hub with two models, so the Model & Data page shows a search, a repo and a download.
 fn hub() -> HubServer {

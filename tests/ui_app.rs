@@ -2,6 +2,7 @@
 
 mod common;
 
+
 use std::time::{Duration, Instant};
 
 use common::{minilm, WELCOME, WELCOME_IDS};

@@ -4,25 +4,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use common::step_until;
+
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use lm_workbench::core::data::SplitName;
 use lm_workbench::ui::{Page, State, WorkbenchApp};
 
-fn step_until(h: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool) {
-    let start = Instant::now();
-    while !done(h) {
-        if start.elapsed() > Duration::from_secs(60) {
-            let errors: Vec<String> = h.query_all_by_label_contains("⚠").map(|n| format!("{n:?}")).collect();
-            panic!("timed out waiting for {what}; jobs {:?}; errors shown: {errors:?}", h.state().jobs());
-        }
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.run_ok();
-}
 
 fn dataset_name(h: &Harness<'_, WorkbenchApp>) -> Option<String> {
     h.state().state.model.data.dataset().map(|d| d.name.clone())
@@ -58,8 +47,8 @@ fn demo_headlines_then_a_local_folder_with_column_mapping() {
     h.run_ok();
     h.get_by_label("Dataset:").type_text(&dir.path().display().to_string());
     h.run_ok();
-    h.get_by_label("Load data").click();
     let folder = dir.path().file_name().unwrap().to_string_lossy().into_owned();
+    h.get_by_label("Load data").click();
     step_until(&mut h, "the folder", |h| dataset_name(h).is_some_and(|n| n.contains(&folder)) && h.state().jobs().is_empty());
     let loaded = h.state().state.model.data.dataset().unwrap().clone();
     assert_eq!(loaded.mapping.label.as_deref(), Some("topic"), "topic is detected as the label column");

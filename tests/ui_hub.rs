@@ -4,7 +4,8 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use common::step_until;
+
 
 use common::hub_server::{HubServer, Repo};
 use common::minilm;
@@ -13,18 +14,6 @@ use egui_kittest::Harness;
 use lm_workbench::core::hub::HubSettings;
 use lm_workbench::ui::{Page, State, WorkbenchApp};
 
-fn step_until(h: &mut Harness<'_, WorkbenchApp>, what: &str, done: impl Fn(&Harness<'_, WorkbenchApp>) -> bool) {
-    let start = Instant::now();
-    while !done(h) {
-        if start.elapsed() > Duration::from_secs(60) {
-            let errors: Vec<String> = h.query_all_by_label_contains("⚠").map(|n| format!("{n:?}")).collect();
-            panic!("timed out waiting for {what}; jobs {:?}; errors shown: {errors:?}", h.state().jobs());
-        }
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.run_ok();
-}
 
 #[test]
 fn search_download_and_load_from_the_hub() {

@@ -35,6 +35,8 @@ pub struct PageContext<'a> {
     /// Pages start their own background jobs (the call never blocks) and match their events by id.
     pub backend: &'a mut Backend,
     pub jobs: &'a [JobView],
+    /// The model load in progress, if any.
+    pub model_job: Option<JobId>,
     pub load_error: Option<&'a str>,
     pub hub: &'a HubSettings,
     pub commands: &'a mut Vec<AppCommand>,
@@ -194,6 +196,7 @@ impl WorkbenchApp {
                 model: self.model.as_ref(),
                 backend: &mut self.backend,
                 jobs: &self.jobs,
+                model_job: self.wanted.as_ref().map(|(id, _)| *id),
                 load_error: self.load_error.as_deref(),
                 hub: &hub,
                 commands: &mut commands,

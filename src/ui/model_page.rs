@@ -50,7 +50,9 @@ impl ModelPage {
             if let Some(error) = ctx.load_error {
                 ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
             }
-            for job in ctx.jobs {
+            // Only the model load shows here (every job is in the status bar): other jobs coming and going
+            // must not move the page under the user's pointer.
+            if let Some(job) = ctx.jobs.iter().find(|j| Some(j.id) == ctx.model_job) {
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.label(format!("{} {}", job.name, job.message));

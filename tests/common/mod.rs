@@ -45,3 +45,23 @@ pub fn build_hf_cache(cache_dir: &Path, repo: &str, source: &Path, files: &[&str
     }
     snapshot
 }
+
+/// Steps the app until `done` holds (background jobs finish on their own threads); panics after a minute
+/// with the jobs still running and the errors the UI shows.
+pub fn step_until(
+    h: &mut egui_kittest::Harness<'_, lm_workbench::ui::WorkbenchApp>,
+    what: &str,
+    done: impl Fn(&egui_kittest::Harness<'_, lm_workbench::ui::WorkbenchApp>) -> bool,
+) {
+    use egui_kittest::kittest::Queryable;
+    let start = std::time::Instant::now();
+    while !done(h) {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let errors: Vec<String> = h.query_all_by_label_contains("⚠").map(|n| format!("{n:?}")).collect();
+            panic!("timed out waiting for {what}; jobs {:?}; errors shown: {errors:?}", h.state().jobs());
+        }
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run_ok();
+}
