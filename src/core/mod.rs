@@ -10,6 +10,7 @@ pub mod hub;
 pub mod hub_download;
 pub mod hub_search;
 pub mod model;
+pub mod train;
 pub mod model_source;
 pub mod onehot;
 pub mod segment;
