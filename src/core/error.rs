@@ -34,6 +34,9 @@ pub enum CoreError {
     #[error("{0}")]
     Data(String),
 
+    #[error("{0}")]
+    Model(String),
+
     #[error("cancelled")]
     Cancelled,
 

@@ -157,7 +157,13 @@ impl WorkbenchApp {
                     }
                 }
                 other => {
-                    let unclaimed = self.state.model.hub.on_event(other).and_then(|e| self.state.model.data.on_event(e));
+                    let unclaimed = self
+                        .state
+                        .model
+                        .hub
+                        .on_event(other)
+                        .and_then(|e| self.state.model.data.on_event(e))
+                        .and_then(|e| self.state.fill_mask.on_event(e));
                     if let Some(Event::JobFailed { name, error, .. }) = unclaimed {
                         tracing::warn!("{name}: {error}");
                     }
@@ -204,6 +210,7 @@ impl WorkbenchApp {
             match self.state.page {
                 Page::ModelData => self.state.model.ui(ui, &mut ctx),
                 Page::Tokenize => self.state.tokenize.ui(ui, &mut ctx),
+                Page::FillMask => self.state.fill_mask.ui(ui, &mut ctx),
                 page => placeholder_ui(ui, page),
             }
         });

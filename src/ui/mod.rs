@@ -3,6 +3,7 @@
 mod app;
 mod chips;
 mod data_panel;
+mod fill_mask_page;
 mod fonts;
 mod hub_panel;
 mod model_page;

@@ -12,15 +12,11 @@ pub fn placeholder_ui(ui: &mut egui::Ui, page: Page) {
             "Fine-tune a classifier or pre-train a masked LM, on a background thread.",
             &["freeze map with exact trainable-parameter counts", "hyperparameters and the learning-rate schedule", "live loss / accuracy / F1 plots", "evaluation, checkpoints in Hugging Face format, resume"],
         ),
-        Page::FillMask => (
-            "Type a sentence with [MASK] and see what a masked LM predicts.",
-            &["top-k predictions with scores", "any masked LM, including the one you are training"],
-        ),
         Page::Runs => (
             "Every training run as a folder you can reopen and compare.",
             &["runs list", "overlay the curves of two or more runs", "the settings that differ"],
         ),
-        Page::ModelData | Page::Tokenize => ("", &[]),
+        Page::ModelData | Page::Tokenize | Page::FillMask => ("", &[]),
     };
     ui.heading(page.title());
     ui.label(summary);
@@ -30,5 +26,5 @@ pub fn placeholder_ui(ui: &mut egui::Ui, page: Page) {
         ui.label(format!("•  {item}"));
     }
     ui.add_space(8.0);
-    ui.label(egui::RichText::new("The Tokenize and Model & Data pages work today.").weak());
+    ui.label(egui::RichText::new("Tokenize, Model & Data and Fill-Mask work today.").weak());
 }

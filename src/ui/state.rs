@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fill_mask_page::FillMaskPage;
 use super::model_page::ModelPage;
 use super::tokenize_page::TokenizePage;
 
@@ -39,6 +40,7 @@ pub struct State {
     pub page: Page,
     pub model: ModelPage,
     pub tokenize: TokenizePage,
+    pub fill_mask: FillMaskPage,
 }
 
 impl State {

@@ -1,0 +1,134 @@
+//! Fill-Mask: type a sentence with [MASK] and see what a masked language model predicts there, live.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::backend::{Command, Event, JobId, MaskedLm};
+use crate::core::model::infer::MaskPrediction;
+
+use super::app::PageContext;
+
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct FillMaskPage {
+    pub model: String,
+    pub text: String,
+    pub top_k: usize,
+    #[serde(skip)]
+    state: Transient,
+}
+
+impl Default for FillMaskPage {
+    fn default() -> Self {
+        Self { model: String::new(), text: "The weather is [MASK] today.".into(), top_k: 5, state: Transient::default() }
+    }
+}
+
+#[derive(Default)]
+struct Transient {
+    lm: Option<Arc<MaskedLm>>,
+    load_job: Option<JobId>,
+    predict_job: Option<JobId>,
+    /// The text and k the shown predictions are for.
+    predicted: Option<(String, usize)>,
+    masks: Vec<Vec<MaskPrediction>>,
+    error: Option<String>,
+}
+
+impl FillMaskPage {
+    pub fn masked_lm(&self) -> Option<&Arc<MaskedLm>> {
+        self.state.lm.as_ref()
+    }
+
+    /// Takes the events of this page's jobs; returns the others.
+    pub fn on_event(&mut self, event: Event) -> Option<Event> {
+        let s = &mut self.state;
+        let id = event.job();
+        match event {
+            Event::MaskedLmLoaded { lm, .. } if s.load_job == Some(id) => {
+                s.lm = Some(lm);
+                s.load_job = None;
+                s.predicted = None;
+                s.error = None;
+            }
+            Event::FillMaskResult { text, masks, .. } if s.predict_job == Some(id) => {
+                s.masks = masks;
+                s.predict_job = None;
+                s.error = None;
+                let _ = text;
+            }
+            Event::JobFailed { error, .. } if s.load_job == Some(id) || s.predict_job == Some(id) => {
+                s.error = Some(error);
+                s.masks.clear();
+                s.load_job = None;
+                s.predict_job = None;
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
+        ui.heading("Fill-Mask");
+        ui.label("A masked language model guesses the hidden word at each [MASK] — the task BERT was pre-trained on.");
+        ui.horizontal(|ui| {
+            let label = ui.label("Masked LM:");
+            ui.add(egui::TextEdit::singleline(&mut self.model).hint_text("folder or owner/name of a …ForMaskedLM").desired_width(380.0))
+                .labelled_by(label.id);
+            if ui.button("Load LM").clicked() {
+                self.state.load_job = Some(ctx.backend.send(Command::LoadMaskedLm { spec: self.model.clone(), hub: ctx.hub.clone() }));
+            }
+            if let Some(model) = ctx.model.filter(|m| m.files.is_some()) {
+                if ui.button("Use the loaded model").on_hover_text(model.spec.label()).clicked() {
+                    self.model = model.spec.label();
+                    self.state.load_job = Some(ctx.backend.send(Command::LoadMaskedLm { spec: self.model.clone(), hub: ctx.hub.clone() }));
+                }
+            }
+            if self.state.load_job.is_some() {
+                ui.spinner();
+            }
+        });
+        if let Some(lm) = &self.state.lm {
+            ui.label(format!("{} · {} layers · hidden {}", lm.name, lm.model.config().num_hidden_layers, lm.model.config().hidden_size));
+            if !lm.newly_initialized.is_empty() {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("⚠ {} weights were not in the checkpoint and are random: {}", lm.newly_initialized.len(), lm.newly_initialized.join(", ")),
+                );
+            }
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("Text:");
+            ui.add(egui::TextEdit::singleline(&mut self.text).desired_width(520.0)).labelled_by(label.id);
+            ui.add(egui::DragValue::new(&mut self.top_k).range(1..=50).prefix("top "));
+        });
+        if let Some(error) = &self.state.error {
+            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
+        }
+        // Predict as the user types: one request at a time, for the latest text.
+        if let Some(lm) = &self.state.lm {
+            let wanted = (self.text.clone(), self.top_k);
+            if self.state.predict_job.is_none() && self.state.predicted.as_ref() != Some(&wanted) {
+                self.state.predict_job =
+                    Some(ctx.backend.send(Command::FillMask { lm: Arc::clone(lm), text: wanted.0.clone(), top_k: wanted.1 }));
+                self.state.predicted = Some(wanted);
+            }
+        } else {
+            ui.weak("Load a masked LM to start (e.g. a folder with config.json and model.safetensors of a BertForMaskedLM).");
+        }
+        ui.columns(self.state.masks.len().clamp(1, 4), |cols| {
+            for (i, predictions) in self.state.masks.iter().enumerate() {
+                let ui = &mut cols[i % cols.len()];
+                ui.strong(format!("[MASK] {}", i + 1));
+                egui::Grid::new(("mask_predictions", i)).num_columns(2).spacing([8.0, 3.0]).show(ui, |ui| {
+                    for p in predictions {
+                        ui.monospace(&p.token);
+                        ui.add(egui::ProgressBar::new(p.score).desired_width(160.0).text(format!("{:.1}%", p.score * 100.0)));
+                        ui.end_row();
+                    }
+                });
+            }
+        });
+    }
+}
