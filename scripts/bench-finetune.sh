@@ -268,7 +268,7 @@ result = {
         "validation_fraction": 0.0 if "--validation-fraction" not in skipped.split() else "CLI default",
         "flags_not_passed": skipped.split(), "command": "lm-workbench " + argv,
     },
-    "versions": {"lm-workbench": version},
+    "versions": {"lm-workbench": version.split()[-1] if version.startswith("lm-workbench") else version},
     "threads": int(threads),
     "results": {
         "steps": len(steps), "last_step": last["step"], "epochs_done": epochs_done,
@@ -319,9 +319,13 @@ for config in $CONFIGS; do
 done
 
 # --- collect and print ----------------------------------------------------------------------------
-"$py" - "$out_dir" "$bench/finetune.json" "$command_line" "$CONFIGS" "$IMPLS" "$QUICK" "$MAX_STEPS" <<'PY'
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] && [ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  commit+="-dirty"
+fi
+"$py" - "$out_dir" "$bench/finetune.json" "$command_line" "$CONFIGS" "$IMPLS" "$QUICK" "$MAX_STEPS" "$commit" <<'PY'
 import datetime, json, os, platform, sys
-out_dir, summary, command, configs, impls, quick, max_steps = sys.argv[1:]
+out_dir, summary, command, configs, impls, quick, max_steps, commit = sys.argv[1:]
 configs, impls = configs.split(), impls.split()
 
 cpu = platform.processor() or platform.machine()
@@ -371,10 +375,12 @@ date = datetime.date.today().isoformat()
 md = [
     f"## Fine-tune: BBC News, ours vs PyTorch + transformers",
     "",
-    f"`{command}` ({date}; {os.cpu_count()} × {cpu}; "
+    f"`{command}` ({date}, commit {commit}; {os.cpu_count()} × {cpu}; "
     + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + "; f32 on CPU). "
     f"Train on all of train.csv (2,004 rows, no validation hold-out), evaluate on test.csv (221 rows). "
-    f"s/epoch: training time / epochs done; samples/s: mean of per-step samples/s after the first 10% of steps.",
+    f"s/epoch: training time / epochs done; samples/s: mean of per-step samples/s after the first 10% of steps."
+    + (f" Every run stopped after {max_steps} steps (smoke run: s/epoch is extrapolated, accuracies are meaningless)."
+       if max_steps else ""),
     "",
     "| config | implementation | epochs | s/epoch | samples/s | samples/s ours/PyTorch | test accuracy | test macro-F1 |",
     "|---|---|---|---|---|---|---|---|",
@@ -391,7 +397,7 @@ if quick != "1" and not max_steps and "ours" in impls:
         checks.append(f"minilm-classifier test accuracy {head:.4f} is {full - head:+.4f} below minilm-full"
                       + ("" if full - head >= 0.05 else " (not clearly worse: check)"))
 
-json.dump({"date": date, "command": command, "quick": quick == "1", "max_steps": int(max_steps) if max_steps else None,
+json.dump({"date": date, "commit": commit, "command": command, "quick": quick == "1", "max_steps": int(max_steps) if max_steps else None,
            "machine": {"cpu": cpu, "cpu_count": os.cpu_count(), "platform": platform.platform()},
            "threads": threads, "versions": versions, "runs": runs, "checks": checks,
            "markdown": "\n".join(md)}, open(summary, "w"), indent=1)

@@ -57,3 +57,35 @@ fn search_download_and_load_from_the_hub() {
     // The cache list was refreshed after the download.
     step_until(&mut h, "the cache list", |h| h.query_by_label_contains("main ").is_some());
 }
+
+#[test]
+fn search_and_load_a_hub_dataset() {
+    let train = "text,label\nA late goal wins the cup,sport\nShares fall after the report,business\nThe striker scores twice,sport\nBanks raise rates again,business\n";
+    let test = "text,label\nThe keeper saves a penalty,sport\nMarkets rally on the news,business\n";
+    let repo = Repo::dataset("demo/tiny-news", vec![("data/train.csv".into(), train.as_bytes().to_vec()), ("data/test.csv".into(), test.as_bytes().to_vec())]);
+    let server = HubServer::start(vec![repo]);
+    let cache = tempfile::tempdir().unwrap();
+    let hub = HubSettings { endpoint: Some(server.url.clone()), cache_dir: cache.path().into(), offline: false };
+    let mut state = State { page: Page::ModelData, ..State::default() };
+    state.model.hub.query = String::new();
+    state.model.hub.kind = lm_workbench::core::hub_search::RepoKind::Dataset;
+    state.model.data.options.validation_fraction = 0.0;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 1400.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::with_hub(state, hub));
+    step_until(&mut h, "start-up", |h| h.state().model().is_some() && h.state().state.model.data.dataset().is_some() && h.state().jobs().is_empty());
+
+    h.get_by_label("Search").click();
+    step_until(&mut h, "dataset results", |h| h.query_by_label("demo/tiny-news").is_some());
+    h.get_by_label("demo/tiny-news").click();
+    step_until(&mut h, "its configs", |h| h.query_by_label("Load default").is_some());
+    h.get_by_label_contains("train: 1 files");
+    h.get_by_label("Load default").click();
+    step_until(&mut h, "the Hub dataset", |h| {
+        h.state().state.model.data.dataset().is_some_and(|d| d.name.contains("demo/tiny-news")) && h.state().jobs().is_empty()
+    });
+    let dataset = h.state().state.model.data.dataset().unwrap().clone();
+    assert_eq!(dataset.label_names, ["business", "sport"]);
+    assert_eq!(dataset.split(lm_workbench::core::data::SplitName::Test).unwrap().len(), 2);
+    assert!(cache.path().join("datasets--demo--tiny-news/refs/main").is_file());
+}

@@ -95,6 +95,8 @@ pub struct RepoDetails {
     pub repo: String,
     pub files: Vec<RepoFile>,
     pub config: Option<ConfigSummary>,
+    /// For datasets: the configs and splits that can be loaded.
+    pub data: Option<Result<super::data::HubDataListing, String>>,
 }
 
 /// Core → UI.
@@ -235,7 +237,8 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
             } else {
                 None
             };
-            Ok(Event::RepoDetails { id, details: RepoDetails { kind, repo, files, config } })
+            let data = (kind == RepoKind::Dataset).then(|| super::data::list_hub_dataset(&hub, &repo).map_err(|e| e.to_string()));
+            Ok(Event::RepoDetails { id, details: RepoDetails { kind, repo, files, config, data } })
         }
         Command::Download { request, hub, cancel } => {
             let total_files = request.files.len().max(1) as f32;
@@ -252,18 +255,20 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
             Ok(Event::Downloaded { id, repo: request.repo, snapshot })
         }
         Command::ScanCache { hub } => Ok(Event::CacheScanned { id, repos: scan_cache(&hub.cache_dir) }),
-        Command::LoadDataset { spec, options, hub: _, cancel } => {
-            let spec = if spec.trim() == DEMO_DATA_SPEC {
-                DataSpec::File(demo_headlines_path()?)
-            } else {
-                DataSpec::parse(&spec)?
+        Command::LoadDataset { spec, options, hub, cancel } => {
+            let parsed = if spec.trim() == DEMO_DATA_SPEC { DataSpec::File(demo_headlines_path()?) } else { DataSpec::parse(&spec)? };
+            let mut on_rows =
+                |p: super::data::LoadProgress| out.send(Event::JobProgress { id, message: format!("{} rows", p.rows_read), fraction: Some(p.fraction()) });
+            let dataset = match parsed {
+                DataSpec::Hub { .. } => {
+                    let mut on_download = |p: FileProgress| {
+                        let fraction = if p.total > 0 { p.bytes as f32 / p.total as f32 } else { 0.0 };
+                        out.send(Event::JobProgress { id, message: format!("downloading {}", p.file), fraction: Some(fraction) });
+                    };
+                    super::data::load_hub_dataset(&hub, &spec, &options, &mut on_download, &mut on_rows, Some(&cancel))?
+                }
+                local => load_dataset_cancellable(&local, &options, &mut on_rows, Some(&cancel))?,
             };
-            let dataset = load_dataset_cancellable(
-                &spec,
-                &options,
-                &mut |p| out.send(Event::JobProgress { id, message: format!("{} rows", p.rows_read), fraction: Some(p.fraction()) }),
-                Some(&cancel),
-            )?;
             Ok(Event::DatasetLoaded { id, dataset: Arc::new(dataset) })
         }
         Command::TokenStats { dataset, model, max_length } => {

@@ -17,6 +17,8 @@ use super::status_bar::status_bar_ui;
 #[must_use]
 pub enum AppCommand {
     LoadModel(String),
+    /// Open a dataset on the Model & Data page.
+    LoadDataset(String),
     OpenPage(Page),
 }
 
@@ -222,6 +224,7 @@ impl WorkbenchApp {
     fn run_command(&mut self, command: AppCommand) {
         match command {
             AppCommand::LoadModel(spec) => self.load(spec),
+            AppCommand::LoadDataset(spec) => self.state.model.data.request_load(spec),
             AppCommand::OpenPage(page) => self.state.page = page,
         }
     }

@@ -37,6 +37,8 @@ impl Default for DataPanel {
 #[derive(Default)]
 struct Transient {
     started: bool,
+    /// A load asked for from elsewhere (the Hub panel), started at the next frame.
+    requested: bool,
     dataset: Option<Arc<Dataset>>,
     load_job: Option<(JobId, Arc<AtomicBool>)>,
     error: Option<String>,
@@ -54,6 +56,12 @@ fn key<T>(arc: &Arc<T>) -> usize {
 }
 
 impl DataPanel {
+    /// Opens `spec` at the next frame.
+    pub fn request_load(&mut self, spec: String) {
+        self.spec = spec;
+        self.state.requested = true;
+    }
+
     pub fn dataset(&self) -> Option<&Arc<Dataset>> {
         self.state.dataset.as_ref()
     }
@@ -102,8 +110,9 @@ impl DataPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
-        if !self.state.started {
+        if !self.state.started || self.state.requested {
             self.state.started = true;
+            self.state.requested = false;
             self.load(ctx);
         }
         self.open_row_ui(ui, ctx);

@@ -223,6 +223,10 @@ impl HubPanel {
                 }
                 ui.label(facts.join(" · "));
             }
+            if let Some(data) = &details.data {
+                dataset_configs_ui(ui, ctx, &repo, data);
+                return;
+            }
             let files: Vec<_> = details.files.iter().filter(|f| wanted(details.kind, &f.path)).collect();
             let total: u64 = files.iter().map(|f| f.size).sum();
             egui::ScrollArea::vertical().id_salt("repo_files").max_height(140.0).show(ui, |ui| {
@@ -314,6 +318,30 @@ impl HubPanel {
                 });
             }
         }
+    }
+}
+
+/// A Hub dataset's configs and splits; each config loads (downloading what is missing) on a click.
+fn dataset_configs_ui(ui: &mut egui::Ui, ctx: &mut PageContext<'_>, repo: &str, data: &Result<crate::core::data::HubDataListing, String>) {
+    let listing = match data {
+        Ok(listing) => listing,
+        Err(error) => {
+            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
+            return;
+        }
+    };
+    ui.weak(format!("data from revision {}", listing.revision));
+    for config in &listing.configs {
+        ui.horizontal_wrapped(|ui| {
+            ui.strong(&config.name);
+            for split in &config.splits {
+                let partial = if split.partial { " (partial)" } else { "" };
+                ui.label(format!("{}{partial}: {} files, {}", split.name, split.files.len(), human_bytes(split.bytes())));
+            }
+            if ui.button(format!("Load {}", config.name)).clicked() {
+                ctx.commands.push(AppCommand::LoadDataset(format!("{repo}:{}", config.name)));
+            }
+        });
     }
 }
 
