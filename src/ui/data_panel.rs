@@ -304,8 +304,12 @@ fn label_chart_ui(ui: &mut egui::Ui, dataset: &Dataset, split: SplitName) {
     ui.strong(format!("Labels in {}", split.as_str()));
     let counts = dataset.label_counts(split);
     let bars: Vec<Bar> = counts.iter().enumerate().map(|(i, &c)| Bar::new(i as f64, c as f64).name(&dataset.label_names[i]).width(0.7)).collect();
-    let names = dataset.label_names.clone();
-    Plot::new("label_chart")
+    bar_chart_ui(ui, "label_chart", bars, dataset.label_names.clone());
+}
+
+/// A fixed bar chart with one named bar per integer x.
+fn bar_chart_ui(ui: &mut egui::Ui, id: &str, bars: Vec<Bar>, names: Vec<String>) {
+    Plot::new(id)
         .height(150.0)
         .allow_zoom(false)
         .allow_drag(false)
@@ -340,15 +344,6 @@ fn histogram_ui(ui: &mut egui::Ui, stats: &TokenLengthStats, model: &str) {
             Bar::new(i as f64, bin.count as f64).name(name).width(0.8)
         })
         .collect();
-    let names: Vec<String> = stats.histogram.iter().map(|b| b.start.to_string()).collect();
-    Plot::new("token_histogram")
-        .height(150.0)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 { names.get(i as usize).map(|n| format!("≥{n}")).unwrap_or_default() } else { String::new() }
-        })
-        .show(ui, |plot| plot.bar_chart(BarChart::new("rows", bars)));
+    let names: Vec<String> = stats.histogram.iter().map(|b| format!("≥{}", b.start)).collect();
+    bar_chart_ui(ui, "token_histogram", bars, names);
 }
