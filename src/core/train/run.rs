@@ -296,7 +296,7 @@ mod tests {
         let diff = diff_configs(&[&a, &b, &c]);
         let keys: Vec<&str> = diff.iter().map(|d| d.key.as_str()).collect();
         assert_eq!(keys, vec!["freeze", "learning_rate"]);
-        assert_eq!(diff[1].values, vec!["5e-5", "0.001", "5e-5"]);
+        assert_eq!(diff[1].values, vec!["0.00005", "0.001", "0.00005"]);
     }
 
     #[test]

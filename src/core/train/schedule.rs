@@ -129,9 +129,11 @@ mod tests {
         assert_eq!(linear.lr_at(100), 0.0);
         let cosine = LrSchedule::new(2.0, Schedule::Cosine, Warmup::Ratio(0.1), 100);
         assert_eq!(cosine.warmup_steps, 10);
-        // progress 0.5: ½(1 + cos(π/2)) = 0.5; progress 0.25: ½(1 + cos(π/4)) = 0.853553…
+        // progress (55 − 10) / 90 = 0.5: ½(1 + cos(π/2)) = 0.5
         assert!((cosine.lr_at(55) - 1.0).abs() < 1e-12);
-        assert!((cosine.lr_at(32) - 2.0 * 0.853_553_390_593_273_7).abs() < 1e-9, "{}", cosine.lr_at(32));
+        // progress (35 − 10) / 100 = 0.25: ½(1 + cos(π/4)) = 0.853553…
+        let cosine2 = LrSchedule::new(2.0, Schedule::Cosine, Warmup::Steps(10), 110);
+        assert!((cosine2.lr_at(35) - 2.0 * 0.853_553_390_593_273_7).abs() < 1e-12, "{}", cosine2.lr_at(35));
         assert!(cosine.lr_at(100).abs() < 1e-12);
         let constant = LrSchedule::new(3e-5, Schedule::Constant, Warmup::Steps(4), 20);
         assert!((constant.lr_at(2) - 1.5e-5).abs() < 1e-18);
