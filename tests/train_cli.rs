@@ -5,7 +5,11 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lm-workbench")).args(args).env("HF_HUB_OFFLINE", "1").output().expect("run the binary")
+    Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .args(args)
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .expect("run the binary")
 }
 
 fn json_of(out: &Output) -> Value {
@@ -25,8 +29,18 @@ fn train_then_eval_the_demo_kit() {
     .unwrap();
     let out_dir = dir.path().join("runs");
     // Flags override the file: 30 steps instead of 2 epochs.
-    let out = run(&["train", "--config", toml.to_str().unwrap(), "--max-steps", "30", "--out", out_dir.to_str().unwrap(),
-        "--run-name", "cli", "--json"]);
+    let out = run(&[
+        "train",
+        "--config",
+        toml.to_str().unwrap(),
+        "--max-steps",
+        "30",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--run-name",
+        "cli",
+        "--json",
+    ]);
     let summary = json_of(&out);
     assert_eq!(summary["status"], "finished");
     assert_eq!(summary["step"], 30);
@@ -39,8 +53,18 @@ fn train_then_eval_the_demo_kit() {
     assert!(best.join("model.safetensors").is_file());
 
     let last = out_dir.join("cli/checkpoints/last");
-    let eval = json_of(&run(&["eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines",
-        "--validation-fraction", "0.15", "--max-length", "48", "--json"]));
+    let eval = json_of(&run(&[
+        "eval",
+        "--model",
+        last.to_str().unwrap(),
+        "--data",
+        "builtin:headlines",
+        "--validation-fraction",
+        "0.15",
+        "--max-length",
+        "48",
+        "--json",
+    ]));
     assert_eq!(eval["split"], "validation");
     // The same validation rows, the same weights: the CLI agrees with the run's final evaluation.
     assert!((eval["accuracy"].as_f64().unwrap() - validation["accuracy"].as_f64().unwrap()).abs() < 1e-9, "{eval}");
@@ -56,9 +80,15 @@ fn train_then_eval_the_demo_kit() {
     let out = run(&["eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines", "--split", "test"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.starts_with("error: ") && stderr.contains("no test split") && stderr.trim_end().lines().count() == 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("no test split") && stderr.trim_end().lines().count() == 1,
+        "{stderr}"
+    );
     let out = run(&["train", "--model", "builtin:tiny", "--lr=-1", "--out", out_dir.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.starts_with("error: invalid setting: learning_rate") && stderr.trim_end().lines().count() == 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: invalid setting: learning_rate") && stderr.trim_end().lines().count() == 1,
+        "{stderr}"
+    );
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use candle_core::{Device, Tensor};
+use lm_workbench::core::data::SplitName;
 use lm_workbench::core::hub::HubSettings;
 use lm_workbench::core::model::infer::predict;
 use lm_workbench::core::model::source::{load_spec, ModelRequest};
@@ -18,10 +19,9 @@ use lm_workbench::core::tokenizer::EncodeRequest;
 use lm_workbench::core::train::checkpoint::OPTIMIZER_FILE;
 use lm_workbench::core::train::setup::{load_data, tiny_model_config};
 use lm_workbench::core::train::{
-    demo_kit_config, list_runs, load_run, run_training, spawn_trainer, EvalEvery, EvalReport, StepMetrics,
-    TrainConfig, TrainerCommand, TrainerEvent, Warmup,
+    demo_kit_config, list_runs, load_run, run_training, spawn_trainer, EvalEvery, EvalReport, StepMetrics, TrainConfig,
+    TrainerCommand, TrainerEvent, Warmup,
 };
-use lm_workbench::core::data::SplitName;
 
 fn toy_config(runs: &Path, name: &str) -> TrainConfig {
     TrainConfig {
@@ -42,14 +42,19 @@ fn toy_config(runs: &Path, name: &str) -> TrainConfig {
 fn train(config: TrainConfig, resume: Option<&Path>, stop_at: Option<u64>) -> Vec<TrainerEvent> {
     let (tx, rx) = crossbeam_channel::unbounded();
     let mut events = Vec::new();
-    run_training(config, resume.map(Path::to_path_buf), &mut |e| {
-        if let (TrainerEvent::Step(s), Some(k)) = (&e, stop_at) {
-            if s.step == k {
-                tx.send(TrainerCommand::Stop).unwrap();
+    run_training(
+        config,
+        resume.map(Path::to_path_buf),
+        &mut |e| {
+            if let (TrainerEvent::Step(s), Some(k)) = (&e, stop_at) {
+                if s.step == k {
+                    tx.send(TrainerCommand::Stop).unwrap();
+                }
             }
-        }
-        events.push(e);
-    }, &rx);
+            events.push(e);
+        },
+        &rx,
+    );
     events
 }
 
@@ -87,8 +92,15 @@ fn demo_kit_learns_well_above_chance_quickly() {
     // Six classes (chance 1/6) and a from-scratch model on 306 training headlines.
     assert!(last.accuracy > 0.3 && best > 0.35, "validation accuracy {} (best {best})", last.accuracy);
     let dir = runs.path().join("demo");
-    for f in ["config.json", "metrics.jsonl", "checkpoints/last/model.safetensors", "checkpoints/best/trainer_state.json",
-        "checkpoints/last/optimizer.safetensors", "checkpoints/last/tokenizer.json", "checkpoints/last/config.json"] {
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "checkpoints/last/model.safetensors",
+        "checkpoints/best/trainer_state.json",
+        "checkpoints/last/optimizer.safetensors",
+        "checkpoints/last/tokenizer.json",
+        "checkpoints/last/config.json",
+    ] {
         assert!(dir.join(f).is_file(), "{f}");
     }
     let record = load_run(&dir).unwrap();
@@ -152,12 +164,8 @@ fn frozen_parameters_stay_bit_identical_and_have_no_optimizer_state() {
         ("classifier", vec![], vec!["bert."]),
     ] {
         let name = freeze.replace(':', "-");
-        let config = TrainConfig {
-            freeze: freeze.into(),
-            frozen_modules,
-            max_steps: Some(3),
-            ..toy_config(runs.path(), &name)
-        };
+        let config =
+            TrainConfig { freeze: freeze.into(), frozen_modules, max_steps: Some(3), ..toy_config(runs.path(), &name) };
         let seed = config.seed;
         assert!(matches!(terminal(&train(config, None, None)), TrainerEvent::Finished { .. }));
         let init = TaskModel::from_config(
@@ -166,7 +174,8 @@ fn frozen_parameters_stay_bit_identical_and_have_no_optimizer_state() {
             &LoadOptions { seed, ..LoadOptions::default() },
         )
         .unwrap();
-        let initial: HashMap<String, Tensor> = lm_workbench::core::model::save::state_dict(&init).unwrap().into_iter().collect();
+        let initial: HashMap<String, Tensor> =
+            lm_workbench::core::model::save::state_dict(&init).unwrap().into_iter().collect();
         let last = runs.path().join(&name).join("checkpoints/last");
         let trained = safetensors(&last.join("model.safetensors"));
         let optimizer = safetensors(&last.join(OPTIMIZER_FILE));
@@ -240,7 +249,8 @@ fn checkpoints_load_back_and_predict_the_same() {
 #[test]
 fn the_background_trainer_obeys_commands_and_wakes_the_ui() {
     let runs = tempfile::tempdir().unwrap();
-    let config = TrainConfig { max_steps: Some(200), eval_every: EvalEvery::Steps(1000), ..toy_config(runs.path(), "bg") };
+    let config =
+        TrainConfig { max_steps: Some(200), eval_every: EvalEvery::Steps(1000), ..toy_config(runs.path(), "bg") };
     let threads = Arc::new(Mutex::new(Vec::<String>::new()));
     let seen = threads.clone();
     let waker = Arc::new(move || {
@@ -306,6 +316,7 @@ fn masked_lm_pretraining_on_plain_text() {
     );
     assert!(last.loss < first.loss && last.loss < uniform - 0.4, "{} → {} vs {uniform}", first.loss, last.loss);
     let cfg: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(runs.path().join("mlm/checkpoints/best/config.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(runs.path().join("mlm/checkpoints/best/config.json")).unwrap())
+            .unwrap();
     assert_eq!(cfg["architectures"][0], "BertForMaskedLM");
 }

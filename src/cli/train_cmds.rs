@@ -15,9 +15,7 @@ use crate::core::model::{LoadOptions, Task, TaskChoice};
 use crate::core::model_source::ModelSpec;
 use crate::core::train::setup::{encode_split, load_data, model_max_length};
 use crate::core::train::trainer::evaluate_split;
-use crate::core::train::{
-    run_training, ClassScores, EvalEvery, EvalReport, TrainConfig, TrainTask, TrainerEvent,
-};
+use crate::core::train::{run_training, ClassScores, EvalEvery, EvalReport, TrainConfig, TrainTask, TrainerEvent};
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum TaskArg {
@@ -144,27 +142,34 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
     let mut last_eval: Option<EvalReport> = None;
     let mut stderr = std::io::stderr();
     let mut progress_shown = false;
-    let end = run_training(config, args.resume.clone(), &mut |event| match event {
-        TrainerEvent::Started { run_dir: dir, total_steps, start_step, .. } => {
-            let _ = writeln!(stderr, "training in {} ({total_steps} steps, from step {start_step})", dir.display());
-            run_dir = Some(dir);
-            total = total_steps;
-        }
-        TrainerEvent::Step(s) => {
-            progress_shown = true;
-            let eval = last_eval.as_ref().map_or(String::new(), |e| format!("  val acc {:.3} f1 {:.3}", e.accuracy, e.macro_f1));
-            let _ = write!(
-                stderr,
-                "\rstep {}/{total}  epoch {:.2}  loss {:.4}  lr {:.2e}  {:.0} samples/s{eval}   ",
-                s.step, s.epoch, s.loss, s.learning_rate, s.samples_per_sec
-            );
-        }
-        TrainerEvent::Evaluation(e) => last_eval = Some(e),
-        TrainerEvent::Log(m) => {
-            let _ = writeln!(stderr, "\n{m}");
-        }
-        _ => {}
-    }, &rx);
+    let end = run_training(
+        config,
+        args.resume.clone(),
+        &mut |event| match event {
+            TrainerEvent::Started { run_dir: dir, total_steps, start_step, .. } => {
+                let _ = writeln!(stderr, "training in {} ({total_steps} steps, from step {start_step})", dir.display());
+                run_dir = Some(dir);
+                total = total_steps;
+            }
+            TrainerEvent::Step(s) => {
+                progress_shown = true;
+                let eval = last_eval
+                    .as_ref()
+                    .map_or(String::new(), |e| format!("  val acc {:.3} f1 {:.3}", e.accuracy, e.macro_f1));
+                let _ = write!(
+                    stderr,
+                    "\rstep {}/{total}  epoch {:.2}  loss {:.4}  lr {:.2e}  {:.0} samples/s{eval}   ",
+                    s.step, s.epoch, s.loss, s.learning_rate, s.samples_per_sec
+                );
+            }
+            TrainerEvent::Evaluation(e) => last_eval = Some(e),
+            TrainerEvent::Log(m) => {
+                let _ = writeln!(stderr, "\n{m}");
+            }
+            _ => {}
+        },
+        &rx,
+    );
     if progress_shown {
         let _ = writeln!(stderr);
     }
@@ -174,18 +179,33 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
         TrainerEvent::Failed { error } => bail!("{error}"),
         other => bail!("the trainer ended unexpectedly: {other:?}"),
     };
-    let summary = TrainSummary { run_dir: run_dir.as_ref(), status, step, message: &message, validation: last_eval.as_ref(), test };
+    let summary = TrainSummary {
+        run_dir: run_dir.as_ref(),
+        status,
+        step,
+        message: &message,
+        validation: last_eval.as_ref(),
+        test,
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string(&summary)?)?;
         return Ok(());
     }
-    writeln!(out, "{status} at step {step}{}", if message.is_empty() { String::new() } else { format!(": {message}") })?;
+    writeln!(
+        out,
+        "{status} at step {step}{}",
+        if message.is_empty() { String::new() } else { format!(": {message}") }
+    )?;
     if let Some(dir) = &run_dir {
         writeln!(out, "run folder: {}", dir.display())?;
     }
     for report in [last_eval.as_ref(), test].into_iter().flatten() {
-        writeln!(out, "{}: accuracy {:.4}  macro-F1 {:.4}  loss {:.4}", report.split, report.accuracy, report.macro_f1, report.loss)?;
+        writeln!(
+            out,
+            "{}: accuracy {:.4}  macro-F1 {:.4}  loss {:.4}",
+            report.split, report.accuracy, report.macro_f1, report.loss
+        )?;
     }
     Ok(())
 }
@@ -267,7 +287,8 @@ pub fn run_eval(args: &EvalArgs) -> anyhow::Result<()> {
     let mut encoded = encode_split(&tokenizer, split, max_length)?;
     encoded.labels = encoded.labels.iter().map(|&l| mapping[l as usize]).collect();
     let pad_id = tokenizer.pad_token().map_or(loaded.model.config().pad_token_id, |(_, id)| id);
-    let report = evaluate_split(&loaded.model, &encoded, &model_labels, pad_id, args.batch_size, (0, 0.0, split_name.as_str()))?;
+    let report =
+        evaluate_split(&loaded.model, &encoded, &model_labels, pad_id, args.batch_size, (0, 0.0, split_name.as_str()))?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let json = EvalJson {
@@ -283,7 +304,15 @@ pub fn run_eval(args: &EvalArgs) -> anyhow::Result<()> {
         writeln!(out, "{}", serde_json::to_string(&json)?)?;
         return Ok(());
     }
-    writeln!(out, "{} ({} rows): accuracy {:.4}  macro-F1 {:.4}  loss {:.4}", split_name.as_str(), encoded.len(), report.accuracy, report.macro_f1, report.loss)?;
+    writeln!(
+        out,
+        "{} ({} rows): accuracy {:.4}  macro-F1 {:.4}  loss {:.4}",
+        split_name.as_str(),
+        encoded.len(),
+        report.accuracy,
+        report.macro_f1,
+        report.loss
+    )?;
     writeln!(out, "{:<20} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "f1", "support")?;
     for c in &report.per_class {
         writeln!(out, "{:<20} {:>9.4} {:>9.4} {:>9.4} {:>8}", c.label, c.precision, c.recall, c.f1, c.support)?;

@@ -86,6 +86,10 @@ mod tests {
         assert!(!FreezeSpec::Classifier.trains(ModuleId::Pooler, 6));
         assert_eq!("embeddings".parse::<FreezeSpec>().unwrap(), FreezeSpec::Embeddings);
         let emb = FreezeSpec::Embeddings;
-        assert!(!emb.trains(ModuleId::Embeddings, 6) && emb.trains(ModuleId::Layer(0), 6) && emb.trains(ModuleId::Pooler, 6));
+        assert!(
+            !emb.trains(ModuleId::Embeddings, 6)
+                && emb.trains(ModuleId::Layer(0), 6)
+                && emb.trains(ModuleId::Pooler, 6)
+        );
     }
 }

@@ -149,7 +149,10 @@ pub fn load_optimizer(dir: &Path, optimizer: &mut AdamW, optimized: &[String], s
     for name in optimized {
         let mut take = |suffix: &str| {
             stored.remove(&format!("{name}.{suffix}")).ok_or_else(|| {
-                TrainError::parse(&path, format!("no {name}.{suffix} (was the checkpoint saved with other frozen modules?)"))
+                TrainError::parse(
+                    &path,
+                    format!("no {name}.{suffix} (was the checkpoint saved with other frozen modules?)"),
+                )
             })
         };
         moments.push((take("exp_avg")?, take("exp_avg_sq")?));

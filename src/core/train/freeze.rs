@@ -48,9 +48,12 @@ pub fn parse_module(name: &str) -> TrainResult<ModuleId> {
         "head" | "classifier" => return Ok(ModuleId::Head),
         _ => {}
     }
-    let index = name.strip_prefix("encoder.layer.").or_else(|| name.strip_prefix("layer.")).and_then(|i| i.parse().ok());
+    let index =
+        name.strip_prefix("encoder.layer.").or_else(|| name.strip_prefix("layer.")).and_then(|i| i.parse().ok());
     index.map(ModuleId::Layer).ok_or_else(|| {
-        TrainError::Config(format!("unknown module {name:?} in frozen_modules: expected embeddings, layer.N, pooler or head"))
+        TrainError::Config(format!(
+            "unknown module {name:?} in frozen_modules: expected embeddings, layer.N, pooler or head"
+        ))
     })
 }
 
@@ -76,7 +79,9 @@ impl FreezePlan {
     /// allocated).
     pub fn counts(&self, model: &ModelConfig, task: Task) -> ParamCounts {
         let layers = model.num_hidden_layers;
-        ParamCounts::from_params(plan(model, task).iter().map(|s| (s.module, s.elem_count(), self.trains(s.module, layers))))
+        ParamCounts::from_params(
+            plan(model, task).iter().map(|s| (s.module, s.elem_count(), self.trains(s.module, layers))),
+        )
     }
 }
 
@@ -108,7 +113,8 @@ pub fn estimate_memory(
         _ => model.num_labels() as u64,
     };
     let embeddings_train = freeze.trains(ModuleId::Embeddings, layers);
-    let lowest = if embeddings_train { Some(0) } else { (0..layers).find(|&k| freeze.trains(ModuleId::Layer(k), layers)) };
+    let lowest =
+        if embeddings_train { Some(0) } else { (0..layers).find(|&k| freeze.trains(ModuleId::Layer(k), layers)) };
     let active_layers = lowest.map_or(0, |k| (layers - k) as u64);
     let per_layer = b * l * (8 * h + 2 * i) + 3 * b * a * l * l;
     let embed = if embeddings_train { 4 * b * l * h } else { 0 };
@@ -158,7 +164,11 @@ mod tests {
         let toggled = plan_of("top:1", &["pooler"]).counts(&cfg, Task::SequenceClassification);
         let layer = toggled.modules.iter().find(|m| m.name == "encoder.layer.1").unwrap().total;
         assert_eq!(toggled.trainable, layer + 64 * 2 + 2);
-        assert!(FreezePlan::from_config(&TrainConfig { frozen_modules: vec!["layer.x".into()], ..TrainConfig::default() }).is_err());
+        assert!(FreezePlan::from_config(&TrainConfig {
+            frozen_modules: vec!["layer.x".into()],
+            ..TrainConfig::default()
+        })
+        .is_err());
         let m_all = estimate_memory(&cfg, Task::SequenceClassification, &plan_of("none", &[]), 16, 32, 4);
         let m_head = estimate_memory(&cfg, Task::SequenceClassification, &plan_of("classifier", &[]), 16, 32, 4);
         assert_eq!(m_all.optimizer_bytes, all.total as u64 * 8);

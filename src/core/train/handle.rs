@@ -138,9 +138,13 @@ mod tests {
         let (tx, rx) = crossbeam_channel::unbounded();
         let wakes = Arc::new(AtomicUsize::new(0));
         let w = wakes.clone();
-        let mut throttle = Throttle::new(tx, Arc::new(move || {
-            w.fetch_add(1, Ordering::Relaxed);
-        }), Duration::from_secs(3600));
+        let mut throttle = Throttle::new(
+            tx,
+            Arc::new(move || {
+                w.fetch_add(1, Ordering::Relaxed);
+            }),
+            Duration::from_secs(3600),
+        );
         throttle.push(step(1, 1.0));
         throttle.push(step(2, 2.0));
         throttle.push(step(3, 4.0));

@@ -29,7 +29,12 @@ pub struct Masking {
 }
 
 /// Masks rows of token ids in place; returns the labels (same shape, −100 where not picked).
-pub fn mask_tokens(ids: &mut [Vec<u32>], special: &[Vec<bool>], masking: Masking, rng: &mut SeededRng) -> Vec<Vec<i64>> {
+pub fn mask_tokens(
+    ids: &mut [Vec<u32>],
+    special: &[Vec<bool>],
+    masking: Masking,
+    rng: &mut SeededRng,
+) -> Vec<Vec<i64>> {
     let mut labels = Vec::with_capacity(ids.len());
     for (row, spec) in ids.iter_mut().zip(special) {
         let mut row_labels = vec![IGNORE_INDEX; row.len()];

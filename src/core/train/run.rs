@@ -139,7 +139,8 @@ impl MetricsLog {
             Some(_) => {}
             None => write_atomic(&path, b"")?,
         }
-        let file = std::fs::OpenOptions::new().append(true).create(true).open(&path).map_err(|e| TrainError::io(&path, e))?;
+        let file =
+            std::fs::OpenOptions::new().append(true).create(true).open(&path).map_err(|e| TrainError::io(&path, e))?;
         Ok(Self { path, file })
     }
 
@@ -278,7 +279,8 @@ pub fn diff_configs(configs: &[&TrainConfig]) -> Vec<ConfigDiff> {
     keys.into_iter()
         .filter(|k| k.as_str() != "runs_dir" && k.as_str() != "run_name")
         .filter_map(|k| {
-            let values: Vec<String> = maps.iter().map(|m| m.get(k).map_or_else(|| "—".into(), Value::to_string)).collect();
+            let values: Vec<String> =
+                maps.iter().map(|m| m.get(k).map_or_else(|| "—".into(), Value::to_string)).collect();
             values.windows(2).any(|w| w[0] != w[1]).then(|| ConfigDiff { key: k.clone(), values })
         })
         .collect()

@@ -68,8 +68,11 @@ pub fn load_data(config: &TrainConfig) -> TrainResult<Dataset> {
     } else {
         DataSpec::parse(&config.data)?
     };
-    let options =
-        DataLoadOptions { validation_fraction: config.validation_fraction, seed: config.seed, ..DataLoadOptions::default() };
+    let options = DataLoadOptions {
+        validation_fraction: config.validation_fraction,
+        seed: config.seed,
+        ..DataLoadOptions::default()
+    };
     Ok(load_dataset(&spec, &options, &mut |_| {})?)
 }
 
@@ -207,7 +210,11 @@ pub fn encode_dataset(
         }
     };
     let train = take(SplitName::Train)?.ok_or_else(|| {
-        TrainError::Config(format!("{}: the train split is empty{}", dataset.name, if classify { " or has no labels" } else { "" }))
+        TrainError::Config(format!(
+            "{}: the train split is empty{}",
+            dataset.name,
+            if classify { " or has no labels" } else { "" }
+        ))
     })?;
     if classify && dataset.label_names.is_empty() {
         return Err(TrainError::Config(format!("{}: classification needs labels and the data has none", dataset.name)));

@@ -124,7 +124,12 @@ pub fn epoch_order(rows: usize, seed: u64, epoch: u64) -> Vec<usize> {
 }
 
 /// A padded batch of rows of a split: the model input, and the number of real tokens.
-pub fn make_batch(model: &TaskModel, split: &EncodedSplit, rows: &[usize], pad_id: u32) -> TrainResult<(ModelInput, usize)> {
+pub fn make_batch(
+    model: &TaskModel,
+    split: &EncodedSplit,
+    rows: &[usize],
+    pad_id: u32,
+) -> TrainResult<(ModelInput, usize)> {
     let width = rows.iter().map(|&r| split.ids[r].len()).max().unwrap_or(0);
     let pad = |row: &[u32], value: u32| {
         let mut r = row.to_vec();
@@ -133,8 +138,11 @@ pub fn make_batch(model: &TaskModel, split: &EncodedSplit, rows: &[usize], pad_i
     };
     let ids: Vec<Vec<u32>> = rows.iter().map(|&r| pad(&split.ids[r], pad_id)).collect();
     let mask: Vec<Vec<u32>> = rows.iter().map(|&r| pad(&vec![1; split.ids[r].len()], 0)).collect();
-    let types: Vec<Vec<u32>> =
-        if model.config().family == Family::Bert { rows.iter().map(|&r| pad(&split.types[r], 0)).collect() } else { Vec::new() };
+    let types: Vec<Vec<u32>> = if model.config().family == Family::Bert {
+        rows.iter().map(|&r| pad(&split.types[r], 0)).collect()
+    } else {
+        Vec::new()
+    };
     let tokens = rows.iter().map(|&r| split.ids[r].len()).sum();
     Ok((ModelInput::from_rows(&ids, &types, &mask, model.device())?, tokens))
 }
@@ -201,7 +209,10 @@ pub fn run_training(
                 TrainError::NonFinite { step, .. } => *step,
                 _ => 0,
             };
-            (TrainerEvent::Failed { error: e.to_string() }, MetricsLine::End { status: "failed".into(), step, message: e.to_string() })
+            (
+                TrainerEvent::Failed { error: e.to_string() },
+                MetricsLine::End { status: "failed".into(), step, message: e.to_string() },
+            )
         }
     };
     if let Some(log) = log.as_mut() {
@@ -311,11 +322,14 @@ impl Trainer {
         let masking = match config.task {
             TrainTask::Classify => None,
             TrainTask::MaskedLm => {
-                let (_, mask_id) = loaded
-                    .tokenizer
-                    .mask_token()
-                    .ok_or_else(|| TrainError::Config("masked-LM training needs a tokenizer with a mask token".into()))?;
-                Some(Masking { probability: config.mlm_probability, mask_id, vocab_size: loaded.model.config().vocab_size })
+                let (_, mask_id) = loaded.tokenizer.mask_token().ok_or_else(|| {
+                    TrainError::Config("masked-LM training needs a tokenizer with a mask token".into())
+                })?;
+                Some(Masking {
+                    probability: config.mlm_probability,
+                    mask_id,
+                    vocab_size: loaded.model.config().vocab_size,
+                })
             }
         };
         let counts = loaded.model.counts();
@@ -331,14 +345,32 @@ impl Trainer {
         if data.validation.is_none() {
             on_event(TrainerEvent::Log("no validation split: evaluation and early stopping are off".into()));
         }
-        Ok(Self { config, run_dir, loaded, data, plan, optimizer, optimized, vars, state, pad_id, masking, tick: Instant::now() })
+        Ok(Self {
+            config,
+            run_dir,
+            loaded,
+            data,
+            plan,
+            optimizer,
+            optimized,
+            vars,
+            state,
+            pad_id,
+            masking,
+            tick: Instant::now(),
+        })
     }
 
     fn epoch_f(&self) -> f64 {
         self.state.epoch as f64 + self.state.step_in_epoch as f64 / self.plan.steps_per_epoch as f64
     }
 
-    fn save(&mut self, name: &str, on_event: &mut dyn FnMut(TrainerEvent), log: Option<&mut MetricsLog>) -> TrainResult<()> {
+    fn save(
+        &mut self,
+        name: &str,
+        on_event: &mut dyn FnMut(TrainerEvent),
+        log: Option<&mut MetricsLog>,
+    ) -> TrainResult<()> {
         let parts = CheckpointParts {
             model: &self.loaded.model,
             tokenizer: &self.loaded.tokenizer,
@@ -463,7 +495,11 @@ impl Trainer {
     }
 
     /// Evaluates on validation; updates best/patience; returns whether early stopping triggers.
-    fn evaluate(&mut self, on_event: &mut dyn FnMut(TrainerEvent), mut log: Option<&mut MetricsLog>) -> TrainResult<bool> {
+    fn evaluate(
+        &mut self,
+        on_event: &mut dyn FnMut(TrainerEvent),
+        mut log: Option<&mut MetricsLog>,
+    ) -> TrainResult<bool> {
         self.state.evaluated_at_step = Some(self.state.step);
         let Some(validation) = &self.data.validation else {
             return Ok(false);
@@ -585,7 +621,9 @@ impl Trainer {
                 TrainerCommand::SaveNow => self.save("last", on_event, log.as_deref_mut())?,
                 TrainerCommand::SetLearningRate(lr) if lr.is_finite() && lr > 0.0 => {
                     self.state.schedule.base_lr = lr;
-                    on_event(TrainerEvent::Log(format!("learning rate set to {lr:e} (the schedule continues from it)")));
+                    on_event(TrainerEvent::Log(format!(
+                        "learning rate set to {lr:e} (the schedule continues from it)"
+                    )));
                 }
                 TrainerCommand::SetLearningRate(lr) => {
                     on_event(TrainerEvent::Log(format!("ignored learning rate {lr}: it must be positive")));
