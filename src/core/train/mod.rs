@@ -5,6 +5,7 @@
 //! This file is the contract between the trainer and its front ends (GUI, CLI); see `run.rs` for the
 //! run folder layout.
 
+pub mod batch;
 pub mod checkpoint;
 pub mod error;
 pub mod freeze;
