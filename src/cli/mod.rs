@@ -3,6 +3,7 @@
 mod data;
 mod model_cmds;
 mod tokenize;
+mod train_cmds;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +30,10 @@ pub enum CliCommand {
     Embed(model_cmds::EmbedArgs),
     /// Label probabilities of a sequence classifier.
     Predict(model_cmds::PredictArgs),
+    /// Fine-tune a classifier (or pre-train a masked LM) from a run.toml and/or flags.
+    Train(Box<train_cmds::TrainArgs>),
+    /// Score a classifier checkpoint on a dataset split: accuracy, macro-F1, per-class scores, confusion matrix.
+    Eval(train_cmds::EvalArgs),
 }
 
 /// Exit code for bad input (missing folder, no tokenizer, corrupt file, repo not cached offline).
@@ -43,6 +48,8 @@ pub fn run(command: CliCommand) -> i32 {
         CliCommand::FillMask(args) => model_cmds::run_fill_mask(&args).map_err(Into::into),
         CliCommand::Embed(args) => model_cmds::run_embed(&args).map_err(Into::into),
         CliCommand::Predict(args) => model_cmds::run_predict(&args).map_err(Into::into),
+        CliCommand::Train(args) => train_cmds::run_train(&args),
+        CliCommand::Eval(args) => train_cmds::run_eval(&args),
     };
     match result {
         Ok(()) => 0,

@@ -1,5 +1,5 @@
 //! Which parameters train: `classifier` (the head only), `top:K` (the top K encoder layers, the pooler
-//! and the head) or `none` (everything).
+//! and the head), `embeddings` (everything but the embeddings) or `none` (everything).
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,6 +14,8 @@ pub enum FreezeSpec {
     Top(usize),
     /// Nothing frozen.
     None,
+    /// Only the embeddings frozen: the encoder layers, the pooler and the head train.
+    Embeddings,
 }
 
 impl FromStr for FreezeSpec {
@@ -24,9 +26,10 @@ impl FromStr for FreezeSpec {
         match s {
             "classifier" | "head" => Ok(Self::Classifier),
             "none" => Ok(Self::None),
+            "embeddings" => Ok(Self::Embeddings),
             _ => match s.strip_prefix("top:").map(str::parse::<usize>) {
                 Some(Ok(k)) => Ok(Self::Top(k)),
-                _ => Err(format!("unknown freeze spec {s:?}: expected classifier, top:K or none")),
+                _ => Err(format!("unknown freeze spec {s:?}: expected classifier, top:K, embeddings or none")),
             },
         }
     }
@@ -38,6 +41,7 @@ impl fmt::Display for FreezeSpec {
             Self::Classifier => write!(f, "classifier"),
             Self::Top(k) => write!(f, "top:{k}"),
             Self::None => write!(f, "none"),
+            Self::Embeddings => write!(f, "embeddings"),
         }
     }
 }
@@ -48,6 +52,7 @@ impl FreezeSpec {
         match (self, module) {
             (Self::None, _) | (_, ModuleId::Head) => true,
             (Self::Classifier, _) => false,
+            (Self::Embeddings, m) => m != ModuleId::Embeddings,
             (Self::Top(_), ModuleId::Pooler) => true,
             (Self::Top(k), ModuleId::Layer(i)) => i + k >= num_layers,
             (Self::Top(k), ModuleId::Embeddings) => k > num_layers,
@@ -79,5 +84,12 @@ mod tests {
         );
         assert!(!top2.trains(ModuleId::Embeddings, 6) && top2.trains(ModuleId::Pooler, 6));
         assert!(!FreezeSpec::Classifier.trains(ModuleId::Pooler, 6));
+        assert_eq!("embeddings".parse::<FreezeSpec>().unwrap(), FreezeSpec::Embeddings);
+        let emb = FreezeSpec::Embeddings;
+        assert!(
+            !emb.trains(ModuleId::Embeddings, 6)
+                && emb.trains(ModuleId::Layer(0), 6)
+                && emb.trains(ModuleId::Pooler, 6)
+        );
     }
 }

@@ -80,6 +80,42 @@ impl AdamW {
         self.step
     }
 
+    /// Number of optimised variables (each has one pair of moments).
+    pub fn num_slots(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The f32 moments `(m, v)` of every optimised variable, in the order given to [`Self::new`]
+    /// (for checkpoints).
+    pub fn moments(&self) -> Vec<(Tensor, Tensor)> {
+        self.slots.iter().map(|s| (s.m.clone(), s.v.clone())).collect()
+    }
+
+    /// Restores the step count and the moments saved by [`Self::moments`] (resuming a run).
+    pub fn restore(&mut self, steps: u64, moments: Vec<(Tensor, Tensor)>) -> ModelResult<()> {
+        if moments.len() != self.slots.len() {
+            return Err(super::error::ModelError::Input(format!(
+                "optimizer state has {} entries, the optimizer {}",
+                moments.len(),
+                self.slots.len()
+            )));
+        }
+        for (slot, (m, v)) in self.slots.iter_mut().zip(moments) {
+            if m.dims() != slot.var.dims() || v.dims() != slot.var.dims() {
+                return Err(super::error::ModelError::Input(format!(
+                    "optimizer state shape {:?} does not match the parameter {:?}",
+                    m.dims(),
+                    slot.var.dims()
+                )));
+            }
+            let device = slot.var.device().clone();
+            slot.m = m.to_dtype(DType::F32).and_then(|t| t.to_device(&device)).ctx("optimizer state")?;
+            slot.v = v.to_dtype(DType::F32).and_then(|t| t.to_device(&device)).ctx("optimizer state")?;
+        }
+        self.step = steps;
+        Ok(())
+    }
+
     /// One update from the gradients; parameters without a gradient are left alone.
     pub fn step(&mut self, grads: &GradStore) -> ModelResult<()> {
         self.step += 1;

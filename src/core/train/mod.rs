@@ -5,9 +5,29 @@
 //! This file is the contract between the trainer and its front ends (GUI, CLI); see `run.rs` for the
 //! run folder layout.
 
+pub mod batch;
+pub mod checkpoint;
+pub mod error;
+pub mod freeze;
+pub mod handle;
+pub mod metrics;
+pub mod mlm;
+pub mod run;
+pub mod schedule;
+pub mod setup;
+pub mod trainer;
+
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+pub use error::{TrainError, TrainResult};
+pub use freeze::{estimate_memory, FreezePlan, MemoryEstimate};
+pub use handle::{spawn_trainer, TrainerHandle};
+pub use run::{diff_configs, list_runs, load_run, ConfigDiff, RunRecord, RunSummary};
+pub use schedule::{LrSchedule, StepPlan};
+pub use setup::{demo_kit_config, BUILTIN_TINY};
+pub use trainer::run_training;
 
 /// What to train.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

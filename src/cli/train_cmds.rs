@@ -1,0 +1,325 @@
+//! `lm-workbench train | eval`: the trainer from the command line. `train` reads a run.toml (the
+//! TrainConfig fields) and/or flags (flags win), shows a one-line progress on stderr and prints a
+//! summary (`--json`: one JSON object) on stdout. `eval` scores a classifier checkpoint on a split.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context};
+use serde::Serialize;
+
+use crate::core::data::SplitName;
+use crate::core::hub::HubSettings;
+use crate::core::model::source::{load_spec, ModelRequest};
+use crate::core::model::{LoadOptions, Task, TaskChoice};
+use crate::core::model_source::ModelSpec;
+use crate::core::train::setup::{encode_split, load_data, model_max_length};
+use crate::core::train::trainer::evaluate_split;
+use crate::core::train::{run_training, ClassScores, EvalEvery, EvalReport, TrainConfig, TrainTask, TrainerEvent};
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum TaskArg {
+    Classify,
+    Mlm,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// A run.toml with TrainConfig fields (e.g. `learning_rate = 2e-3`, `eval_every = "epoch"`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Continue a stopped run: its folder (its `last` checkpoint) or a checkpoint folder.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// A model folder, config.json, Hub id, or builtin:tiny.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// A dataset file, folder, Hub id, or builtin:headlines.
+    #[arg(long)]
+    pub data: Option<String>,
+    #[arg(long, value_enum)]
+    pub task: Option<TaskArg>,
+    /// classifier, top:K, embeddings or none.
+    #[arg(long)]
+    pub freeze: Option<String>,
+    #[arg(long)]
+    pub epochs: Option<u32>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    #[arg(long)]
+    pub max_steps: Option<u64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Evaluate every N steps (default: each epoch).
+    #[arg(long)]
+    pub eval_steps: Option<u64>,
+    /// The runs folder (each run is a folder in it).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub run_name: Option<String>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
+    let mut config = match (&args.config, &args.resume) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            toml::from_str(&text).map_err(|e| anyhow!("{}: {}", path.display(), e.to_string().replace('\n', " ")))?
+        }
+        (None, Some(dir)) => {
+            let checkpoint = crate::core::train::checkpoint::find_checkpoint(dir)?;
+            crate::core::train::run::read_config(&crate::core::train::checkpoint::run_dir_of(&checkpoint)?)?
+        }
+        (None, None) => TrainConfig::default(),
+    };
+    if let Some(v) = &args.model {
+        config.model = v.clone();
+    }
+    if let Some(v) = &args.data {
+        config.data = v.clone();
+    }
+    if let Some(v) = args.task {
+        config.task = match v {
+            TaskArg::Classify => TrainTask::Classify,
+            TaskArg::Mlm => TrainTask::MaskedLm,
+        };
+    }
+    if let Some(v) = &args.freeze {
+        config.freeze = v.clone();
+    }
+    if let Some(v) = args.epochs {
+        config.epochs = v;
+    }
+    if let Some(v) = args.batch_size {
+        config.batch_size = v;
+    }
+    if let Some(v) = args.lr {
+        config.learning_rate = v;
+    }
+    if let Some(v) = args.max_length {
+        config.max_length = v;
+    }
+    if let Some(v) = args.max_steps {
+        config.max_steps = Some(v);
+    }
+    if let Some(v) = args.seed {
+        config.seed = v;
+    }
+    if let Some(v) = args.eval_steps {
+        config.eval_every = EvalEvery::Steps(v);
+    }
+    if let Some(v) = &args.out {
+        config.runs_dir = v.clone();
+    }
+    if let Some(v) = &args.run_name {
+        config.run_name = v.clone();
+    }
+    Ok(config)
+}
+
+#[derive(Serialize)]
+struct TrainSummary<'a> {
+    run_dir: Option<&'a PathBuf>,
+    status: &'a str,
+    step: u64,
+    message: &'a str,
+    validation: Option<&'a EvalReport>,
+    test: Option<&'a EvalReport>,
+}
+
+pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
+    let config = load_config(args)?;
+    let (_tx, rx) = crossbeam_channel::unbounded();
+    let mut run_dir = None;
+    let mut total = 0;
+    let mut last_eval: Option<EvalReport> = None;
+    let mut stderr = std::io::stderr();
+    let mut progress_shown = false;
+    let end = run_training(
+        config,
+        args.resume.clone(),
+        &mut |event| match event {
+            TrainerEvent::Started { run_dir: dir, total_steps, start_step, .. } => {
+                let _ = writeln!(stderr, "training in {} ({total_steps} steps, from step {start_step})", dir.display());
+                run_dir = Some(dir);
+                total = total_steps;
+            }
+            TrainerEvent::Step(s) => {
+                progress_shown = true;
+                let eval = last_eval
+                    .as_ref()
+                    .map_or(String::new(), |e| format!("  val acc {:.3} f1 {:.3}", e.accuracy, e.macro_f1));
+                let _ = write!(
+                    stderr,
+                    "\rstep {}/{total}  epoch {:.2}  loss {:.4}  lr {:.2e}  {:.0} samples/s{eval}   ",
+                    s.step, s.epoch, s.loss, s.learning_rate, s.samples_per_sec
+                );
+            }
+            TrainerEvent::Evaluation(e) => last_eval = Some(e),
+            TrainerEvent::Log(m) => {
+                let _ = writeln!(stderr, "\n{m}");
+            }
+            _ => {}
+        },
+        &rx,
+    );
+    if progress_shown {
+        let _ = writeln!(stderr);
+    }
+    let (status, step, message, test) = match &end {
+        TrainerEvent::Finished { step, test } => ("finished", *step, String::new(), test.as_ref()),
+        TrainerEvent::Stopped { step, reason } => ("stopped", *step, reason.clone(), None),
+        TrainerEvent::Failed { error } => bail!("{error}"),
+        other => bail!("the trainer ended unexpectedly: {other:?}"),
+    };
+    let summary = TrainSummary {
+        run_dir: run_dir.as_ref(),
+        status,
+        step,
+        message: &message,
+        validation: last_eval.as_ref(),
+        test,
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string(&summary)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{status} at step {step}{}",
+        if message.is_empty() { String::new() } else { format!(": {message}") }
+    )?;
+    if let Some(dir) = &run_dir {
+        writeln!(out, "run folder: {}", dir.display())?;
+    }
+    for report in [last_eval.as_ref(), test].into_iter().flatten() {
+        writeln!(
+            out,
+            "{}: accuracy {:.4}  macro-F1 {:.4}  loss {:.4}",
+            report.split, report.accuracy, report.macro_f1, report.loss
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// A classifier checkpoint (e.g. RUN/checkpoints/best) or model folder / Hub id.
+    #[arg(long)]
+    pub model: String,
+    /// A dataset file, folder, Hub id, or builtin:headlines.
+    #[arg(long)]
+    pub data: String,
+    /// train, validation or test.
+    #[arg(long, default_value = "validation")]
+    pub split: String,
+    /// Held out from train when the data has no validation split (as the run did).
+    #[arg(long, default_value_t = 0.1)]
+    pub validation_fraction: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 128)]
+    pub max_length: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct EvalJson<'a> {
+    split: &'a str,
+    rows: usize,
+    loss: f64,
+    accuracy: f64,
+    macro_f1: f64,
+    labels: Vec<&'a str>,
+    per_class: &'a [ClassScores],
+    confusion: &'a [Vec<usize>],
+}
+
+pub fn run_eval(args: &EvalArgs) -> anyhow::Result<()> {
+    let split_name = SplitName::from_name(&args.split)
+        .ok_or_else(|| anyhow!("unknown split {:?}: expected train, validation or test", args.split))?;
+    let config = TrainConfig {
+        data: args.data.clone(),
+        validation_fraction: args.validation_fraction,
+        seed: args.seed,
+        ..TrainConfig::default()
+    };
+    let dataset = load_data(&config)?;
+    let split = dataset.split(split_name).ok_or_else(|| {
+        let found: Vec<&str> = dataset.splits.iter().map(|s| s.name.as_str()).collect();
+        anyhow!("{}: no {} split (found: {})", dataset.name, args.split, found.join(", "))
+    })?;
+    if split.labels.is_none() {
+        bail!("{}: the {} split has no labels", dataset.name, args.split);
+    }
+    let spec = ModelSpec::parse(&args.model)?;
+    let request = ModelRequest {
+        task: TaskChoice::Task(Task::SequenceClassification),
+        num_labels: None,
+        require_weights: true,
+        options: LoadOptions { device: crate::core::device::best_device(), ..LoadOptions::default() },
+    };
+    let loaded = load_spec(&spec, &HubSettings::from_env(), &request, &mut |_| {})?;
+    let tokenizer = loaded.tokenizer()?;
+    let model_labels = loaded.model.config().id2label.clone();
+    // Data label ids → the model's label ids, by name.
+    let mapping: Vec<u32> = dataset
+        .label_names
+        .iter()
+        .map(|name| {
+            model_labels.iter().position(|l| l == name).map(|i| i as u32).ok_or_else(|| {
+                anyhow!("the data's label {name:?} is not one of the model's labels ({})", model_labels.join(", "))
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let max_length = args.max_length.min(model_max_length(loaded.model.config()));
+    let mut encoded = encode_split(&tokenizer, split, max_length)?;
+    encoded.labels = encoded.labels.iter().map(|&l| mapping[l as usize]).collect();
+    let pad_id = tokenizer.pad_token().map_or(loaded.model.config().pad_token_id, |(_, id)| id);
+    let report =
+        evaluate_split(&loaded.model, &encoded, &model_labels, pad_id, args.batch_size, (0, 0.0, split_name.as_str()))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let json = EvalJson {
+            split: split_name.as_str(),
+            rows: encoded.len(),
+            loss: report.loss,
+            accuracy: report.accuracy,
+            macro_f1: report.macro_f1,
+            labels: model_labels.iter().map(String::as_str).collect(),
+            per_class: &report.per_class,
+            confusion: &report.confusion,
+        };
+        writeln!(out, "{}", serde_json::to_string(&json)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} ({} rows): accuracy {:.4}  macro-F1 {:.4}  loss {:.4}",
+        split_name.as_str(),
+        encoded.len(),
+        report.accuracy,
+        report.macro_f1,
+        report.loss
+    )?;
+    writeln!(out, "{:<20} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "f1", "support")?;
+    for c in &report.per_class {
+        writeln!(out, "{:<20} {:>9.4} {:>9.4} {:>9.4} {:>8}", c.label, c.precision, c.recall, c.f1, c.support)?;
+    }
+    writeln!(out, "confusion (rows: true, columns: predicted):")?;
+    for row in &report.confusion {
+        writeln!(out, "  {}", row.iter().map(|n| format!("{n:>5}")).collect::<String>())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! Checkpoints: a Hugging Face model folder (the model core's `save_pretrained` plus the tokenizer
+//! files) with the trainer's state next to it, enough to continue a run exactly.
+//!
+//! - `trainer_state.json`: [`TrainerState`] — the step, the epoch and the position in it, the best
+//!   metric and the patience counter, the schedule (base rate, warm-up, total), the elapsed time and
+//!   the seeds. Shuffling and dropout draw from generators that are a pure function of
+//!   (`seed`, epoch) and (`seed`, step, batch): the state of both is the step position itself, so a
+//!   resumed run sees the same batches and the same dropout masks.
+//! - `optimizer.safetensors`: AdamW's f32 moments, `<param>.exp_avg` / `<param>.exp_avg_sq` for every
+//!   trainable parameter (frozen ones have none); the AdamW step count is `TrainerState::step`.
+//!
+//! A checkpoint is written into `checkpoints/<name>.tmp/` and swapped in when complete (the old one
+//! is renamed to `<name>.old/` first and removed after), so a failing write never destroys the
+//! previous checkpoint.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::error::{TrainError, TrainResult};
+use super::run::CHECKPOINTS_DIR;
+use super::schedule::LrSchedule;
+use crate::core::model::optim::AdamW;
+use crate::core::model::save::{save_pretrained, write_atomic, write_safetensors};
+use crate::core::model::TaskModel;
+use crate::core::tokenizer::TextTokenizer;
+
+pub const STATE_FILE: &str = "trainer_state.json";
+pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
+
+/// Where a run is, saved with every checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainerState {
+    /// Optimizer steps done.
+    pub step: u64,
+    /// The epoch in progress (0-based).
+    pub epoch: u64,
+    /// Optimizer steps done in that epoch.
+    pub step_in_epoch: u64,
+    /// Batches of that epoch consumed.
+    pub batch_in_epoch: u64,
+    /// Best validation value of the best metric so far, and its step.
+    pub best_metric: Option<f64>,
+    pub best_step: Option<u64>,
+    /// Evaluations since the last improvement.
+    pub patience_counter: u32,
+    pub schedule: LrSchedule,
+    /// Seed of the per-epoch shuffle (`SplitMix64(shuffle_seed ⊕ epoch·φ)`).
+    pub shuffle_seed: u64,
+    /// Seed of the dropout masks (one generator per batch, seeded from (dropout_seed, step, batch)).
+    pub dropout_seed: u64,
+    /// Training seconds so far (pauses excluded).
+    pub elapsed_secs: f64,
+    /// Whether the run's last step was already evaluated (so a resume does not repeat it).
+    pub evaluated_at_step: Option<u64>,
+}
+
+/// The checkpoint folder of a resume target: a checkpoint folder itself, or a run folder (its `last`).
+pub fn find_checkpoint(path: &Path) -> TrainResult<PathBuf> {
+    if path.join(STATE_FILE).is_file() {
+        return Ok(path.to_path_buf());
+    }
+    let last = path.join(CHECKPOINTS_DIR).join("last");
+    if last.join(STATE_FILE).is_file() {
+        return Ok(last);
+    }
+    Err(TrainError::NoCheckpoint { path: path.to_path_buf() })
+}
+
+/// The run folder a checkpoint belongs to (`<run>/checkpoints/<name>`).
+pub fn run_dir_of(checkpoint: &Path) -> TrainResult<PathBuf> {
+    checkpoint
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == CHECKPOINTS_DIR))
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| TrainError::Config(format!("{} is not inside a run's checkpoints folder", checkpoint.display())))
+}
+
+pub fn read_state(dir: &Path) -> TrainResult<TrainerState> {
+    let path = dir.join(STATE_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| TrainError::parse(&path, e))
+}
+
+/// What a checkpoint holds.
+pub struct CheckpointParts<'a> {
+    pub model: &'a TaskModel,
+    pub tokenizer: &'a TextTokenizer,
+    pub tokenizer_dir: Option<&'a Path>,
+    pub optimizer: &'a AdamW,
+    /// The names of the optimised (trainable) parameters, in the optimizer's order.
+    pub optimized: &'a [String],
+    pub state: &'a TrainerState,
+}
+
+fn remove_dir(path: &Path) -> TrainResult<()> {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(TrainError::io(path, e)),
+    }
+}
+
+/// Writes `checkpoints/<name>/` of a run atomically; returns its path.
+pub fn save_checkpoint(run_dir: &Path, name: &str, parts: &CheckpointParts) -> TrainResult<PathBuf> {
+    let root = run_dir.join(CHECKPOINTS_DIR);
+    let target = root.join(name);
+    let tmp = root.join(format!("{name}.tmp"));
+    let old = root.join(format!("{name}.old"));
+    remove_dir(&tmp)?;
+    std::fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
+    let written = write_parts(&tmp, parts);
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    remove_dir(&old)?;
+    if target.exists() {
+        std::fs::rename(&target, &old).map_err(|e| TrainError::io(&target, e))?;
+    }
+    std::fs::rename(&tmp, &target).map_err(|e| TrainError::io(&target, e))?;
+    remove_dir(&old)?;
+    Ok(target)
+}
+
+fn write_parts(dir: &Path, parts: &CheckpointParts) -> TrainResult<()> {
+    save_pretrained(parts.model, dir, Some((parts.tokenizer, parts.tokenizer_dir)))?;
+    let mut tensors = Vec::new();
+    for (name, (m, v)) in parts.optimized.iter().zip(parts.optimizer.moments()) {
+        tensors.push((format!("{name}.exp_avg"), m.to_device(&Device::Cpu)?));
+        tensors.push((format!("{name}.exp_avg_sq"), v.to_device(&Device::Cpu)?));
+    }
+    write_safetensors(&dir.join(OPTIMIZER_FILE), tensors)?;
+    let path = dir.join(STATE_FILE);
+    let text = serde_json::to_string_pretty(parts.state).map_err(|e| TrainError::parse(&path, e))?;
+    write_atomic(&path, format!("{text}\n").as_bytes())?;
+    Ok(())
+}
+
+/// Restores AdamW's moments from a checkpoint (for the optimised parameters named, in order).
+pub fn load_optimizer(dir: &Path, optimizer: &mut AdamW, optimized: &[String], steps: u64) -> TrainResult<()> {
+    let path = dir.join(OPTIMIZER_FILE);
+    let mut stored: HashMap<String, Tensor> =
+        candle_core::safetensors::load(&path, &Device::Cpu).map_err(|e| TrainError::parse(&path, e))?;
+    let mut moments = Vec::with_capacity(optimized.len());
+    for name in optimized {
+        let mut take = |suffix: &str| {
+            stored.remove(&format!("{name}.{suffix}")).ok_or_else(|| {
+                TrainError::parse(
+                    &path,
+                    format!("no {name}.{suffix} (was the checkpoint saved with other frozen modules?)"),
+                )
+            })
+        };
+        moments.push((take("exp_avg")?, take("exp_avg_sq")?));
+    }
+    optimizer.restore(steps, moments)?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Masked-language-model pre-training, as transformers' `DataCollatorForLanguageModeling`: each
+//! non-special token is picked with probability `mlm_probability`; a picked token becomes the mask
+//! token 80% of the time, a random vocabulary token 10%, and stays 10%; the labels are the original
+//! ids at picked positions and −100 elsewhere. The draws come from a generator seeded per batch, so
+//! a resumed run masks the same tokens.
+//!
+//! An evaluation reports the mean cross-entropy over the masked tokens as `loss` (perplexity =
+//! `exp(loss)`), the masked-token accuracy as `accuracy`, and no per-class scores. Validation is masked
+//! with a fixed seed, so every evaluation of a run scores the same positions; the best checkpoint
+//! and early stopping use the loss.
+
+use candle_core::{DType, Tensor};
+
+use super::error::TrainResult;
+use super::metrics::argmax;
+use super::setup::EncodedSplit;
+use super::trainer::make_batch;
+use super::EvalReport;
+use crate::core::model::ops::IGNORE_INDEX;
+use crate::core::model::rng::SeededRng;
+use crate::core::model::{Dropout, ModelInput, TaskModel};
+
+/// Masking settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Masking {
+    pub probability: f64,
+    pub mask_id: u32,
+    pub vocab_size: usize,
+}
+
+/// Masks rows of token ids in place; returns the labels (same shape, −100 where not picked).
+pub fn mask_tokens(
+    ids: &mut [Vec<u32>],
+    special: &[Vec<bool>],
+    masking: Masking,
+    rng: &mut SeededRng,
+) -> Vec<Vec<i64>> {
+    let mut labels = Vec::with_capacity(ids.len());
+    for (row, spec) in ids.iter_mut().zip(special) {
+        let mut row_labels = vec![IGNORE_INDEX; row.len()];
+        for (i, id) in row.iter_mut().enumerate() {
+            if spec.get(i).copied().unwrap_or(true) || rng.uniform() >= masking.probability {
+                continue;
+            }
+            row_labels[i] = i64::from(*id);
+            let r = rng.uniform();
+            if r < 0.8 {
+                *id = masking.mask_id;
+            } else if r < 0.9 {
+                *id = (rng.next_u64() % masking.vocab_size as u64) as u32;
+            }
+        }
+        labels.push(row_labels);
+    }
+    labels
+}
+
+/// A masked batch: the input (padding positions are never picked) and the `(batch, seq)` labels.
+pub fn masked_batch(
+    model: &TaskModel,
+    split: &EncodedSplit,
+    rows: &[usize],
+    pad_id: u32,
+    masking: Masking,
+    rng: &mut SeededRng,
+) -> TrainResult<(ModelInput, Tensor, usize)> {
+    let (input, tokens) = make_batch(model, split, rows, pad_id)?;
+    let mut ids = input.input_ids.to_vec2::<u32>()?;
+    let width = ids.first().map_or(0, Vec::len);
+    let special: Vec<Vec<bool>> = rows
+        .iter()
+        .map(|&r| {
+            let mut s = split.special.get(r).cloned().unwrap_or_default();
+            s.resize(width, true);
+            s
+        })
+        .collect();
+    let labels = mask_tokens(&mut ids, &special, masking, rng);
+    let flat_ids: Vec<u32> = ids.into_iter().flatten().collect();
+    let flat_labels: Vec<i64> = labels.into_iter().flatten().collect();
+    let input = ModelInput { input_ids: Tensor::from_vec(flat_ids, (rows.len(), width), model.device())?, ..input };
+    let labels = Tensor::from_vec(flat_labels, (rows.len(), width), model.device())?;
+    Ok((input, labels, tokens))
+}
+
+/// Masked-LM evaluation (see the module docs); `seed` fixes the masked positions.
+pub fn evaluate_mlm(
+    model: &TaskModel,
+    split: &EncodedSplit,
+    pad_id: u32,
+    masking: Masking,
+    batch_size: usize,
+    seed: u64,
+    (step, epoch, name): (u64, f64, &str),
+) -> TrainResult<EvalReport> {
+    let mut rng = SeededRng::new(seed);
+    let (mut loss_sum, mut masked, mut correct) = (0.0, 0usize, 0usize);
+    let rows: Vec<usize> = (0..split.len()).collect();
+    for chunk in rows.chunks(batch_size.max(1)) {
+        let (input, labels, _) = masked_batch(model, split, chunk, pad_id, masking, &mut rng)?;
+        let out = model.forward(&input, &mut Dropout::eval())?;
+        let logits = out.logits.ok_or_else(|| super::TrainError::Config("the model has no masked-LM head".into()))?;
+        let label_rows = labels.to_vec2::<i64>()?;
+        let n: usize = label_rows.iter().flatten().filter(|&&l| l != IGNORE_INDEX).count();
+        if n == 0 {
+            continue;
+        }
+        let loss = model.loss(&logits, &labels)?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        loss_sum += loss * n as f64;
+        masked += n;
+        let logits = logits.to_dtype(DType::F32)?.to_vec3::<f32>()?;
+        for (b, row) in label_rows.iter().enumerate() {
+            for (i, &l) in row.iter().enumerate() {
+                if l != IGNORE_INDEX && i64::from(argmax(&logits[b][i])) == l {
+                    correct += 1;
+                }
+            }
+        }
+    }
+    let ratio = |a: f64| if masked == 0 { 0.0 } else { a / masked as f64 };
+    Ok(EvalReport {
+        step,
+        epoch,
+        split: name.to_string(),
+        loss: ratio(loss_sum),
+        accuracy: ratio(correct as f64),
+        macro_f1: 0.0,
+        per_class: Vec::new(),
+        confusion: Vec::new(),
+        predictions: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_follows_80_10_10_and_skips_special_tokens() {
+        let mut ids: Vec<Vec<u32>> = (0..200).map(|_| (0..100).map(|i| 10 + i as u32).collect()).collect();
+        let special: Vec<Vec<bool>> = (0..200).map(|_| (0..100).map(|i| i == 0 || i == 99).collect()).collect();
+        let original = ids.clone();
+        let masking = Masking { probability: 0.15, mask_id: 4, vocab_size: 1000 };
+        let labels = mask_tokens(&mut ids, &special, masking, &mut SeededRng::new(1));
+        let (mut picked, mut masked, mut kept) = (0, 0, 0);
+        for ((row, orig), lab) in ids.iter().zip(&original).zip(&labels) {
+            assert_eq!(lab[0], IGNORE_INDEX);
+            assert_eq!(lab[99], IGNORE_INDEX);
+            for i in 0..100 {
+                if lab[i] != IGNORE_INDEX {
+                    picked += 1;
+                    assert_eq!(lab[i], i64::from(orig[i]));
+                    masked += usize::from(row[i] == 4);
+                    kept += usize::from(row[i] == orig[i]);
+                } else {
+                    assert_eq!(row[i], orig[i]);
+                }
+            }
+        }
+        let share = picked as f64 / (200.0 * 98.0);
+        assert!((share - 0.15).abs() < 0.01, "{share}");
+        assert!((masked as f64 / picked as f64 - 0.8).abs() < 0.03);
+        assert!((kept as f64 / picked as f64 - 0.1).abs() < 0.03);
+        let mut again = original.clone();
+        assert_eq!(mask_tokens(&mut again, &special, masking, &mut SeededRng::new(1)), labels);
+    }
+}

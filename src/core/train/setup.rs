@@ -1,0 +1,251 @@
+//! Everything a run needs before its first step: the dataset (split and tokenised), the tokenizer and
+//! the model (fresh `builtin:tiny`, a pretrained folder or Hub repo, a bare config.json, or a
+//! checkpoint being resumed), with the dataset's labels on the head.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::error::{TrainError, TrainResult};
+use super::{TrainConfig, TrainTask};
+use crate::core::data::{load_dataset, DataSpec, Dataset, LoadOptions as DataLoadOptions, Split, SplitName};
+use crate::core::demo::{demo_headlines_path, demo_tokenizer, DEMO_DATA_SPEC};
+use crate::core::device::best_device;
+use crate::core::hub::HubSettings;
+use crate::core::model::source::{request_config, resolve, ModelRequest};
+use crate::core::model::{Family, LoadOptions, ModelConfig, Task, TaskChoice, TaskModel};
+use crate::core::model_source::{load_tokenizer, ModelFiles, ModelSpec};
+use crate::core::tokenizer::{EncodeRequest, TextTokenizer};
+
+/// The model spec of the tiny from-scratch BERT on the demo vocabulary.
+pub const BUILTIN_TINY: &str = "builtin:tiny";
+
+/// The tiny BERT: hidden 64, 2 layers, 2 heads, intermediate 128, 128 positions.
+pub fn tiny_model_config(vocab_size: usize, labels: &[String]) -> TrainResult<ModelConfig> {
+    let id2label: serde_json::Map<String, serde_json::Value> =
+        labels.iter().enumerate().map(|(i, l)| (i.to_string(), json!(l))).collect();
+    let mut value = json!({
+        "model_type": "bert", "architectures": ["BertForSequenceClassification"], "vocab_size": vocab_size,
+        "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 128,
+        "max_position_embeddings": 128, "type_vocab_size": 2, "pad_token_id": 0, "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
+        "layer_norm_eps": 1e-12,
+    });
+    if !labels.is_empty() {
+        value["id2label"] = serde_json::Value::Object(id2label);
+    }
+    Ok(ModelConfig::from_value(value)?)
+}
+
+/// The settings of the demo kit (`builtin:tiny` on `builtin:headlines`): a from-scratch model needs a
+/// much larger learning rate than fine-tuning.
+pub fn demo_kit_config() -> TrainConfig {
+    TrainConfig {
+        model: BUILTIN_TINY.into(),
+        data: DEMO_DATA_SPEC.into(),
+        learning_rate: 2e-3,
+        batch_size: 16,
+        epochs: 15,
+        max_length: 48,
+        warmup: super::Warmup::Ratio(0.06),
+        seed: 42,
+        validation_fraction: 0.15,
+        ..TrainConfig::default()
+    }
+}
+
+pub fn model_task(task: TrainTask) -> Task {
+    match task {
+        TrainTask::Classify => Task::SequenceClassification,
+        TrainTask::MaskedLm => Task::MaskedLm,
+    }
+}
+
+/// Loads the dataset of a config (`builtin:headlines` is the demo headlines).
+pub fn load_data(config: &TrainConfig) -> TrainResult<Dataset> {
+    let spec = if config.data.trim() == DEMO_DATA_SPEC {
+        DataSpec::File(demo_headlines_path()?)
+    } else {
+        DataSpec::parse(&config.data)?
+    };
+    let options = DataLoadOptions {
+        validation_fraction: config.validation_fraction,
+        seed: config.seed,
+        ..DataLoadOptions::default()
+    };
+    Ok(load_dataset(&spec, &options, &mut |_| {})?)
+}
+
+/// A model with its tokenizer.
+pub struct LoadedModel {
+    pub model: TaskModel,
+    pub tokenizer: TextTokenizer,
+    /// Where tokenizer files can be copied from when saving (`None`: written from the tokenizer).
+    pub tokenizer_dir: Option<PathBuf>,
+}
+
+fn apply_dropout(cfg: &mut ModelConfig, dropout: Option<f64>) {
+    if let Some(p) = dropout {
+        cfg.hidden_dropout_prob = p;
+        cfg.attention_probs_dropout_prob = p;
+        cfg.classifier_dropout = p;
+    }
+}
+
+fn options(config: &TrainConfig) -> LoadOptions {
+    LoadOptions { device: best_device(), seed: config.seed, ..LoadOptions::default() }
+}
+
+/// Builds the model of a new run, with the dataset's labels on a classifier head.
+pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<LoadedModel> {
+    let task = model_task(config.task);
+    let labels = if task == Task::SequenceClassification { labels } else { &[] };
+    if config.model.trim() == BUILTIN_TINY {
+        let tokenizer = demo_tokenizer()?;
+        let mut cfg = tiny_model_config(tokenizer.vocab_size(), labels)?;
+        apply_dropout(&mut cfg, config.dropout);
+        let model = TaskModel::from_config(cfg, task, &options(config))?;
+        return Ok(LoadedModel { model, tokenizer, tokenizer_dir: None });
+    }
+    let spec = ModelSpec::parse(&config.model)?;
+    let resolved = resolve(&spec, &HubSettings::from_env(), &mut |_| {})?;
+    let request = ModelRequest {
+        task: TaskChoice::Task(task),
+        num_labels: (!labels.is_empty()).then_some(labels.len()),
+        require_weights: false,
+        options: options(config),
+    };
+    let (mut cfg, task) = request_config(&resolved, &request)?;
+    if !labels.is_empty() {
+        cfg.id2label = labels.to_vec();
+    }
+    apply_dropout(&mut cfg, config.dropout);
+    let model = match resolved.weights {
+        Some(_) => TaskModel::from_dir_with_config(&resolved.dir, cfg, TaskChoice::Task(task), &request.options)?.0,
+        None => TaskModel::from_config(cfg, task, &request.options)?,
+    };
+    let tokenizer = load_tokenizer(&ModelFiles::in_dir(&resolved.dir))?;
+    Ok(LoadedModel { model, tokenizer, tokenizer_dir: Some(resolved.dir) })
+}
+
+/// Loads a checkpoint folder (model and tokenizer) to continue training it.
+pub fn load_checkpoint_model(config: &TrainConfig, dir: &Path) -> TrainResult<LoadedModel> {
+    let mut cfg = ModelConfig::from_file(&dir.join("config.json"))?;
+    apply_dropout(&mut cfg, config.dropout);
+    let task = model_task(config.task);
+    let (model, _) = TaskModel::from_dir_with_config(dir, cfg, TaskChoice::Task(task), &options(config))?;
+    let tokenizer = load_tokenizer(&ModelFiles::in_dir(dir))?;
+    Ok(LoadedModel { model, tokenizer, tokenizer_dir: Some(dir.to_path_buf()) })
+}
+
+/// One split, tokenised (truncated to the maximum length, not padded).
+#[derive(Clone, Debug, Default)]
+pub struct EncodedSplit {
+    pub ids: Vec<Vec<u32>>,
+    pub types: Vec<Vec<u32>>,
+    /// Label ids (classification); empty for unlabeled splits.
+    pub labels: Vec<u32>,
+    /// Special-token flags per token (masked LM never masks those).
+    pub special: Vec<Vec<bool>>,
+}
+
+impl EncodedSplit {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// The longest sequence the model can take.
+pub fn model_max_length(cfg: &ModelConfig) -> usize {
+    if cfg.family == Family::Roberta {
+        cfg.max_position_embeddings.saturating_sub(2)
+    } else {
+        cfg.max_position_embeddings
+    }
+}
+
+pub fn encode_split(tokenizer: &TextTokenizer, split: &Split, max_length: usize) -> TrainResult<EncodedSplit> {
+    let mut out = EncodedSplit { labels: split.labels.clone().unwrap_or_default(), ..EncodedSplit::default() };
+    for (i, text) in split.texts.iter().enumerate() {
+        let request = EncodeRequest {
+            text: text.clone(),
+            pair: split.pairs.as_ref().map(|p| p[i].clone()),
+            max_length: Some(max_length),
+            ..EncodeRequest::default()
+        };
+        let enc = tokenizer.encode(&request)?;
+        out.ids.push(enc.input_ids);
+        out.types.push(enc.token_type_ids);
+        out.special.push(enc.special_tokens_mask.iter().map(|&m| m == 1).collect());
+    }
+    Ok(out)
+}
+
+/// The splits of a run, tokenised.
+pub struct RunData {
+    pub label_names: Vec<String>,
+    pub train: EncodedSplit,
+    pub validation: Option<EncodedSplit>,
+    pub test: Option<EncodedSplit>,
+}
+
+pub fn encode_dataset(
+    config: &TrainConfig,
+    dataset: &Dataset,
+    tokenizer: &TextTokenizer,
+    model: &ModelConfig,
+) -> TrainResult<RunData> {
+    let max_length = config.max_length.min(model_max_length(model)).max(2);
+    let classify = config.task == TrainTask::Classify;
+    let take = |name: SplitName| -> TrainResult<Option<EncodedSplit>> {
+        match dataset.split(name) {
+            Some(split) if !split.is_empty() && (!classify || split.labels.is_some()) => {
+                Ok(Some(encode_split(tokenizer, split, max_length)?))
+            }
+            _ => Ok(None),
+        }
+    };
+    let train = take(SplitName::Train)?.ok_or_else(|| {
+        TrainError::Config(format!(
+            "{}: the train split is empty{}",
+            dataset.name,
+            if classify { " or has no labels" } else { "" }
+        ))
+    })?;
+    if classify && dataset.label_names.is_empty() {
+        return Err(TrainError::Config(format!("{}: classification needs labels and the data has none", dataset.name)));
+    }
+    Ok(RunData {
+        label_names: if classify { dataset.label_names.clone() } else { Vec::new() },
+        train,
+        validation: take(SplitName::Validation)?,
+        test: take(SplitName::Test)?,
+    })
+}
+
+/// The model config and task a run would build, without loading any weights (for the freeze map,
+/// parameter counts and the memory estimate). A Hub repo is resolved (fetched when not cached).
+pub fn model_config_for(config: &TrainConfig, labels: &[String]) -> TrainResult<(ModelConfig, Task)> {
+    let task = model_task(config.task);
+    let labels = if task == Task::SequenceClassification { labels } else { &[] };
+    if config.model.trim() == BUILTIN_TINY {
+        return Ok((tiny_model_config(crate::core::demo::DEMO_VOCAB.lines().count(), labels)?, task));
+    }
+    let spec = ModelSpec::parse(&config.model)?;
+    let resolved = resolve(&spec, &HubSettings::from_env(), &mut |_| {})?;
+    let request = ModelRequest {
+        task: TaskChoice::Task(task),
+        num_labels: (!labels.is_empty()).then_some(labels.len()),
+        require_weights: false,
+        options: LoadOptions::default(),
+    };
+    let (mut cfg, task) = request_config(&resolved, &request)?;
+    if !labels.is_empty() {
+        cfg.id2label = labels.to_vec();
+    }
+    Ok((cfg, task))
+}

@@ -1,0 +1,94 @@
+//! `lm-workbench train` and `eval` on the demo kit, JSON asserted.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .args(args)
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .expect("run the binary")
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn train_then_eval_the_demo_kit() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("run.toml");
+    std::fs::write(
+        &toml,
+        "model = \"builtin:tiny\"\ndata = \"builtin:headlines\"\nlearning_rate = 2e-3\nbatch_size = 16\nepochs = 2\n\
+         max_length = 48\nvalidation_fraction = 0.15\neval_every = \"epoch\"\nwarmup = { ratio = 0.06 }\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("runs");
+    // Flags override the file: 30 steps instead of 2 epochs.
+    let out = run(&[
+        "train",
+        "--config",
+        toml.to_str().unwrap(),
+        "--max-steps",
+        "30",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--run-name",
+        "cli",
+        "--json",
+    ]);
+    let summary = json_of(&out);
+    assert_eq!(summary["status"], "finished");
+    assert_eq!(summary["step"], 30);
+    let validation = &summary["validation"];
+    assert_eq!(validation["step"], 30);
+    assert!(validation["accuracy"].as_f64().unwrap() > 0.0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("\rstep 30/30"), "{stderr}");
+    let best = out_dir.join("cli/checkpoints/best");
+    assert!(best.join("model.safetensors").is_file());
+
+    let last = out_dir.join("cli/checkpoints/last");
+    let eval = json_of(&run(&[
+        "eval",
+        "--model",
+        last.to_str().unwrap(),
+        "--data",
+        "builtin:headlines",
+        "--validation-fraction",
+        "0.15",
+        "--max-length",
+        "48",
+        "--json",
+    ]));
+    assert_eq!(eval["split"], "validation");
+    // The same validation rows, the same weights: the CLI agrees with the run's final evaluation.
+    assert!((eval["accuracy"].as_f64().unwrap() - validation["accuracy"].as_f64().unwrap()).abs() < 1e-9, "{eval}");
+    assert!((eval["macro_f1"].as_f64().unwrap() - validation["macro_f1"].as_f64().unwrap()).abs() < 1e-9);
+    let labels = eval["labels"].as_array().unwrap();
+    assert_eq!(labels.len(), 6);
+    let confusion = eval["confusion"].as_array().unwrap();
+    let total: u64 = confusion.iter().flat_map(|r| r.as_array().unwrap()).map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(total, eval["rows"].as_u64().unwrap());
+    assert_eq!(eval["per_class"].as_array().unwrap().len(), 6);
+
+    // The demo data has no test split: one error line, exit 2.
+    let out = run(&["eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines", "--split", "test"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("no test split") && stderr.trim_end().lines().count() == 1,
+        "{stderr}"
+    );
+    let out = run(&["train", "--model", "builtin:tiny", "--lr=-1", "--out", out_dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: invalid setting: learning_rate") && stderr.trim_end().lines().count() == 1,
+        "{stderr}"
+    );
+}
