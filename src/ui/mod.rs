@@ -2,15 +2,20 @@
 
 mod app;
 mod chips;
+mod confusion_panel;
 mod data_panel;
 mod fonts;
 mod hub_panel;
 mod model_page;
 mod onehot_panel;
 mod placeholder_page;
+mod runs_page;
 mod state;
 mod status_bar;
 mod tokenize_page;
+mod train_page;
+mod train_plan;
+mod train_plots;
 mod vocab_panel;
 
 pub use app::{AppCommand, JobView, WorkbenchApp};

@@ -8,19 +8,12 @@ pub fn placeholder_ui(ui: &mut egui::Ui, page: Page) {
             "See where the model puts each token.",
             &["embedding vectors of the current tokens", "nearest neighbours in the vocabulary", "2D projections (PCA)", "attention maps per layer and head", "a count-based n-gram model"],
         ),
-        Page::Train => (
-            "Fine-tune a classifier or pre-train a masked LM, on a background thread.",
-            &["freeze map with exact trainable-parameter counts", "hyperparameters and the learning-rate schedule", "live loss / accuracy / F1 plots", "evaluation, checkpoints in Hugging Face format, resume"],
-        ),
+
         Page::FillMask => (
             "Type a sentence with [MASK] and see what a masked LM predicts.",
             &["top-k predictions with scores", "any masked LM, including the one you are training"],
         ),
-        Page::Runs => (
-            "Every training run as a folder you can reopen and compare.",
-            &["runs list", "overlay the curves of two or more runs", "the settings that differ"],
-        ),
-        Page::ModelData | Page::Tokenize => ("", &[]),
+        Page::ModelData | Page::Tokenize | Page::Train | Page::Runs => ("", &[]),
     };
     ui.heading(page.title());
     ui.label(summary);
@@ -30,5 +23,5 @@ pub fn placeholder_ui(ui: &mut egui::Ui, page: Page) {
         ui.label(format!("•  {item}"));
     }
     ui.add_space(8.0);
-    ui.label(egui::RichText::new("The Tokenize and Model & Data pages work today.").weak());
+    ui.label(egui::RichText::new("Tokenize, Model & Data, Train and Runs work today; the fill-mask CLI (lm-workbench fill-mask) too.").weak());
 }

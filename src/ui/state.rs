@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::model_page::ModelPage;
+use super::runs_page::RunsPage;
+use super::train_page::TrainPage;
 use super::tokenize_page::TokenizePage;
 
 /// The app's pages, in navigation order.
@@ -39,6 +41,8 @@ pub struct State {
     pub page: Page,
     pub model: ModelPage,
     pub tokenize: TokenizePage,
+    pub train: TrainPage,
+    pub runs: RunsPage,
 }
 
 impl State {

@@ -244,3 +244,4 @@ impl TrainerEvent {
         matches!(self, Self::Finished { .. } | Self::Stopped { .. } | Self::Failed { .. })
     }
 }
+mod ui_stub; pub use ui_stub::*;
