@@ -2,7 +2,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use crate::core::backend::{Backend, Command, Event, JobId};
+use crate::core::backend::{Backend, Command, Event, JobId, Waker};
+use crate::core::data::Dataset;
 use crate::core::demo::DEMO_SPEC;
 use crate::core::device::{best_device, device_label};
 use crate::core::hub::HubSettings;
@@ -39,6 +40,11 @@ pub struct PageContext<'a> {
     pub jobs: &'a [JobView],
     /// The model load in progress, if any.
     pub model_job: Option<JobId>,
+    /// Wakes the UI from a background thread.
+    pub waker: &'a Waker,
+    /// The dataset loaded on the Model & Data page, and the spec it was loaded from.
+    pub dataset: Option<&'a Arc<Dataset>>,
+    pub dataset_spec: &'a str,
     pub load_error: Option<&'a str>,
     pub hub: &'a HubSettings,
     pub commands: &'a mut Vec<AppCommand>,
@@ -47,6 +53,7 @@ pub struct PageContext<'a> {
 pub struct WorkbenchApp {
     pub state: State,
     backend: Backend,
+    waker: Waker,
     repaint: Arc<OnceLock<egui::Context>>,
     model: Option<Arc<LoadedModel>>,
     jobs: Vec<JobView>,
@@ -68,14 +75,16 @@ impl WorkbenchApp {
     pub fn with_hub(state: State, hub: HubSettings) -> Self {
         let repaint: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
         let waker_ctx = repaint.clone();
-        let backend = Backend::spawn(Arc::new(move || {
+        let waker: Waker = Arc::new(move || {
             if let Some(ctx) = waker_ctx.get() {
                 ctx.request_repaint();
             }
-        }));
+        });
+        let backend = Backend::spawn(waker.clone());
         let mut app = Self {
             state,
             backend,
+            waker,
             repaint,
             model: None,
             jobs: Vec::new(),
@@ -125,6 +134,7 @@ impl WorkbenchApp {
 
     /// Drains the jobs' events (never blocks).
     pub fn logic(&mut self) {
+        self.state.train.logic();
         for event in self.backend.poll() {
             let id = event.job();
             match &event {
@@ -199,8 +209,13 @@ impl WorkbenchApp {
             status_bar_ui(ui, &self.device, self.model.as_deref(), &self.jobs);
         });
         let hub = self.effective_hub();
+        let dataset = self.state.model.data.dataset().cloned();
+        let dataset_spec = self.state.model.data.spec.clone();
         egui::CentralPanel::default().show(ui, |ui| {
             let mut ctx = PageContext {
+                waker: &self.waker,
+                dataset: dataset.as_ref(),
+                dataset_spec: &dataset_spec,
                 model: self.model.as_ref(),
                 backend: &mut self.backend,
                 jobs: &self.jobs,
@@ -213,6 +228,8 @@ impl WorkbenchApp {
                 Page::ModelData => self.state.model.ui(ui, &mut ctx),
                 Page::Tokenize => self.state.tokenize.ui(ui, &mut ctx),
                 Page::FillMask => self.state.fill_mask.ui(ui, &mut ctx),
+                Page::Train => self.state.train.ui(ui, &mut ctx),
+                Page::Runs => self.state.runs.ui(ui, &mut ctx),
                 page => placeholder_ui(ui, page),
             }
         });

@@ -2,6 +2,7 @@
 
 mod app;
 mod chips;
+mod confusion_panel;
 mod data_panel;
 mod fill_mask_page;
 mod fonts;
@@ -9,13 +10,18 @@ mod hub_panel;
 mod model_page;
 mod onehot_panel;
 mod placeholder_page;
+mod runs_page;
 mod state;
 mod status_bar;
 mod tokenize_page;
+mod train_page;
+mod train_plan;
+mod train_plots;
 mod vocab_panel;
 
 pub use app::{AppCommand, JobView, WorkbenchApp};
 pub use state::{Page, State};
+pub use train_page::RunStatus;
 
 /// The window title and the name eframe stores settings under.
 pub const APP_NAME: &str = "LM Workbench";

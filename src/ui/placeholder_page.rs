@@ -8,15 +8,7 @@ pub fn placeholder_ui(ui: &mut egui::Ui, page: Page) {
             "See where the model puts each token.",
             &["embedding vectors of the current tokens", "nearest neighbours in the vocabulary", "2D projections (PCA)", "attention maps per layer and head", "a count-based n-gram model"],
         ),
-        Page::Train => (
-            "Fine-tune a classifier or pre-train a masked LM, on a background thread.",
-            &["freeze map with exact trainable-parameter counts", "hyperparameters and the learning-rate schedule", "live loss / accuracy / F1 plots", "evaluation, checkpoints in Hugging Face format, resume"],
-        ),
-        Page::Runs => (
-            "Every training run as a folder you can reopen and compare.",
-            &["runs list", "overlay the curves of two or more runs", "the settings that differ"],
-        ),
-        Page::ModelData | Page::Tokenize | Page::FillMask => ("", &[]),
+        Page::ModelData | Page::Tokenize | Page::FillMask | Page::Train | Page::Runs => ("", &[]),
     };
     ui.heading(page.title());
     ui.label(summary);
@@ -26,5 +18,5 @@ pub fn placeholder_ui(ui: &mut egui::Ui, page: Page) {
         ui.label(format!("•  {item}"));
     }
     ui.add_space(8.0);
-    ui.label(egui::RichText::new("Tokenize, Model & Data and Fill-Mask work today.").weak());
+    ui.label(egui::RichText::new("Model & Data, Tokenize, Train, Fill-Mask and Runs work today.").weak());
 }

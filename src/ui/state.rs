@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::fill_mask_page::FillMaskPage;
 use super::model_page::ModelPage;
+use super::runs_page::RunsPage;
+use super::train_page::TrainPage;
 use super::tokenize_page::TokenizePage;
 
 /// The app's pages, in navigation order.
@@ -41,6 +43,8 @@ pub struct State {
     pub model: ModelPage,
     pub tokenize: TokenizePage,
     pub fill_mask: FillMaskPage,
+    pub train: TrainPage,
+    pub runs: RunsPage,
 }
 
 impl State {

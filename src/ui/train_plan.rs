@@ -1,0 +1,153 @@
+//! Before launch: the freeze map (a clickable diagram of embeddings, each encoder layer, pooler and head,
+//! greyed when frozen) with exact trainable/total counts and a training-memory estimate; the
+//! learning-rate schedule curve, steps per epoch, effective batch and an ETA.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use egui_plot::{Line, Plot, PlotPoints};
+
+use crate::core::train::{plan_run, RunPlan, TrainConfig};
+
+use super::app::PageContext;
+use super::hub_panel::human_bytes;
+use super::status_bar::thousands;
+
+/// What the panel shows: the plan of a config, computed off the UI thread.
+pub type PlanView = Result<RunPlan, String>;
+
+#[derive(Default)]
+pub struct TrainPlanPanel {
+    /// The config the plan was (or is being) computed for, and the result when ready.
+    computed: Option<(TrainConfig, Arc<Mutex<Option<PlanView>>>)>,
+}
+
+const PRESETS: [(&str, &str); 4] = [
+    ("classifier", "classifier only"),
+    ("top:2", "top layers + head"),
+    ("embeddings", "all but embeddings"),
+    ("none", "whole model"),
+];
+
+impl TrainPlanPanel {
+    /// The plan for `config`, starting its computation on a background thread when the config changed.
+    fn plan(&mut self, config: &TrainConfig, ctx: &PageContext<'_>) -> Option<PlanView> {
+        let stale = self.computed.as_ref().is_none_or(|(c, _)| c != config);
+        if stale {
+            let slot: Arc<Mutex<Option<PlanView>>> = Arc::default();
+            let (out, cfg, waker) = (slot.clone(), config.clone(), Arc::clone(ctx.waker));
+            let spawned = std::thread::Builder::new().name("lmw-train-plan".into()).spawn(move || {
+                let plan = plan_run(&cfg).map_err(|e| e.to_string());
+                *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(plan);
+                waker();
+            });
+            if spawned.is_ok() {
+                self.computed = Some((config.clone(), slot));
+            }
+        }
+        self.computed.as_ref().and_then(|(_, slot)| slot.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+
+    pub fn freeze_ui(&mut self, ui: &mut egui::Ui, ctx: &PageContext<'_>, config: &mut TrainConfig) {
+        ui.strong("What trains");
+        ui.horizontal_wrapped(|ui| {
+            for (spec, label) in PRESETS {
+                let active = config.freeze == spec || (spec.starts_with("top:") && config.freeze.starts_with("top:"));
+                if ui.selectable_label(active, label).clicked() {
+                    config.freeze = spec.to_string();
+                    config.frozen_modules.clear();
+                }
+            }
+            if let Some(k) = config.freeze.strip_prefix("top:").and_then(|k| k.parse::<usize>().ok()) {
+                let mut k = k;
+                if ui.add(egui::DragValue::new(&mut k).range(0..=48).prefix("K = ")).changed() {
+                    config.freeze = format!("top:{k}");
+                }
+            }
+        });
+        match self.plan(config, ctx) {
+            None => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("counting parameters…");
+                });
+            }
+            Some(Err(error)) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
+            }
+            Some(Ok(plan)) => {
+                freeze_map_ui(ui, &plan, config);
+                ui.label(format!(
+                    "{} of {} parameters train ({:.2}%)",
+                    thousands(plan.trainable_params),
+                    thousands(plan.total_params),
+                    100.0 * plan.trainable_params as f64 / plan.total_params.max(1) as f64
+                ));
+                let m = &plan.memory;
+                ui.label(format!(
+                    "training memory ≈ {}: weights {} · gradients {} · AdamW state {} · activations {} (batch {} × {} tokens)",
+                    human_bytes(m.total_bytes),
+                    human_bytes(m.weights_bytes),
+                    human_bytes(m.gradients_bytes),
+                    human_bytes(m.optimizer_bytes),
+                    human_bytes(m.activations_bytes),
+                    config.batch_size,
+                    config.max_length
+                ));
+            }
+        }
+    }
+
+    pub fn preview_ui(&mut self, ui: &mut egui::Ui, config: &TrainConfig, samples_per_sec: Option<f64>) {
+        let Some((_, slot)) = &self.computed else { return };
+        let Some(Ok(plan)) = slot.lock().unwrap_or_else(|e| e.into_inner()).clone() else { return };
+        ui.strong("Before launch");
+        ui.label(format!(
+            "{} training rows · {} steps per epoch · {} steps in all · effective batch {}",
+            thousands(plan.train_rows),
+            thousands(plan.steps_per_epoch as usize),
+            thousands(plan.total_steps as usize),
+            plan.effective_batch
+        ));
+        let eta = samples_per_sec
+            .filter(|s| *s > 0.0)
+            .map(|s| format!("ETA ≈ {:.0} s at {s:.1} samples/s (last run)", plan.total_steps as f64 * plan.effective_batch as f64 / s));
+        ui.weak(eta.unwrap_or_else(|| "ETA: measured after the first steps".into()));
+        let points: Vec<[f64; 2]> = plan.lr_curve.iter().map(|&(step, lr)| [step as f64, lr]).collect();
+        Plot::new("lr_schedule_preview").height(110.0).allow_zoom(false).allow_drag(false).allow_scroll(false).show(ui, |plot| {
+            plot.line(Line::new(format!("learning rate ({:?})", config.schedule), PlotPoints::from(points)));
+        });
+    }
+}
+
+/// One box per module; click toggles it frozen by hand (on top of the preset).
+fn freeze_map_ui(ui: &mut egui::Ui, plan: &RunPlan, config: &mut TrainConfig) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing = egui::vec2(3.0, 3.0);
+        for module in &plan.modules {
+            let trains = module.trainable > 0;
+            let fill = if trains { ui.visuals().selection.bg_fill } else { ui.visuals().widgets.inactive.bg_fill.gamma_multiply(0.5) };
+            let text = egui::RichText::new(&module.name).color(if trains { ui.visuals().strong_text_color() } else { ui.visuals().weak_text_color() });
+            let response = ui
+                .add(egui::Button::new(text).fill(fill))
+                .on_hover_text(format!("{}: {} of {} parameters train · click to toggle", module.name, thousands(module.trainable), thousands(module.total)));
+            if response.clicked() {
+                if let Some(i) = config.frozen_modules.iter().position(|m| *m == module.name) {
+                    config.frozen_modules.remove(i);
+                } else {
+                    config.frozen_modules.push(module.name.clone());
+                }
+            }
+        }
+    });
+}
+
+/// Writes a run's settings as TOML (`.toml`) or JSON (anything else), for `lm-workbench train --config`.
+pub fn export_config(config: &TrainConfig, path: &Path) -> Result<(), String> {
+    let text = if path.extension().is_some_and(|e| e == "toml") {
+        toml::to_string_pretty(config).map_err(|e| e.to_string())?
+    } else {
+        serde_json::to_string_pretty(config).map_err(|e| e.to_string())?
+    };
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

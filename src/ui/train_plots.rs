@@ -1,0 +1,173 @@
+//! The live training charts: loss per step (raw, faint, plus a debiased EMA), validation loss and
+//! metrics as markers on the same x-axis, learning rate and gradient norm; x by step, epoch or time;
+//! log scale; whole run or a recent window; a marker at the best checkpoint.
+
+use egui::Color32;
+use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points, VLine};
+use serde::{Deserialize, Serialize};
+
+use crate::core::train::{EvalReport, StepMetrics};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum XAxis {
+    #[default]
+    Step,
+    Epoch,
+    Time,
+}
+
+/// How the charts look (persisted).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChartSettings {
+    pub x_axis: XAxis,
+    /// EMA smoothing factor in [0, 0.99].
+    pub smoothing: f32,
+    pub log_scale: bool,
+    /// Show only the last N steps (None: the whole run).
+    pub recent: Option<usize>,
+}
+
+impl Default for ChartSettings {
+    fn default() -> Self {
+        Self { x_axis: XAxis::Step, smoothing: 0.8, log_scale: false, recent: None }
+    }
+}
+
+/// Debiased exponential moving average, as TensorBoard smooths: `ema_t / (1 - a^t)`.
+pub fn debiased_ema(values: &[f64], smoothing: f64) -> Vec<f64> {
+    let mut ema = 0.0;
+    let mut weight = 0.0;
+    values
+        .iter()
+        .map(|&v| {
+            ema = smoothing * ema + (1.0 - smoothing) * v;
+            weight = smoothing * weight + (1.0 - smoothing);
+            if weight > 0.0 { ema / weight } else { v }
+        })
+        .collect()
+}
+
+/// A series to overlay: one run's steps and evaluations.
+pub struct Series<'a> {
+    pub name: String,
+    pub color: Color32,
+    pub steps: &'a [StepMetrics],
+    pub evals: &'a [EvalReport],
+    /// Step of the best checkpoint, if any.
+    pub best_step: Option<u64>,
+}
+
+fn x_of(settings: &ChartSettings, step: &StepMetrics) -> f64 {
+    match settings.x_axis {
+        XAxis::Step => step.step as f64,
+        XAxis::Epoch => step.epoch,
+        XAxis::Time => step.elapsed_secs,
+    }
+}
+
+/// x of an evaluation: by step/epoch directly; by time, the time of the nearest step.
+fn eval_x(settings: &ChartSettings, steps: &[StepMetrics], eval: &EvalReport) -> f64 {
+    match settings.x_axis {
+        XAxis::Step => eval.step as f64,
+        XAxis::Epoch => eval.epoch,
+        XAxis::Time => steps.iter().rfind(|s| s.step <= eval.step).map_or(0.0, |s| s.elapsed_secs),
+    }
+}
+
+fn y(settings: &ChartSettings, v: f64) -> f64 {
+    if settings.log_scale { v.max(1e-12).log10() } else { v }
+}
+
+fn window<'a>(settings: &ChartSettings, steps: &'a [StepMetrics]) -> &'a [StepMetrics] {
+    match settings.recent {
+        Some(n) if steps.len() > n => &steps[steps.len() - n..],
+        _ => steps,
+    }
+}
+
+pub fn settings_ui(ui: &mut egui::Ui, settings: &mut ChartSettings) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label("x:");
+        ui.selectable_value(&mut settings.x_axis, XAxis::Step, "step");
+        ui.selectable_value(&mut settings.x_axis, XAxis::Epoch, "epoch");
+        ui.selectable_value(&mut settings.x_axis, XAxis::Time, "time");
+        ui.separator();
+        ui.add(egui::Slider::new(&mut settings.smoothing, 0.0..=0.99).text("smoothing"));
+        ui.checkbox(&mut settings.log_scale, "log scale");
+        let mut recent = settings.recent.is_some();
+        if ui.checkbox(&mut recent, "recent only").changed() {
+            settings.recent = recent.then_some(200);
+        }
+        if let Some(n) = &mut settings.recent {
+            ui.add(egui::DragValue::new(n).range(10..=100_000).suffix(" steps"));
+        }
+    });
+}
+
+/// Training loss (raw and smoothed) with validation loss markers, for one or more runs.
+pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
+    Plot::new(id).height(height).legend(Legend::default()).show(ui, |plot| {
+        for s in series {
+            let steps = window(settings, s.steps);
+            let raw: Vec<[f64; 2]> = steps.iter().map(|m| [x_of(settings, m), y(settings, m.loss)]).collect();
+            let smooth = debiased_ema(&steps.iter().map(|m| m.loss).collect::<Vec<_>>(), f64::from(settings.smoothing));
+            let smooth: Vec<[f64; 2]> = steps.iter().zip(smooth).map(|(m, v)| [x_of(settings, m), y(settings, v)]).collect();
+            plot.line(Line::new(format!("{} loss (raw)", s.name), PlotPoints::from(raw)).color(s.color.gamma_multiply(0.3)));
+            plot.line(Line::new(format!("{} loss", s.name), PlotPoints::from(smooth)).color(s.color).width(2.0));
+            let first = steps.first().map_or(0, |m| m.step);
+            let evals: Vec<[f64; 2]> = s
+                .evals
+                .iter()
+                .filter(|e| e.split == "validation" && e.step >= first)
+                .map(|e| [eval_x(settings, s.steps, e), y(settings, e.loss)])
+                .collect();
+            plot.points(Points::new(format!("{} validation loss", s.name), PlotPoints::from(evals)).color(s.color).shape(MarkerShape::Diamond).radius(5.0));
+            if let Some(best) = s.best_step {
+                let x = match settings.x_axis {
+                    XAxis::Step => Some(best as f64),
+                    _ => s.steps.iter().find(|m| m.step == best).map(|m| x_of(settings, m)),
+                };
+                if let Some(x) = x {
+                    plot.vline(VLine::new(format!("{} best checkpoint", s.name), x).color(s.color.gamma_multiply(0.6)));
+                }
+            }
+        }
+    });
+}
+
+/// Validation accuracy and macro-F1 markers (joined by lines).
+pub fn metrics_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
+    Plot::new(id).height(height).legend(Legend::default()).include_y(0.0).include_y(1.0).show(ui, |plot| {
+        for s in series {
+            let val: Vec<&EvalReport> = s.evals.iter().filter(|e| e.split == "validation").collect();
+            let acc: Vec<[f64; 2]> = val.iter().map(|e| [eval_x(settings, s.steps, e), e.accuracy]).collect();
+            let f1: Vec<[f64; 2]> = val.iter().map(|e| [eval_x(settings, s.steps, e), e.macro_f1]).collect();
+            plot.line(Line::new(format!("{} accuracy", s.name), PlotPoints::from(acc.clone())).color(s.color));
+            plot.points(Points::new(format!("{} accuracy", s.name), PlotPoints::from(acc)).color(s.color).radius(4.0));
+            plot.line(Line::new(format!("{} macro-F1", s.name), PlotPoints::from(f1.clone())).color(s.color.gamma_multiply(0.6)).style(egui_plot::LineStyle::dashed_loose()));
+            plot.points(Points::new(format!("{} macro-F1", s.name), PlotPoints::from(f1)).color(s.color.gamma_multiply(0.6)).shape(MarkerShape::Square).radius(4.0));
+        }
+    });
+}
+
+/// One per-step quantity (learning rate, gradient norm) over x.
+pub fn step_value_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, steps: &[StepMetrics], name: &str, value: fn(&StepMetrics) -> f64, height: f32) {
+    let steps = window(settings, steps);
+    let points: Vec<[f64; 2]> = steps.iter().map(|m| [x_of(settings, m), value(m)]).collect();
+    Plot::new(id).height(height).show(ui, |plot| plot.line(Line::new(name, PlotPoints::from(points))));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ema_is_debiased() {
+        // A constant series stays constant from the first point (no pull towards 0).
+        assert_eq!(debiased_ema(&[2.0, 2.0, 2.0], 0.9), vec![2.0, 2.0, 2.0]);
+        let e = debiased_ema(&[1.0, 0.0], 0.5);
+        assert!((e[1] - 1.0 / 3.0).abs() < 1e-12, "{e:?}");
+        assert_eq!(debiased_ema(&[3.0, 1.0], 0.0), vec![3.0, 1.0]);
+    }
+}

@@ -1,0 +1,61 @@
+//! The Train and Runs pages through egui_kittest: a short run of the offline demo kit (a tiny BERT on the
+//! demo headlines) started from the Train page, its live charts and confusion matrix, a drill-down into
+//! a cell, and the run in the Runs list.
+
+mod common;
+
+use common::step_until;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use lm_workbench::ui::{Page, State, WorkbenchApp};
+
+#[test]
+fn demo_kit_run_from_the_train_page() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.runs.runs_dir = runs.path().into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    // Before launch: exact counts, memory estimate, steps per epoch.
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (100.00%)").is_some());
+    // The demo kit: 360 headlines, 15% held out (stratified) → 306 rows, batches of 16, 15 epochs.
+    h.get_by_label_contains("306 training rows · 20 steps per epoch · 300 steps in all · effective batch 16");
+    h.get_by_label_contains("training memory ≈");
+
+    // Classifier only: the freeze map greys the encoder and the counts drop.
+    h.get_by_label("classifier only").click();
+    step_until(&mut h, "the classifier-only plan", |h| h.query_by_label_contains("parameters train (100.00%)").is_none() && h.query_by_label_contains("parameters train (").is_some());
+    h.get_by_label("whole model").click();
+    step_until(&mut h, "the whole-model plan", |h| h.query_by_label_contains("parameters train (100.00%)").is_some());
+
+    h.get_by_label("▶ Start training").click();
+    step_until(&mut h, "the run to finish", |h| {
+        h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active())
+    });
+    let live = h.state().state.train.live.as_ref().unwrap();
+    assert_eq!(live.status, lm_workbench::ui::RunStatus::Finished, "{:?}", live.status);
+    assert_eq!(live.steps.last().map(|m| m.step), Some(300));
+    let validation: Vec<_> = live.evals.iter().filter(|e| e.split == "validation").collect();
+    assert_eq!(validation.len(), 15, "one evaluation per epoch");
+    assert!(live.test.is_none(), "the demo headlines have no test split");
+    let last = validation.last().copied().unwrap().clone();
+    assert!(last.accuracy > 0.3, "well above chance (1/6): {}", last.accuracy);
+    h.get_by_label("Loss");
+    h.get_by_label_contains("Confusion matrix");
+    h.get_by_label_contains("step 300 / 300");
+
+    // Drill into the diagonal cell of the first class: its examples with probabilities.
+    let count = last.confusion[0][0];
+    h.get_all_by_label(&count.to_string()).next().unwrap().click();
+    h.run_ok();
+    h.get_by_label(&format!("{count} examples"));
+
+    // The run is in the Runs list; ticking it shows its curves and final scores.
+    h.get_by_label("Runs").click();
+    step_until(&mut h, "the runs list", |h| h.query_by_label_contains("builtin:tiny").is_some());
+    h.get_by_label_contains("builtin:tiny").click();
+    step_until(&mut h, "the run's record", |h| h.query_by_label("Final scores").is_some());
+    h.get_by_label("Training loss");
+}
