@@ -68,7 +68,7 @@ pub fn validate_config(config: &TrainConfig) -> TrainResult<()> {
     if matches!(config.eval_every, EvalEvery::Steps(0)) || config.save_every == Some(0) {
         return bad("eval_every and save_every must be at least 1 step".into());
     }
-    if let Some(n) = config.max_grad_norm.filter(|n| !(*n > 0.0)) {
+    if let Some(n) = config.max_grad_norm.filter(|n| n.is_nan() || *n <= 0.0) {
         return bad(format!("max_grad_norm must be positive, not {n}"));
     }
     FreezePlan::from_config(config)?;
@@ -468,14 +468,14 @@ impl Trainer {
             let step = self.state.step;
             let epoch_end = self.state.step_in_epoch >= self.plan.steps_per_epoch;
             let due = match self.config.eval_every {
-                EvalEvery::Steps(n) => step % n == 0,
+                EvalEvery::Steps(n) => step.is_multiple_of(n),
                 EvalEvery::Epoch => epoch_end,
             } || step == total;
             let mut early_stop = false;
             if due {
                 early_stop = self.evaluate(on_event, log.as_deref_mut())?;
             }
-            if self.config.save_every.is_some_and(|n| step % n == 0) {
+            if self.config.save_every.is_some_and(|n| step.is_multiple_of(n)) {
                 self.save(&format!("step-{step}"), on_event, log.as_deref_mut())?;
             }
             if let Some(reason) = self.handle_commands(on_event, commands, log.as_deref_mut())? {
@@ -496,7 +496,7 @@ impl Trainer {
         let test = match &self.data.test {
             Some(split) => {
                 let report = self.evaluate_on(split, "test")?;
-                if let Some(log) = log.as_deref_mut() {
+                if let Some(log) = log {
                     log.append(&MetricsLine::Evaluation(report.clone()))?;
                 }
                 Some(report)
