@@ -97,6 +97,9 @@ fn switching_pages() {
     h.get_by_label("Hugging Face Hub");
     h.get_by_label("Train").click();
     h.run_ok();
+    h.get_by_label("Hyperparameters");
+    h.get_by_label("Embeddings").click();
+    h.run_ok();
     h.get_by_label("Coming next on this page:");
 }
 
