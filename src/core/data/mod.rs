@@ -47,6 +47,7 @@ mod csv_format;
 mod dataset;
 mod error;
 mod hub;
+mod hub_layout;
 mod jsonl_format;
 mod labels;
 mod load;
@@ -62,8 +63,9 @@ pub use card::{card_class_labels, readme_metadata};
 pub use columns::{ColumnOptions, ColumnPick};
 pub use dataset::{ColumnMapping, Dataset, PreviewRow, Split, SplitOrigin};
 pub use error::{At, DataError, DataResult};
+pub use hub_layout::{card_configs, discover_converted, discover_repo_files};
 pub use hub::{
-    discover_converted, discover_repo_files, fetch_hub_config, list_hub_dataset, load_hub_config, load_hub_dataset,
+    fetch_hub_config, list_hub_dataset, load_hub_config, load_hub_dataset,
     HubConfig, HubDataListing, HubDataSource, HubSplit, CONVERTED_REVISION,
 };
 pub use labels::LabelKind;
