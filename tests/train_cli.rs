@@ -92,3 +92,36 @@ fn train_then_eval_the_demo_kit() {
         "{stderr}"
     );
 }
+
+#[test]
+fn schedule_and_split_flags_reach_the_run_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("runs");
+    let out = run(&[
+        "train",
+        "--model",
+        "builtin:tiny",
+        "--data",
+        "builtin:headlines",
+        "--max-steps",
+        "2",
+        "--warmup-ratio",
+        "0.2",
+        "--weight-decay",
+        "0.05",
+        "--validation-fraction",
+        "0",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--run-name",
+        "flags",
+    ]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("flags/config.json")).unwrap()).unwrap();
+    assert_eq!(config["warmup"], serde_json::json!({ "ratio": 0.2 }));
+    assert_eq!(config["weight_decay"], 0.05);
+    assert_eq!(config["validation_fraction"], 0.0);
+    // With no validation split held out, there is nothing to evaluate during training.
+    let metrics = std::fs::read_to_string(out_dir.join("flags/metrics.jsonl")).unwrap();
+    assert!(!metrics.contains("\"split\":\"validation\""), "no validation evaluations");
+}

@@ -57,6 +57,15 @@ pub struct TrainArgs {
     /// Evaluate every N steps (default: each epoch).
     #[arg(long)]
     pub eval_steps: Option<u64>,
+    /// Warm-up as a share of all steps (e.g. 0.1).
+    #[arg(long)]
+    pub warmup_ratio: Option<f64>,
+    /// AdamW weight decay (not applied to biases and LayerNorm weights).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Share of train held out for validation when the data has no validation split (0: none).
+    #[arg(long)]
+    pub validation_fraction: Option<f64>,
     /// The runs folder (each run is a folder in it).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -114,6 +123,15 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.eval_steps {
         config.eval_every = EvalEvery::Steps(v);
+    }
+    if let Some(v) = args.warmup_ratio {
+        config.warmup = crate::core::train::Warmup::Ratio(v);
+    }
+    if let Some(v) = args.weight_decay {
+        config.weight_decay = v;
+    }
+    if let Some(v) = args.validation_fraction {
+        config.validation_fraction = v;
     }
     if let Some(v) = &args.out {
         config.runs_dir = v.clone();
