@@ -247,7 +247,7 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
                 if progress.done {
                     done_files += 1;
                 }
-                let within = if progress.total > 0 { progress.bytes as f32 / progress.total as f32 } else { 0.0 };
+                let within = progress.fraction();
                 let fraction = ((done_files as f32 + if progress.done { 0.0 } else { within }) / total_files).min(1.0);
                 out.send(Event::JobProgress { id, message: progress.file.clone(), fraction: Some(fraction) });
                 out.send(Event::DownloadProgress { id, progress });
@@ -262,8 +262,7 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
             let dataset = match parsed {
                 DataSpec::Hub { .. } => {
                     let mut on_download = |p: FileProgress| {
-                        let fraction = if p.total > 0 { p.bytes as f32 / p.total as f32 } else { 0.0 };
-                        out.send(Event::JobProgress { id, message: format!("downloading {}", p.file), fraction: Some(fraction) });
+                        out.send(Event::JobProgress { id, message: format!("downloading {}", p.file), fraction: Some(p.fraction()) });
                     };
                     super::data::load_hub_dataset(&hub, &spec, &options, &mut on_download, &mut on_rows, Some(&cancel))?
                 }

@@ -40,6 +40,19 @@ pub struct FileProgress {
     pub done: bool,
 }
 
+impl FileProgress {
+    /// Share of the file that is here, in [0, 1]; an empty file counts as complete once it is done.
+    pub fn fraction(&self) -> f32 {
+        if self.total > 0 {
+            self.bytes as f32 / self.total as f32
+        } else if self.done {
+            1.0
+        } else {
+            0.0
+        }
+    }
+}
+
 /// How often progress is reported at most (the last report of a file is always sent).
 const REPORT_EVERY: Duration = Duration::from_millis(100);
 

@@ -262,7 +262,7 @@ impl HubPanel {
     fn download_ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>, repo: &str) {
         let Some(d) = self.state.download.as_ref().filter(|d| d.repo == repo) else { return };
         for p in d.files.values() {
-            let fraction = if p.total > 0 { p.bytes as f32 / p.total as f32 } else { 1.0 };
+            let fraction = p.fraction();
             let rate = if p.done { "done".to_string() } else { format!("{}/s", human_bytes(p.rate as u64)) };
             let resumed = if p.resumed_from > 0 && p.resumed_from < p.total { format!(", resumed at {}", human_bytes(p.resumed_from)) } else { String::new() };
             ui.add(egui::ProgressBar::new(fraction).text(format!("{}: {} / {} · {rate}{resumed}", p.file, human_bytes(p.bytes), human_bytes(p.total))));

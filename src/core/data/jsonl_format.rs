@@ -14,6 +14,17 @@ use super::raw::{FileHeader, RawLabel, RawTable, Selection};
 
 /// Calls `each(line_number, line)` for every line that is not blank, after checking it is UTF-8.
 /// Returns the number of blank lines skipped (trailing ones not counted) and the bytes read.
+/// After reading a line-based file: an empty one is an error, skipped blank lines are a warning.
+pub(super) fn finish_lines(table: &mut RawTable, path: &Path, blanks: u64) -> DataResult<()> {
+    if table.is_empty() {
+        return Err(DataError::EmptyFile { path: path.to_path_buf() });
+    }
+    if blanks > 0 {
+        table.warnings.push(format!("{}: skipped {blanks} blank line(s)", path.display()));
+    }
+    Ok(())
+}
+
 pub(super) fn for_each_line(
     path: &Path,
     mut each: impl FnMut(u64, &str, u64) -> DataResult<bool>,
@@ -150,12 +161,7 @@ pub fn read(path: &Path, selection: &Selection, progress: &mut ProgressSink<'_>)
         }
         Ok(true)
     })?;
-    if table.is_empty() {
-        return Err(DataError::EmptyFile { path: path.to_path_buf() });
-    }
-    if blanks > 0 {
-        table.warnings.push(format!("{}: skipped {blanks} blank line(s)", path.display()));
-    }
+    finish_lines(&mut table, path, blanks)?;
     table.row_numbers = Some(row_numbers);
     progress.finish_file(path, table.len() as u64, bytes);
     Ok(table)

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::{At, DataError, DataResult};
-use super::jsonl_format::for_each_line;
+use super::jsonl_format::{finish_lines, for_each_line};
 use super::progress::ProgressSink;
 use super::raw::{FileHeader, RawLabel, RawTable, Selection};
 
@@ -37,12 +37,7 @@ pub fn read_lines(path: &Path, progress: &mut ProgressSink<'_>) -> DataResult<Ra
         }
         Ok(true)
     })?;
-    if table.is_empty() {
-        return Err(DataError::EmptyFile { path: path.to_path_buf() });
-    }
-    if blanks > 0 {
-        table.warnings.push(format!("{}: skipped {blanks} blank line(s)", path.display()));
-    }
+    finish_lines(&mut table, path, blanks)?;
     if renumbered {
         table.row_numbers = Some(row_numbers);
     }
