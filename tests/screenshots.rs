@@ -13,6 +13,7 @@ use common::{fixture, minilm};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use lm_workbench::core::hub::HubSettings;
+use lm_workbench::core::train::{demo_kit_config, run_training, TrainConfig, TrainerEvent};
 use lm_workbench::ui::{Page, State, WorkbenchApp};
 
 fn out_dir() -> PathBuf {
@@ -62,6 +63,19 @@ fn every_page_renders() {
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::with_hub(state, settings));
     step_until(&mut h, "the model", |h| h.state().model().is_some_and(|m| m.name == "all-minilm-l6-v2"));
     for page in Page::ALL {
+        if page == Page::Runs {
+            // A second demo-kit run with only the classifier trainable, to compare with the full run.
+            let config = TrainConfig {
+                freeze: "classifier".into(),
+                runs_dir: runs.path().into(),
+                run_name: "demo-kit-classifier-only".into(),
+                ..demo_kit_config()
+            };
+            let (_tx, rx) = crossbeam_channel::unbounded();
+            let mut last = None;
+            run_training(config, None, &mut |e| last = Some(e), &rx);
+            assert!(matches!(last, Some(TrainerEvent::Finished { .. })), "classifier-only run: {last:?}");
+        }
         h.state_mut().state.page = page;
         h.run_ok();
         if page == Page::ModelData {
@@ -83,9 +97,13 @@ fn every_page_renders() {
             step_until(&mut h, "the demo run", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
         }
         if page == Page::Runs {
-            step_until(&mut h, "the runs list", |h| h.query_by_label_contains("builtin:tiny").is_some());
-            h.get_by_label_contains("builtin:tiny").click();
-            step_until(&mut h, "the run's record", |h| h.query_by_label("Final scores").is_some());
+            // Overlay the full and the classifier-only run: curves, the settings that differ, final scores.
+            step_until(&mut h, "the runs list", |h| h.query_by_label_contains("demo-kit-classifier-only ·").is_some());
+            h.get_by_label_contains("demo-kit ·").click();
+            h.run_ok();
+            h.get_by_label_contains("demo-kit-classifier-only ·").click();
+            step_until(&mut h, "the comparison", |h| h.query_by_label("Settings that differ").is_some());
+            assert!(h.query_by_label("freeze").is_some(), "the diff table names the freeze setting");
         }
         if page == Page::FillMask {
             h.get_by_label("Load LM").click();

@@ -115,11 +115,13 @@ impl RunsPage {
                 best_step: r.checkpoints.iter().rev().find(|(_, kind, _)| kind == "best").map(|(step, _, _)| *step),
             })
             .collect();
+        // Half the page for the charts, leaving room for the settings and scores tables below.
+        let height = (ui.available_height() * 0.5).clamp(240.0, 480.0);
         ui.columns(2, |cols| {
             cols[0].strong("Training loss");
-            loss_plot_ui(&mut cols[0], "runs_loss", &self.charts, &series, 240.0);
+            loss_plot_ui(&mut cols[0], "runs_loss", &self.charts, &series, height);
             cols[1].strong("Validation accuracy / macro-F1");
-            metrics_plot_ui(&mut cols[1], "runs_metrics", &self.charts, &series, 240.0);
+            metrics_plot_ui(&mut cols[1], "runs_metrics", &self.charts, &series, height);
         });
         if loaded.len() >= 2 {
             ui.strong("Settings that differ");

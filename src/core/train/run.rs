@@ -257,7 +257,8 @@ pub fn list_runs(runs_dir: &Path) -> Vec<RunSummary> {
     runs
 }
 
-/// One setting that differs between runs: its name and its value in each config (JSON text).
+/// One setting that differs between runs: its name and its value in each config (JSON text, strings
+/// without their quotes; `—` where a config lacks the setting).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfigDiff {
     pub key: String,
@@ -280,10 +281,17 @@ pub fn diff_configs(configs: &[&TrainConfig]) -> Vec<ConfigDiff> {
         .filter(|k| k.as_str() != "runs_dir" && k.as_str() != "run_name")
         .filter_map(|k| {
             let values: Vec<String> =
-                maps.iter().map(|m| m.get(k).map_or_else(|| "—".into(), Value::to_string)).collect();
+                maps.iter().map(|m| m.get(k).map_or_else(|| "—".into(), display_value)).collect();
             values.windows(2).any(|w| w[0] != w[1]).then(|| ConfigDiff { key: k.clone(), values })
         })
         .collect()
+}
+
+fn display_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -298,6 +306,7 @@ mod tests {
         let diff = diff_configs(&[&a, &b, &c]);
         let keys: Vec<&str> = diff.iter().map(|d| d.key.as_str()).collect();
         assert_eq!(keys, vec!["freeze", "learning_rate"]);
+        assert_eq!(diff[0].values, vec!["none", "none", "top:2"]);
         assert_eq!(diff[1].values, vec!["0.00005", "0.001", "0.00005"]);
     }
 
