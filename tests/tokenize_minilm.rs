@@ -146,6 +146,25 @@ fn hub_repo_id_resolves_from_offline_cache() {
     assert_eq!(ids, WELCOME_IDS);
 }
 
+/// No network and HF_HUB_OFFLINE not set (a meetup's Wi-Fi is down): a cached repo still loads, as
+/// Python's huggingface_hub falls back to the cache when the Hub cannot be reached.
+#[test]
+fn hub_repo_id_loads_from_cache_when_the_hub_is_unreachable() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("hub");
+    let snapshot = build_hf_cache(&cache, "sentence-transformers/all-MiniLM-L6-v2", &minilm(), &CACHED_FILES);
+    let hub = HubSettings { endpoint: Some("http://127.0.0.1:9".into()), cache_dir: cache.clone(), offline: false };
+    let spec = ModelSpec::parse("sentence-transformers/all-MiniLM-L6-v2").unwrap();
+    let model = load_model(&spec, &hub, &mut |_, _| {}).unwrap();
+    assert_eq!(model.files.as_ref().unwrap().dir, snapshot);
+    assert_eq!(model.tokenizer.encode(&EncodeRequest::text(WELCOME)).unwrap().input_ids, WELCOME_IDS);
+
+    // A repo that is not cached still says why it failed: the Hub could not be reached.
+    let spec = ModelSpec::parse("someone/not-cached").unwrap();
+    let error = load_model(&spec, &hub, &mut |_, _| {}).map(|_| ()).unwrap_err().to_string();
+    assert!(error.contains("someone/not-cached"), "{error}");
+}
+
 /// Runs the CLI expecting bad-input failure: exit code 2 and exactly one line on stderr.
 fn cli_error(args: &[&str], env: &[(&str, &str)]) -> String {
     let mut cmd = cli();

@@ -4,9 +4,11 @@
 
 mod common;
 
-use common::step_until;
+use common::{build_hf_cache, minilm, step_until};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+use lm_workbench::core::hub::HubSettings;
+use lm_workbench::core::train::{FINE_TUNE, FROM_SCRATCH};
 use lm_workbench::ui::{Page, State, WorkbenchApp};
 
 #[test]
@@ -58,4 +60,54 @@ fn demo_kit_run_from_the_train_page() {
     h.get_by_label_contains("builtin:tiny").click();
     step_until(&mut h, "the run's record", |h| h.query_by_label("Final scores").is_some());
     h.get_by_label("Training loss");
+}
+
+/// A pretrained model from the HF cache (all-MiniLM-L6-v2, laid out as a download leaves it), picked
+/// from the Train page's "cached" menu: the fine-tune recipe replaces the from-scratch one, and the run
+/// resolves the repo id with the app's Hub settings — here offline, with an endpoint nobody answers, and a
+/// cache folder that is not the environment's, so nothing but those settings can find the model.
+#[test]
+fn a_cached_hub_model_fine_tunes_from_the_train_page() {
+    const REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("hub");
+    let files = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"];
+    build_hf_cache(&cache, REPO, &minilm(), &files);
+    let hub = HubSettings { endpoint: Some("http://127.0.0.1:9".into()), cache_dir: cache, offline: true };
+
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.run_name = "minilm-headlines".into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::with_hub(state, hub));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (100.00%)").is_some());
+    assert_eq!(h.state().state.train.config.learning_rate, FROM_SCRATCH.learning_rate);
+
+    h.get_by_label("cached ▾").click();
+    step_until(&mut h, "the cached models", |h| h.query_by_label(REPO).is_some());
+    h.get_by_label(REPO).click();
+    h.run_ok();
+    let config = &h.state().state.train.config;
+    assert_eq!(config.model, REPO);
+    assert_eq!((config.learning_rate, config.epochs), (FINE_TUNE.learning_rate, FINE_TUNE.epochs));
+    // MiniLM with a 6-label head: 22,713,216 encoder + pooler parameters, 384 × 6 + 6 in the head.
+    step_until(&mut h, "MiniLM's plan", |h| h.query_by_label_contains("22,715,526").is_some());
+
+    // Two steps are enough to show the run starts from the cached weights.
+    h.state_mut().state.train.config.max_steps = Some(2);
+    h.run_ok();
+    h.get_by_label("▶ Start training").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("▶ Start training").click();
+    step_until(&mut h, "the run to finish", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+    let live = h.state().state.train.live.as_ref().unwrap();
+    assert_eq!(live.status, lm_workbench::ui::RunStatus::Finished, "{:?}", live.status);
+    assert_eq!(live.steps.last().map(|m| m.step), Some(2));
+    assert_eq!(live.total_params, 22_715_526);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs.path().join("minilm-headlines/config.json")).unwrap()).unwrap();
+    assert_eq!(saved["model"], REPO, "the run records the repo id, not a cache path");
+    assert!(saved.get("hub").is_none(), "Hub settings are not saved with the run");
 }

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 
+use crate::core::backend::{Command, Event, JobId};
+use crate::core::hub_search::RepoKind;
 use crate::core::train::{
-    BestMetric, EvalEvery, EvalReport, Schedule, StepMetrics, TrainConfig, TrainTask, TrainerCommand, TrainerEvent,
-    TrainerHandle, Warmup,
+    recipe_for, switch_model, BestMetric, EvalEvery, EvalReport, Schedule, StepMetrics, TrainConfig, TrainTask, TrainerCommand, TrainerEvent,
+    TrainerHandle, Warmup, BUILTIN_TINY,
 };
 
 use super::app::PageContext;
@@ -137,6 +139,11 @@ pub struct TrainPage {
     plan: TrainPlanPanel,
     #[serde(skip)]
     confusion: ConfusionPanel,
+    /// Model repos in the HF cache (`None`: not scanned yet), for the "cached" menu.
+    #[serde(skip)]
+    cached_models: Option<Vec<String>>,
+    #[serde(skip)]
+    scan_job: Option<JobId>,
 }
 
 impl Default for TrainPage {
@@ -151,6 +158,8 @@ impl Default for TrainPage {
             new_lr: None,
             plan: TrainPlanPanel::default(),
             confusion: ConfusionPanel::default(),
+            cached_models: None,
+            scan_job: None,
         }
     }
 }
@@ -168,8 +177,33 @@ impl TrainPage {
         }
     }
 
+    /// Takes the events of this page's jobs (the HF cache scan); returns the ones that are not.
+    pub fn on_event(&mut self, event: Event) -> Option<Event> {
+        match event {
+            Event::CacheScanned { id, repos } if self.scan_job == Some(id) => {
+                self.scan_job = None;
+                self.cached_models =
+                    Some(repos.into_iter().filter(|r| r.kind == RepoKind::Model).map(|r| r.id).collect());
+                None
+            }
+            Event::JobFailed { id, .. } if self.scan_job == Some(id) => {
+                self.scan_job = None;
+                self.cached_models = Some(Vec::new());
+                None
+            }
+            other => Some(other),
+        }
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
         self.logic();
+        // Runs resolve Hub ids with the app's settings (endpoint, cache, the offline switch).
+        if self.config.hub.as_ref() != Some(ctx.hub) {
+            self.config.hub = Some(ctx.hub.clone());
+        }
+        if self.cached_models.is_none() && self.scan_job.is_none() {
+            self.scan_job = Some(ctx.backend.send(Command::ScanCache { hub: ctx.hub.clone() }));
+        }
         egui::Panel::left("train_settings").resizable(true).default_size(380.0).show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("train_settings_scroll").show(ui, |ui| {
                 self.settings_ui(ui, ctx);
@@ -187,16 +221,41 @@ impl TrainPage {
             let c = &mut self.config;
             egui::Grid::new("what").num_columns(2).spacing([8.0, 4.0]).show(ui, |ui| {
                 let label = ui.label("Model:");
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.add(egui::TextEdit::singleline(&mut c.model).desired_width(190.0)).labelled_by(label.id);
                     if ui.small_button("tiny").on_hover_text("a tiny BERT trained from scratch on the demo vocabulary").clicked() {
-                        c.model = "builtin:tiny".into();
+                        switch_model(c, BUILTIN_TINY);
                     }
                     if let Some(model) = ctx.model.filter(|m| m.files.is_some()) {
                         if ui.small_button("loaded").on_hover_text(model.spec.label()).clicked() {
-                            c.model = model.spec.label();
+                            switch_model(c, &model.spec.label());
                         }
                     }
+                    let cached = &mut self.cached_models;
+                    ui.menu_button("cached ▾", |ui| {
+                        match cached {
+                            None => {
+                                ui.spinner();
+                            }
+                            Some(repos) if repos.is_empty() => {
+                                ui.weak("No models in the HF cache yet: download one on Model & Data.");
+                            }
+                            Some(repos) => {
+                                for repo in repos.iter() {
+                                    if ui.button(repo).clicked() {
+                                        switch_model(c, repo);
+                                        ui.close();
+                                    }
+                                }
+                            }
+                        }
+                        ui.separator();
+                        if ui.button("⟳ Rescan the cache").clicked() {
+                            *cached = None;
+                        }
+                    })
+                    .response
+                    .on_hover_text("pretrained models in the Hugging Face cache (usable offline)");
                 });
                 ui.end_row();
                 let label = ui.label("Data:");
@@ -214,6 +273,19 @@ impl TrainPage {
                 });
                 ui.end_row();
             });
+            let recipe = recipe_for(&self.config.model);
+            let (lr, epochs) = (self.config.learning_rate, self.config.epochs);
+            if (lr, epochs) != (recipe.learning_rate, recipe.epochs) {
+                ui.horizontal_wrapped(|ui| {
+                    ui.weak(format!(
+                        "Suggested for {}: learning rate {:e}, {} epochs.",
+                        recipe.label, recipe.learning_rate, recipe.epochs
+                    ));
+                    if ui.small_button("Use these").clicked() {
+                        (self.config.learning_rate, self.config.epochs) = (recipe.learning_rate, recipe.epochs);
+                    }
+                });
+            }
             ui.separator();
             self.plan.freeze_ui(ui, ctx, &mut self.config);
             ui.separator();

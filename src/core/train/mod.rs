@@ -22,13 +22,15 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::hub::HubSettings;
+
 pub use error::{TrainError, TrainResult};
 pub use freeze::{estimate_memory, FreezePlan, MemoryEstimate};
 pub use handle::{spawn_trainer, TrainerHandle};
 pub use plan::{plan_run, RunPlan};
 pub use run::{diff_configs, list_runs, load_run, ConfigDiff, RunRecord, RunSummary};
 pub use schedule::{LrSchedule, StepPlan};
-pub use setup::{demo_kit_config, BUILTIN_TINY};
+pub use setup::{demo_kit_config, recipe_for, switch_model, Recipe, BUILTIN_TINY, FINE_TUNE, FROM_SCRATCH};
 pub use trainer::run_training;
 
 /// What to train.
@@ -124,6 +126,10 @@ pub struct TrainConfig {
     pub runs_dir: PathBuf,
     /// The run's name (its folder); empty: a timestamped name.
     pub run_name: String,
+    /// How Hub repo ids (model and dataset) are resolved: the app passes its own settings (endpoint,
+    /// cache, offline switch). Not saved with the run; `None` reads the environment, as huggingface_hub does.
+    #[serde(skip)]
+    pub hub: Option<HubSettings>,
 }
 
 impl Default for TrainConfig {
@@ -157,6 +163,7 @@ impl Default for TrainConfig {
             mlm_probability: 0.15,
             runs_dir: default_runs_dir(),
             run_name: String::new(),
+            hub: None,
         }
     }
 }
