@@ -306,12 +306,12 @@ mod tests {
         assert_eq!((config.learning_rate, config.epochs), (FINE_TUNE.learning_rate, FINE_TUNE.epochs));
         assert_eq!(config.model, "sentence-transformers/all-MiniLM-L6-v2");
         // Pretrained → pretrained: nothing changes but the model.
-        config.epochs = 5;
+        config.epochs = 7;
         switch_model(&mut config, "/models/bert-base-uncased");
-        assert_eq!((config.learning_rate, config.epochs), (FINE_TUNE.learning_rate, 5));
+        assert_eq!((config.learning_rate, config.epochs), (FINE_TUNE.learning_rate, 7));
         // Back to scratch: the untouched learning rate follows, the user's epochs stay.
         switch_model(&mut config, BUILTIN_TINY);
-        assert_eq!((config.learning_rate, config.epochs), (FROM_SCRATCH.learning_rate, 5));
+        assert_eq!((config.learning_rate, config.epochs), (FROM_SCRATCH.learning_rate, 7));
         assert_eq!(recipe_for("/models/x/config.json"), FROM_SCRATCH);
         assert_eq!(recipe_for(" builtin:tiny "), FROM_SCRATCH);
     }
