@@ -108,7 +108,7 @@ pub enum Event {
     JobCancelled { id: JobId, name: String },
     ModelLoaded { id: JobId, model: Arc<LoadedModel> },
     SearchResults { id: JobId, kind: RepoKind, hits: Vec<RepoHit> },
-    RepoDetails { id: JobId, details: RepoDetails },
+    RepoDetails { id: JobId, details: Box<RepoDetails> },
     DownloadProgress { id: JobId, progress: FileProgress },
     Downloaded { id: JobId, repo: String, snapshot: PathBuf },
     CacheScanned { id: JobId, repos: Vec<CachedRepo> },
@@ -238,7 +238,7 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
                 None
             };
             let data = (kind == RepoKind::Dataset).then(|| super::data::list_hub_dataset(&hub, &repo).map_err(|e| e.to_string()));
-            Ok(Event::RepoDetails { id, details: RepoDetails { kind, repo, files, config, data } })
+            Ok(Event::RepoDetails { id, details: Box::new(RepoDetails { kind, repo, files, config, data }) })
         }
         Command::Download { request, hub, cancel } => {
             let total_files = request.files.len().max(1) as f32;

@@ -44,8 +44,11 @@ struct Transient {
     error: Option<String>,
     stats_job: Option<JobId>,
     /// Stats, with what they were computed for (dataset, model, max_length).
-    stats: Option<(usize, usize, usize, Vec<(SplitName, TokenLengthStats)>)>,
+    stats: Option<StatsFor>,
 }
+
+/// Token-length stats per split, keyed by what they were computed for: (dataset, model, max_length).
+type StatsFor = (usize, usize, usize, Vec<(SplitName, TokenLengthStats)>);
 
 fn train() -> SplitName {
     SplitName::Train

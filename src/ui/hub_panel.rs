@@ -77,7 +77,7 @@ impl HubPanel {
                 s.search_job = None;
             }
             Event::RepoDetails { details, .. } if s.details_job == Some(id) => {
-                s.details = Some(details);
+                s.details = Some(*details);
                 s.details_job = None;
             }
             Event::CacheScanned { repos, .. } if s.scan_job == Some(id) => {

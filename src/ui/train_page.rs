@@ -304,18 +304,15 @@ impl TrainPage {
                 self.start(ctx, None);
             }
             if let Some(live) = &self.live {
-                match live.status {
-                    RunStatus::Running => {
-                        if ui.button("⏸ Pause").clicked() {
-                            live.send(TrainerCommand::Pause);
-                        }
+                let (label, command) = match live.status {
+                    RunStatus::Running => ("⏸ Pause", Some(TrainerCommand::Pause)),
+                    RunStatus::Paused => ("▶ Resume", Some(TrainerCommand::Resume)),
+                    _ => ("", None),
+                };
+                if let Some(command) = command {
+                    if ui.button(label).clicked() {
+                        live.send(command);
                     }
-                    RunStatus::Paused => {
-                        if ui.button("▶ Resume").clicked() {
-                            live.send(TrainerCommand::Resume);
-                        }
-                    }
-                    _ => {}
                 }
                 if running {
                     if ui.button("⏹ Stop").clicked() {
@@ -369,7 +366,12 @@ impl TrainPage {
         let Some(live) = &self.live else {
             ui.heading("Dashboard");
             ui.label("Start a run: its loss, learning rate, gradient norm and validation metrics appear here live.");
-            ui.weak("First time? The defaults fine-tune a tiny BERT on 360 demo headlines in well under a minute, offline.");
+            if self.config.model.trim() == BUILTIN_TINY {
+                ui.weak(
+                    "First time? The defaults train a tiny BERT from scratch on 360 demo headlines in well under a \
+                     minute, offline. Then pick a pretrained model from the \"cached\" menu and compare the two on Runs.",
+                );
+            }
             return;
         };
         progress_ui(ui, live);
