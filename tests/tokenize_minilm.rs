@@ -7,6 +7,7 @@ use std::process::Command;
 
 use common::{build_hf_cache, minilm, WELCOME, WELCOME_IDS};
 use lm_workbench::core::hub::HubSettings;
+use lm_workbench::core::model::source::resolve;
 use lm_workbench::core::model_source::{load_model, ModelSpec};
 use lm_workbench::core::tokenizer::{EncodeRequest, Padding, TextTokenizer};
 
@@ -162,7 +163,30 @@ fn hub_repo_id_loads_from_cache_when_the_hub_is_unreachable() {
     // A repo that is not cached still says why it failed: the Hub could not be reached.
     let spec = ModelSpec::parse("someone/not-cached").unwrap();
     let error = load_model(&spec, &hub, &mut |_, _| {}).map(|_| ()).unwrap_err().to_string();
-    assert!(error.contains("someone/not-cached"), "{error}");
+    assert!(error.contains("someone/not-cached") && error.contains("could not be reached"), "{error}");
+}
+
+/// The same for a model with its weights (what the trainer and Fill-Mask resolve): the optional files
+/// that were never downloaded (model.safetensors.index.json) count as absent, the cached weights are used.
+/// Without cached weights it is an error — never a "pretrained" model with random weights.
+#[test]
+fn model_weights_resolve_from_cache_when_the_hub_is_unreachable() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("hub");
+    let mut files = CACHED_FILES.to_vec();
+    files.push("model.safetensors");
+    let snapshot = build_hf_cache(&cache, "sentence-transformers/all-MiniLM-L6-v2", &minilm(), &files);
+    build_hf_cache(&cache, "acme/config-only", &minilm(), &CACHED_FILES);
+    let hub = HubSettings { endpoint: Some("http://127.0.0.1:9".into()), cache_dir: cache.clone(), offline: false };
+
+    let spec = ModelSpec::parse("sentence-transformers/all-MiniLM-L6-v2").unwrap();
+    let resolved = resolve(&spec, &hub, &mut |_| {}).unwrap();
+    assert_eq!(resolved.dir, snapshot);
+    assert_eq!(resolved.weights.unwrap().paths(), vec![snapshot.join("model.safetensors")]);
+
+    let spec = ModelSpec::parse("acme/config-only").unwrap();
+    let error = resolve(&spec, &hub, &mut |_| {}).map(|_| ()).unwrap_err().to_string();
+    assert!(error.contains("acme/config-only") && error.contains("weights are not in the cache"), "{error}");
 }
 
 /// Runs the CLI expecting bad-input failure: exit code 2 and exactly one line on stderr.

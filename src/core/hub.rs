@@ -71,21 +71,47 @@ impl HubSettings {
         optional: &[&str],
         on_file: &mut dyn FnMut(&str, usize, usize),
     ) -> CoreResult<PathBuf> {
+        self.fetch_model_files_or_cached(repo, revision, required, optional, on_file).map(|f| f.dir)
+    }
+
+    /// As [`Self::fetch_model_files`], and when the Hub cannot be reached (no network, a Hub error)
+    /// it uses what is cached, as huggingface_hub does: a cached file is used as it is, an optional
+    /// file that is not cached counts as absent (and the reason is kept in [`Fetched::unreachable`]),
+    /// a required one that is not cached is an error that says the Hub could not be reached.
+    pub fn fetch_model_files_or_cached(
+        &self,
+        repo: &str,
+        revision: Option<&str>,
+        required: &[&str],
+        optional: &[&str],
+        on_file: &mut dyn FnMut(&str, usize, usize),
+    ) -> CoreResult<Fetched> {
         let hub_err = |message: String| CoreError::Hub { repo: repo.to_string(), message };
         let client = self.client().map_err(|e| hub_err(e.to_string()))?;
         let (owner, name) = hf_hub::split_id(repo);
         let model = client.model(owner, name);
         let total = required.len() + optional.len();
         let mut snapshot: Option<PathBuf> = None;
+        let mut unreachable: Option<String> = None;
         let files = required.iter().map(|f| (*f, true)).chain(optional.iter().map(|f| (*f, false)));
         for (index, (file, is_required)) in files.enumerate() {
             on_file(file, index, total);
-            let result = model
-                .download_file()
-                .filename(file.to_string())
-                .maybe_revision(revision.map(str::to_string))
-                .local_files_only(self.offline)
-                .send();
+            let fetch = |local_only: bool| {
+                model
+                    .download_file()
+                    .filename(file.to_string())
+                    .maybe_revision(revision.map(str::to_string))
+                    .local_files_only(local_only)
+                    .send()
+            };
+            let mut result = fetch(self.offline);
+            if let Err(e) = &result {
+                if !self.offline && is_unreachable(e) {
+                    // The Hub did not answer: fall back to the cache for this file.
+                    unreachable.get_or_insert_with(|| e.to_string());
+                    result = fetch(true);
+                }
+            }
             match result {
                 Ok(path) => {
                     if snapshot.is_none() {
@@ -93,13 +119,35 @@ impl HubSettings {
                     }
                 }
                 Err(HFError::LocalEntryNotFound { .. }) if is_required => {
-                    return Err(CoreError::NotCached { repo: repo.to_string(), cache: self.cache_dir.clone() });
+                    return Err(match &unreachable {
+                        Some(why) => hub_err(format!("the Hub could not be reached ({why}) and {file} is not in the cache")),
+                        None => CoreError::NotCached { repo: repo.to_string(), cache: self.cache_dir.clone() },
+                    });
                 }
                 Err(HFError::LocalEntryNotFound { .. } | HFError::EntryNotFound { .. }) if !is_required => {}
                 Err(e) => return Err(hub_err(e.to_string())),
             }
         }
-        snapshot.ok_or_else(|| hub_err("no files resolved".into()))
+        let dir = snapshot.ok_or_else(|| hub_err("no files resolved".into()))?;
+        Ok(Fetched { dir, unreachable })
+    }
+}
+
+/// The snapshot folder of a model repo, and why the Hub could not be reached if the cache had to do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fetched {
+    pub dir: PathBuf,
+    /// Set when the Hub did not answer and cached files were used instead.
+    pub unreachable: Option<String>,
+}
+
+/// Errors after which cached files may stand in: the request never got an answer, or the Hub failed.
+/// (Not found, gated, or unauthorised are answers: they are reported as they are.)
+fn is_unreachable(error: &HFError) -> bool {
+    match error {
+        HFError::Request { .. } | HFError::RateLimited { .. } => true,
+        HFError::Http { context } => context.status.is_server_error(),
+        _ => false,
     }
 }
 

@@ -3,7 +3,7 @@
 //! log scale; whole run or a recent window; a marker at the best checkpoint.
 
 use egui::Color32;
-use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use serde::{Deserialize, Serialize};
 
 use crate::core::train::{EvalReport, StepMetrics};
@@ -138,7 +138,8 @@ pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, serie
 
 /// Validation accuracy and macro-F1 markers (joined by lines).
 pub fn metrics_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
-    Plot::new(id).height(height).legend(Legend::default()).include_y(0.0).include_y(1.0).show(ui, |plot| {
+    // Accuracy climbs from the bottom left: the top left is where a legend hides the least.
+    Plot::new(id).height(height).legend(Legend::default().position(Corner::LeftTop)).include_y(0.0).include_y(1.0).show(ui, |plot| {
         for s in series {
             let val: Vec<&EvalReport> = s.evals.iter().filter(|e| e.split == "validation").collect();
             let acc: Vec<[f64; 2]> = val.iter().map(|e| [eval_x(settings, s.steps, e), e.accuracy]).collect();

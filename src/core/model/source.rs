@@ -8,6 +8,7 @@ use super::error::{ModelError, ModelResult};
 use super::load::{shards_of, LoadOptions, LoadReport, WeightFiles, SAFETENSORS_FILE, SAFETENSORS_INDEX};
 use super::task_model::{TaskChoice, TaskModel};
 use crate::core::hub::HubSettings;
+use crate::core::CoreError;
 use crate::core::model_source::{load_tokenizer, ModelFiles, ModelSpec};
 use crate::core::tokenizer::TextTokenizer;
 
@@ -44,7 +45,7 @@ pub fn resolve(spec: &ModelSpec, hub: &HubSettings, progress: &mut dyn FnMut(&st
         }
         ModelSpec::Hub { repo, revision } => {
             let mut on_file = |file: &str, _: usize, _: usize| progress(&format!("{repo}: {file}"));
-            let dir = hub.fetch_model_files(
+            let fetched = hub.fetch_model_files_or_cached(
                 repo,
                 revision.as_deref(),
                 &["config.json"],
@@ -58,12 +59,22 @@ pub fn resolve(spec: &ModelSpec, hub: &HubSettings, progress: &mut dyn FnMut(&st
                 ],
                 &mut on_file,
             )?;
+            let dir = fetched.dir;
             if !dir.join(SAFETENSORS_FILE).is_file() && dir.join(SAFETENSORS_INDEX).is_file() {
                 let shards = shards_of(&dir.join(SAFETENSORS_INDEX))?;
                 let names: Vec<&str> = shards.iter().map(String::as_str).collect();
                 hub.fetch_model_files(repo, revision.as_deref(), &names, &[], &mut on_file)?;
             }
-            Ok(ResolvedModel { config_path: dir.join("config.json"), weights: WeightFiles::find(&dir)?, dir })
+            let weights = WeightFiles::find(&dir)?;
+            if let (None, Some(why)) = (&weights, &fetched.unreachable) {
+                // Never train a "pretrained" model from random weights because the network was down.
+                return Err(CoreError::Hub {
+                    repo: repo.clone(),
+                    message: format!("the Hub could not be reached ({why}) and the weights are not in the cache"),
+                }
+                .into());
+            }
+            Ok(ResolvedModel { config_path: dir.join("config.json"), weights, dir })
         }
     }
 }
