@@ -222,6 +222,15 @@ fn a_repo_with_its_own_csv_files_lists_downloads_and_loads() {
     assert_eq!(d.splits.iter().map(|s| s.len()).collect::<Vec<_>>(), [TRAIN_ROWS, TEST_ROWS]);
     assert_eq!(d.label_names, NAMES);
     assert_eq!(counts(&d, SplitName::Train), expected_counts(&train));
+
+    // The server gone and offline mode NOT on (the network is simply down): the cache stands in too.
+    let unreachable = HubSettings { endpoint: Some("http://127.0.0.1:9".into()), cache_dir: cache.path().into(), offline: false };
+    let d = load(&unreachable, "demo/bbc-news-csv", &mut Vec::new()).unwrap();
+    assert_eq!(d.splits.iter().map(|s| s.len()).collect::<Vec<_>>(), [TRAIN_ROWS, TEST_ROWS]);
+    assert_eq!(d.label_names, NAMES);
+    // A dataset that was never downloaded: the error says why.
+    let error = load(&unreachable, "demo/never-downloaded", &mut Vec::new()).unwrap_err();
+    assert!(error.contains("demo/never-downloaded") && error.contains("could not be reached"), "{error}");
 }
 
 #[test]

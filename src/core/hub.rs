@@ -143,7 +143,7 @@ pub struct Fetched {
 
 /// Errors after which cached files may stand in: the request never got an answer, or the Hub failed.
 /// (Not found, gated, or unauthorised are answers: they are reported as they are.)
-fn is_unreachable(error: &HFError) -> bool {
+pub(crate) fn is_unreachable(error: &HFError) -> bool {
     match error {
         HFError::Request { .. } | HFError::RateLimited { .. } => true,
         HFError::Http { context } => context.status.is_server_error(),

@@ -36,7 +36,7 @@ use super::error::{DataError, DataResult};
 use super::load::{check_options, load_sources, LoadOptions};
 use super::progress::LoadProgress;
 use super::spec::{split_hub_spec, FileFormat, SourceKind, SplitName, SplitSource};
-use crate::core::hub::HubSettings;
+use crate::core::hub::{is_unreachable, HubSettings};
 use crate::core::hub_download::{download, DownloadRequest, FileProgress};
 use crate::core::hub_search::{scan_cache, RepoFile, RepoKind};
 
@@ -169,7 +169,20 @@ pub fn list_hub_dataset(hub: &HubSettings, repo: &str) -> DataResult<HubDataList
     let client = hub.client().map_err(hub_err)?;
     let (owner, name) = hf_hub::split_id(repo);
     let dataset = client.dataset(owner, name);
-    let info = dataset.info().send().map_err(hub_err)?;
+    let info = match dataset.info().send() {
+        Ok(info) => info,
+        // No answer from the Hub (no network, a Hub outage): what the cache holds, as if offline.
+        Err(e) if is_unreachable(&e) => {
+            return list_cached(hub, repo).map_err(|cached| match cached {
+                DataError::NotCached { .. } => DataError::Hub {
+                    repo: repo.to_string(),
+                    message: format!("the Hub could not be reached ({e}) and the dataset is not in the cache"),
+                },
+                other => other,
+            });
+        }
+        Err(e) => return Err(hub_err(e)),
+    };
     let tree = |revision: &str| -> DataResult<Option<Vec<RepoFile>>> {
         match dataset.list_tree().revision(revision.to_string()).recursive(true).send() {
             Ok(entries) => Ok(Some(
