@@ -11,6 +11,7 @@ use lm_workbench::core::model::infer::fill_mask;
 use lm_workbench::core::model::source::{load_spec, ModelRequest};
 use lm_workbench::core::model::{LoadOptions, Task, TaskChoice};
 use lm_workbench::core::model_source::ModelSpec;
+use lm_workbench::core::train::{EvalEvery, TrainTask};
 use lm_workbench::ui::{Page, State, WorkbenchApp};
 
 const TEXT: &str = "The weather is [MASK] today, and the [MASK] is shining.";
@@ -49,4 +50,49 @@ fn predictions_appear_as_you_type() {
     // A text without a mask gives a clear error, not a crash.
     h.state_mut().state.fill_mask.text = "No mask here.".into();
     step_until(&mut h, "the error", |h| h.query_by_label_contains("has no [MASK] token").is_some());
+}
+
+/// "Including the one you are training": a masked LM pre-trained from scratch on the Train page (the
+/// tiny BERT on the demo corpus) is offered on the Fill-Mask page by its latest checkpoint, and fills
+/// masks from there.
+#[test]
+fn the_masked_lm_being_trained_fills_masks() {
+    let runs = tempfile::tempdir().unwrap();
+    let corpus = runs.path().join("corpus.txt");
+    std::fs::write(&corpus, lm_workbench::core::demo::DEMO_CORPUS).unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    let c = &mut state.train.config;
+    c.task = TrainTask::MaskedLm;
+    c.data = corpus.display().to_string();
+    c.max_steps = Some(20);
+    c.max_length = 32;
+    c.eval_every = EvalEvery::Steps(10);
+    c.runs_dir = runs.path().into();
+    c.run_name = "mlm-from-scratch".into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 820.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (100.00%)").is_some());
+    h.get_by_label("▶ Start training").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("▶ Start training").click();
+    step_until(&mut h, "the run to finish", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+    let live = h.state().state.train.live.as_ref().unwrap();
+    assert_eq!(live.status, lm_workbench::ui::RunStatus::Finished, "{:?}", live.status);
+    let (step, dir) = live.masked_lm_checkpoint().expect("a checkpoint of the masked-LM run");
+    assert!(dir.starts_with(runs.path().join("mlm-from-scratch")), "{}", dir.display());
+
+    h.get_by_label("Fill-Mask").click();
+    h.run_ok();
+    h.get_by_label(&format!("Training run · step {step}")).click();
+    step_until(&mut h, "the trained masked LM", |h| h.state().state.fill_mask.masked_lm().is_some());
+    assert_eq!(h.state().state.fill_mask.model, dir.display().to_string());
+    step_until(&mut h, "its predictions", |h| h.query_by_label("[MASK] 1").is_some() && h.state().jobs().is_empty());
+    // The tiny model's guesses come from the demo vocabulary: the same as the core computes.
+    let lm = h.state().state.fill_mask.masked_lm().unwrap().clone();
+    let text = h.state().state.fill_mask.text.clone();
+    let expected = fill_mask(&lm.model, &lm.tokenizer, &text, 5).unwrap();
+    for p in &expected[0] {
+        assert!(h.query_all_by_label(&p.token).next().is_some(), "token {:?} shown", p.token);
+    }
 }

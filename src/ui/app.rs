@@ -48,6 +48,8 @@ pub struct PageContext<'a> {
     pub load_error: Option<&'a str>,
     pub hub: &'a HubSettings,
     pub commands: &'a mut Vec<AppCommand>,
+    /// The step and folder of the latest checkpoint of the Train page's masked-LM run, if any.
+    pub training_checkpoint: Option<(u64, std::path::PathBuf)>,
 }
 
 pub struct WorkbenchApp {
@@ -212,6 +214,7 @@ impl WorkbenchApp {
         let hub = self.effective_hub();
         let dataset = self.state.model.data.dataset().cloned();
         let dataset_spec = self.state.model.data.spec.clone();
+        let training_checkpoint = self.state.train.live.as_ref().and_then(|l| l.masked_lm_checkpoint());
         egui::CentralPanel::default().show(ui, |ui| {
             let mut ctx = PageContext {
                 waker: &self.waker,
@@ -224,6 +227,7 @@ impl WorkbenchApp {
                 load_error: self.load_error.as_deref(),
                 hub: &hub,
                 commands: &mut commands,
+                training_checkpoint,
             };
             match self.state.page {
                 Page::ModelData => self.state.model.ui(ui, &mut ctx),

@@ -8,6 +8,7 @@ use crate::core::backend::{Command, Event, JobId, MaskedLm};
 use crate::core::model::infer::MaskPrediction;
 
 use super::app::PageContext;
+use super::cached_models::CachedModels;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
@@ -17,11 +18,19 @@ pub struct FillMaskPage {
     pub top_k: usize,
     #[serde(skip)]
     state: Transient,
+    #[serde(skip)]
+    cached: CachedModels,
 }
 
 impl Default for FillMaskPage {
     fn default() -> Self {
-        Self { model: String::new(), text: "The weather is [MASK] today.".into(), top_k: 5, state: Transient::default() }
+        Self {
+            model: String::new(),
+            text: "The weather is [MASK] today.".into(),
+            top_k: 5,
+            state: Transient::default(),
+            cached: CachedModels::default(),
+        }
     }
 }
 
@@ -64,9 +73,14 @@ impl FillMaskPage {
                 s.load_job = None;
                 s.predict_job = None;
             }
-            other => return Some(other),
+            other => return self.cached.on_event(other),
         }
         None
+    }
+
+    fn load(&mut self, ctx: &mut PageContext<'_>, spec: String) {
+        self.model = spec;
+        self.state.load_job = Some(ctx.backend.send(Command::LoadMaskedLm { spec: self.model.clone(), hub: ctx.hub.clone() }));
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
@@ -77,12 +91,20 @@ impl FillMaskPage {
             ui.add(egui::TextEdit::singleline(&mut self.model).hint_text("folder or owner/name of a …ForMaskedLM").desired_width(380.0))
                 .labelled_by(label.id);
             if ui.button("Load LM").clicked() {
-                self.state.load_job = Some(ctx.backend.send(Command::LoadMaskedLm { spec: self.model.clone(), hub: ctx.hub.clone() }));
+                self.load(ctx, self.model.clone());
             }
             if let Some(model) = ctx.model.filter(|m| m.files.is_some()) {
                 if ui.button("Use the loaded model").on_hover_text(model.spec.label()).clicked() {
-                    self.model = model.spec.label();
-                    self.state.load_job = Some(ctx.backend.send(Command::LoadMaskedLm { spec: self.model.clone(), hub: ctx.hub.clone() }));
+                    self.load(ctx, model.spec.label());
+                }
+            }
+            if let Some(repo) = self.cached.menu_ui(ui, ctx) {
+                self.load(ctx, repo);
+            }
+            if let Some((step, dir)) = ctx.training_checkpoint.clone() {
+                let button = ui.button(format!("Training run · step {step}"));
+                if button.on_hover_text(format!("the latest checkpoint of the masked LM training on the Train page:\n{}", dir.display())).clicked() {
+                    self.load(ctx, dir.display().to_string());
                 }
             }
             if self.state.load_job.is_some() {
@@ -115,7 +137,10 @@ impl FillMaskPage {
                 self.state.predicted = Some(wanted);
             }
         } else {
-            ui.weak("Load a masked LM to start (e.g. a folder with config.json and model.safetensors of a BertForMaskedLM).");
+            ui.weak(
+                "Load a masked LM to start: a folder (config.json and model.safetensors of a BertForMaskedLM) or Hub \
+                 id, a model from the \"cached\" menu, or the checkpoint of a masked-LM run on the Train page.",
+            );
         }
         ui.columns(self.state.masks.len().clamp(1, 4), |cols| {
             for (i, predictions) in self.state.masks.iter().enumerate() {

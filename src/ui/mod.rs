@@ -1,6 +1,7 @@
 //! The egui front end: a thin layer over [`crate::core`], one file per panel.
 
 mod app;
+mod cached_models;
 mod chips;
 mod confusion_panel;
 mod data_panel;

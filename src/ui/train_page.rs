@@ -8,14 +8,14 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 
-use crate::core::backend::{Command, Event, JobId};
-use crate::core::hub_search::RepoKind;
+use crate::core::backend::Event;
 use crate::core::train::{
     recipe_for, switch_model, BestMetric, EvalEvery, EvalReport, Schedule, StepMetrics, TrainConfig, TrainTask, TrainerCommand, TrainerEvent,
     TrainerHandle, Warmup, BUILTIN_TINY,
 };
 
 use super::app::PageContext;
+use super::cached_models::CachedModels;
 use super::confusion_panel::ConfusionPanel;
 use super::status_bar::thousands;
 use super::train_plan::TrainPlanPanel;
@@ -50,10 +50,14 @@ pub struct LiveRun {
     pub test: Option<EvalReport>,
     /// Step of the best checkpoint so far.
     pub best_step: Option<u64>,
+    /// What the run trains (the Fill-Mask page offers a masked-LM run's checkpoints).
+    pub task: TrainTask,
+    /// The step and folder of the checkpoint saved last.
+    pub last_checkpoint: Option<(u64, PathBuf)>,
 }
 
 impl LiveRun {
-    fn new(handle: TrainerHandle) -> Self {
+    fn new(handle: TrainerHandle, task: TrainTask) -> Self {
         Self {
             commands: handle.commands.clone(),
             events: handle.events.clone(),
@@ -71,6 +75,8 @@ impl LiveRun {
             status: RunStatus::Running,
             test: None,
             best_step: None,
+            task,
+            last_checkpoint: None,
         }
     }
 
@@ -95,6 +101,7 @@ impl LiveRun {
                         self.best_step = Some(step);
                     }
                     self.checkpoints.push((step, format!("{kind}: {}", path.display())));
+                    self.last_checkpoint = Some((step, path));
                 }
                 TrainerEvent::Log(line) => self.log.push(line),
                 TrainerEvent::Paused { .. } => self.status = RunStatus::Paused,
@@ -111,6 +118,11 @@ impl LiveRun {
 
     pub fn is_active(&self) -> bool {
         matches!(self.status, RunStatus::Running | RunStatus::Paused)
+    }
+
+    /// The latest checkpoint of a masked-LM run (for the Fill-Mask page).
+    pub fn masked_lm_checkpoint(&self) -> Option<(u64, PathBuf)> {
+        self.last_checkpoint.clone().filter(|_| self.task == TrainTask::MaskedLm)
     }
 
     /// Seconds left, from the throughput after warm-up (the first 10% of steps, at least 3, are ignored).
@@ -139,11 +151,8 @@ pub struct TrainPage {
     plan: TrainPlanPanel,
     #[serde(skip)]
     confusion: ConfusionPanel,
-    /// Model repos in the HF cache (`None`: not scanned yet), for the "cached" menu.
     #[serde(skip)]
-    cached_models: Option<Vec<String>>,
-    #[serde(skip)]
-    scan_job: Option<JobId>,
+    cached_models: CachedModels,
 }
 
 impl Default for TrainPage {
@@ -158,8 +167,7 @@ impl Default for TrainPage {
             new_lr: None,
             plan: TrainPlanPanel::default(),
             confusion: ConfusionPanel::default(),
-            cached_models: None,
-            scan_job: None,
+            cached_models: CachedModels::default(),
         }
     }
 }
@@ -179,20 +187,7 @@ impl TrainPage {
 
     /// Takes the events of this page's jobs (the HF cache scan); returns the ones that are not.
     pub fn on_event(&mut self, event: Event) -> Option<Event> {
-        match event {
-            Event::CacheScanned { id, repos } if self.scan_job == Some(id) => {
-                self.scan_job = None;
-                self.cached_models =
-                    Some(repos.into_iter().filter(|r| r.kind == RepoKind::Model).map(|r| r.id).collect());
-                None
-            }
-            Event::JobFailed { id, .. } if self.scan_job == Some(id) => {
-                self.scan_job = None;
-                self.cached_models = Some(Vec::new());
-                None
-            }
-            other => Some(other),
-        }
+        self.cached_models.on_event(event)
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
@@ -200,9 +195,6 @@ impl TrainPage {
         // Runs resolve Hub ids with the app's settings (endpoint, cache, the offline switch).
         if self.config.hub.as_ref() != Some(ctx.hub) {
             self.config.hub = Some(ctx.hub.clone());
-        }
-        if self.cached_models.is_none() && self.scan_job.is_none() {
-            self.scan_job = Some(ctx.backend.send(Command::ScanCache { hub: ctx.hub.clone() }));
         }
         egui::Panel::left("train_settings").resizable(true).default_size(380.0).show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("train_settings_scroll").show(ui, |ui| {
@@ -231,31 +223,9 @@ impl TrainPage {
                             switch_model(c, &model.spec.label());
                         }
                     }
-                    let cached = &mut self.cached_models;
-                    ui.menu_button("cached ▾", |ui| {
-                        match cached {
-                            None => {
-                                ui.spinner();
-                            }
-                            Some(repos) if repos.is_empty() => {
-                                ui.weak("No models in the HF cache yet: download one on Model & Data.");
-                            }
-                            Some(repos) => {
-                                for repo in repos.iter() {
-                                    if ui.button(repo).clicked() {
-                                        switch_model(c, repo);
-                                        ui.close();
-                                    }
-                                }
-                            }
-                        }
-                        ui.separator();
-                        if ui.button("⟳ Rescan the cache").clicked() {
-                            *cached = None;
-                        }
-                    })
-                    .response
-                    .on_hover_text("pretrained models in the Hugging Face cache (usable offline)");
+                    if let Some(repo) = self.cached_models.menu_ui(ui, ctx) {
+                        switch_model(c, &repo);
+                    }
                 });
                 ui.end_row();
                 let label = ui.label("Data:");
@@ -356,7 +326,7 @@ impl TrainPage {
             Ok(handle) => {
                 self.error = None;
                 self.confusion = ConfusionPanel::default();
-                self.live = Some(LiveRun::new(handle));
+                self.live = Some(LiveRun::new(handle, self.config.task));
             }
             Err(e) => self.error = Some(e.to_string()),
         }
