@@ -232,7 +232,7 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
         Command::RepoDetails { kind, repo, hub } => {
             let files = list_files(&hub, kind, &repo, None)?;
             let config = if kind == RepoKind::Model && files.iter().any(|f| f.path == "config.json") {
-                let dir = hub.fetch_model_files(&repo, None, &["config.json"], &[], &mut |_, _, _| {})?;
+                let dir = hub.fetch_model_files(&repo, None, &["config.json"], &[], &mut |_, _, _| {})?.dir;
                 Some(ConfigSummary::from_file(&dir.join("config.json"))?)
             } else {
                 None

@@ -63,22 +63,12 @@ impl HubSettings {
     /// Resolves files of a model repo into the cache (downloading what is missing unless offline) and
     /// returns the snapshot folder holding them. `required` files must exist; `optional` ones are
     /// fetched when the repo has them. `on_file` is told each file before it is fetched.
+    ///
+    /// When the Hub cannot be reached (no network, a Hub error) it uses what is cached, as
+    /// huggingface_hub does: a cached file is used as it is, an optional file that is not cached counts
+    /// as absent (and the reason is kept in [`Fetched::unreachable`]), a required one that is not cached
+    /// is an error that says the Hub could not be reached.
     pub fn fetch_model_files(
-        &self,
-        repo: &str,
-        revision: Option<&str>,
-        required: &[&str],
-        optional: &[&str],
-        on_file: &mut dyn FnMut(&str, usize, usize),
-    ) -> CoreResult<PathBuf> {
-        self.fetch_model_files_or_cached(repo, revision, required, optional, on_file).map(|f| f.dir)
-    }
-
-    /// As [`Self::fetch_model_files`], and when the Hub cannot be reached (no network, a Hub error)
-    /// it uses what is cached, as huggingface_hub does: a cached file is used as it is, an optional
-    /// file that is not cached counts as absent (and the reason is kept in [`Fetched::unreachable`]),
-    /// a required one that is not cached is an error that says the Hub could not be reached.
-    pub fn fetch_model_files_or_cached(
         &self,
         repo: &str,
         revision: Option<&str>,

@@ -133,7 +133,8 @@ pub fn load_model(spec: &ModelSpec, hub: &HubSettings, progress: ProgressFn<'_>)
                 &["config.json"],
                 &["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"],
                 &mut |file, i, n| progress(&format!("{repo}: {file}"), Some(i as f32 / n as f32)),
-            )?;
+            )?
+            .dir;
             load_files(spec, repo.clone(), ModelFiles::in_dir(&dir))
         }
     }

@@ -45,7 +45,7 @@ pub fn resolve(spec: &ModelSpec, hub: &HubSettings, progress: &mut dyn FnMut(&st
         }
         ModelSpec::Hub { repo, revision } => {
             let mut on_file = |file: &str, _: usize, _: usize| progress(&format!("{repo}: {file}"));
-            let fetched = hub.fetch_model_files_or_cached(
+            let fetched = hub.fetch_model_files(
                 repo,
                 revision.as_deref(),
                 &["config.json"],
