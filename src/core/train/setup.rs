@@ -12,7 +12,7 @@ use crate::core::data::{load_dataset, load_hub_dataset, DataSpec, Dataset, LoadO
 use crate::core::demo::{demo_headlines_path, demo_tokenizer, DEMO_DATA_SPEC};
 use crate::core::device::best_device;
 use crate::core::hub::HubSettings;
-use crate::core::model::source::{request_config, resolve, ModelRequest};
+use crate::core::model::source::{request_config, resolve, ModelRequest, ResolvedModel};
 use crate::core::model::{Family, LoadOptions, ModelConfig, Task, TaskChoice, TaskModel};
 use crate::core::model_source::{load_tokenizer, ModelFiles, ModelSpec};
 use crate::core::tokenizer::{EncodeRequest, TextTokenizer};
@@ -152,22 +152,12 @@ pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<Loaded
         let model = TaskModel::from_config(cfg, task, &options(config))?;
         return Ok(LoadedModel { model, tokenizer, tokenizer_dir: None });
     }
-    let spec = ModelSpec::parse(&config.model)?;
-    let resolved = resolve(&spec, &hub_of(config), &mut |_| {})?;
-    let request = ModelRequest {
-        task: TaskChoice::Task(task),
-        num_labels: (!labels.is_empty()).then_some(labels.len()),
-        require_weights: false,
-        options: options(config),
-    };
-    let (mut cfg, task) = request_config(&resolved, &request)?;
-    if !labels.is_empty() {
-        cfg.id2label = labels.to_vec();
-    }
+    let options = options(config);
+    let (resolved, mut cfg, task) = resolve_config(config, task, labels, options.clone())?;
     apply_dropout(&mut cfg, config.dropout);
     let model = match resolved.weights {
-        Some(_) => TaskModel::from_dir_with_config(&resolved.dir, cfg, TaskChoice::Task(task), &request.options)?.0,
-        None => TaskModel::from_config(cfg, task, &request.options)?,
+        Some(_) => TaskModel::from_dir_with_config(&resolved.dir, cfg, TaskChoice::Task(task), &options)?.0,
+        None => TaskModel::from_config(cfg, task, &options)?,
     };
     let tokenizer = load_tokenizer(&ModelFiles::in_dir(&resolved.dir))?;
     Ok(LoadedModel { model, tokenizer, tokenizer_dir: Some(resolved.dir) })
@@ -280,19 +270,31 @@ pub fn model_config_for(config: &TrainConfig, labels: &[String]) -> TrainResult<
     if config.model.trim() == BUILTIN_TINY {
         return Ok((tiny_model_config(crate::core::demo::DEMO_VOCAB.lines().count(), labels)?, task));
     }
+    let (_, cfg, task) = resolve_config(config, task, labels, LoadOptions::default())?;
+    Ok((cfg, task))
+}
+
+/// Resolves a run's (non-builtin) model spec and its config for `task`, with the dataset's `labels`
+/// (empty for a masked LM) on the classifier head.
+fn resolve_config(
+    config: &TrainConfig,
+    task: Task,
+    labels: &[String],
+    options: LoadOptions,
+) -> TrainResult<(ResolvedModel, ModelConfig, Task)> {
     let spec = ModelSpec::parse(&config.model)?;
     let resolved = resolve(&spec, &hub_of(config), &mut |_| {})?;
     let request = ModelRequest {
         task: TaskChoice::Task(task),
         num_labels: (!labels.is_empty()).then_some(labels.len()),
         require_weights: false,
-        options: LoadOptions::default(),
+        options,
     };
     let (mut cfg, task) = request_config(&resolved, &request)?;
     if !labels.is_empty() {
         cfg.id2label = labels.to_vec();
     }
-    Ok((cfg, task))
+    Ok((resolved, cfg, task))
 }
 
 #[cfg(test)]
