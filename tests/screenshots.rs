@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::step_until;
+use common::{step_until, train_to_the_end};
 
 use std::path::PathBuf;
 
@@ -91,10 +91,7 @@ fn every_page_renders() {
         if page == Page::Train {
             // The offline demo kit, start to finish.
             step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
-            h.get_by_label("▶ Start training").scroll_to_me();
-            h.run_ok();
-            h.get_by_label("▶ Start training").click();
-            step_until(&mut h, "the demo run", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+            train_to_the_end(&mut h);
         }
         if page == Page::Runs {
             // Overlay the full and the classifier-only run: curves, the settings that differ, final scores.

@@ -1,21 +1,9 @@
 //! `lm-workbench train` and `eval` on the demo kit, JSON asserted.
 
-use std::process::{Command, Output};
+mod common;
 
+use common::{json_of, run_cli};
 use serde_json::Value;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
-        .args(args)
-        .env("HF_HUB_OFFLINE", "1")
-        .output()
-        .expect("run the binary")
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
 
 #[test]
 fn train_then_eval_the_demo_kit() {
@@ -29,7 +17,7 @@ fn train_then_eval_the_demo_kit() {
     .unwrap();
     let out_dir = dir.path().join("runs");
     // Flags override the file: 30 steps instead of 2 epochs.
-    let out = run(&[
+    let out = run_cli(&[
         "train",
         "--config",
         toml.to_str().unwrap(),
@@ -53,7 +41,7 @@ fn train_then_eval_the_demo_kit() {
     assert!(best.join("model.safetensors").is_file());
 
     let last = out_dir.join("cli/checkpoints/last");
-    let eval = json_of(&run(&[
+    let eval = json_of(&run_cli(&[
         "eval",
         "--model",
         last.to_str().unwrap(),
@@ -77,14 +65,14 @@ fn train_then_eval_the_demo_kit() {
     assert_eq!(eval["per_class"].as_array().unwrap().len(), 6);
 
     // The demo data has no test split: one error line, exit 2.
-    let out = run(&["eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines", "--split", "test"]);
+    let out = run_cli(&["eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines", "--split", "test"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.starts_with("error: ") && stderr.contains("no test split") && stderr.trim_end().lines().count() == 1,
         "{stderr}"
     );
-    let out = run(&["train", "--model", "builtin:tiny", "--lr=-1", "--out", out_dir.to_str().unwrap()]);
+    let out = run_cli(&["train", "--model", "builtin:tiny", "--lr=-1", "--out", out_dir.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -97,7 +85,7 @@ fn train_then_eval_the_demo_kit() {
 fn schedule_and_split_flags_reach_the_run_config() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("runs");
-    let out = run(&[
+    let out = run_cli(&[
         "train",
         "--model",
         "builtin:tiny",

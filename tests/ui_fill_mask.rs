@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fixture, step_until};
+use common::{fixture, step_until, train_to_the_end};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use lm_workbench::core::hub::HubSettings;
@@ -73,12 +73,8 @@ fn the_masked_lm_being_trained_fills_masks() {
         .with_size(egui::vec2(1280.0, 820.0))
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
     step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (100.00%)").is_some());
-    h.get_by_label("▶ Start training").scroll_to_me();
-    h.run_ok();
-    h.get_by_label("▶ Start training").click();
-    step_until(&mut h, "the run to finish", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+    train_to_the_end(&mut h);
     let live = h.state().state.train.live.as_ref().unwrap();
-    assert_eq!(live.status, lm_workbench::ui::RunStatus::Finished, "{:?}", live.status);
     let (step, dir) = live.masked_lm_checkpoint().expect("a checkpoint of the masked-LM run");
     assert!(dir.starts_with(runs.path().join("mlm-from-scratch")), "{}", dir.display());
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{build_hf_cache, minilm, step_until};
+use common::{build_hf_cache, minilm, step_until, train_to_the_end};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use lm_workbench::core::hub::HubSettings;
@@ -32,12 +32,8 @@ fn demo_kit_run_from_the_train_page() {
     h.get_by_label("whole model").click();
     step_until(&mut h, "the whole-model plan", |h| h.query_by_label_contains("parameters train (100.00%)").is_some());
 
-    h.get_by_label("▶ Start training").click();
-    step_until(&mut h, "the run to finish", |h| {
-        h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active())
-    });
+    train_to_the_end(&mut h);
     let live = h.state().state.train.live.as_ref().unwrap();
-    assert_eq!(live.status, lm_workbench::ui::RunStatus::Finished, "{:?}", live.status);
     assert_eq!(live.steps.last().map(|m| m.step), Some(300));
     let validation: Vec<_> = live.evals.iter().filter(|e| e.split == "validation").collect();
     assert_eq!(validation.len(), 15, "one evaluation per epoch");
@@ -99,12 +95,8 @@ fn a_cached_hub_model_fine_tunes_from_the_train_page() {
     // Two steps are enough to show the run starts from the cached weights.
     h.state_mut().state.train.config.max_steps = Some(2);
     h.run_ok();
-    h.get_by_label("▶ Start training").scroll_to_me();
-    h.run_ok();
-    h.get_by_label("▶ Start training").click();
-    step_until(&mut h, "the run to finish", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+    train_to_the_end(&mut h);
     let live = h.state().state.train.live.as_ref().unwrap();
-    assert_eq!(live.status, lm_workbench::ui::RunStatus::Finished, "{:?}", live.status);
     assert_eq!(live.steps.last().map(|m| m.step), Some(2));
     assert_eq!(live.total_params, 22_715_526);
     let saved: serde_json::Value =

@@ -65,3 +65,30 @@ pub fn step_until(
     }
     h.run_ok();
 }
+
+/// Clicks "▶ Start training" on the Train page (scrolled into view first) and steps the app until the
+/// run has ended; asserts that it finished (not stopped or failed).
+pub fn train_to_the_end(h: &mut egui_kittest::Harness<'_, lm_workbench::ui::WorkbenchApp>) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label("▶ Start training").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("▶ Start training").click();
+    step_until(h, "the run to finish", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+    let live = h.state().state.train.live.as_ref().unwrap();
+    assert_eq!(live.status, lm_workbench::ui::RunStatus::Finished, "{:?}", live.status);
+}
+
+/// Runs the CLI binary with `args`, offline (HF_HUB_OFFLINE=1).
+pub fn run_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .args(args)
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .expect("run the binary")
+}
+
+/// The JSON a successful CLI run printed.
+pub fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
