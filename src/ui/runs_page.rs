@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::train::{default_runs_dir, diff_configs, list_runs, load_run, RunRecord, RunSummary};
+use crate::core::train::{best_checkpoint_step, default_runs_dir, diff_configs, list_runs, load_run, RunRecord, RunSummary};
 
 use super::app::PageContext;
 use super::train_plots::{loss_plot_ui, metrics_plot_ui, settings_ui, ChartSettings, Series};
@@ -112,7 +112,7 @@ impl RunsPage {
                 color: COLORS[i % COLORS.len()],
                 steps: &r.steps,
                 evals: &r.evals,
-                best_step: r.checkpoints.iter().rev().find(|(_, kind, _)| kind == "best").map(|(step, _, _)| *step),
+                best_step: best_checkpoint_step(&r.checkpoints),
             })
             .collect();
         // Half the page for the charts, leaving room for the settings and scores tables below.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::backend::Event;
 use crate::core::train::{
-    recipe_for, switch_model, BestMetric, EvalEvery, EvalReport, Schedule, StepMetrics, TrainConfig, TrainTask, TrainerCommand, TrainerEvent,
+    best_checkpoint_step, recipe_for, switch_model, BestMetric, EvalEvery, EvalReport, Schedule, StepMetrics, TrainConfig, TrainTask, TrainerCommand, TrainerEvent,
     TrainerHandle, Warmup, BUILTIN_TINY,
 };
 
@@ -44,16 +44,13 @@ pub struct LiveRun {
     pub label_names: Vec<String>,
     pub steps: Vec<StepMetrics>,
     pub evals: Vec<EvalReport>,
-    pub checkpoints: Vec<(u64, String)>,
+    /// `(step, kind, folder)` of each checkpoint saved, in order (as a run's record lists them).
+    pub checkpoints: Vec<(u64, String, PathBuf)>,
     pub log: Vec<String>,
     pub status: RunStatus,
     pub test: Option<EvalReport>,
-    /// Step of the best checkpoint so far.
-    pub best_step: Option<u64>,
     /// What the run trains (the Fill-Mask page offers a masked-LM run's checkpoints).
     pub task: TrainTask,
-    /// The step and folder of the checkpoint saved last.
-    pub last_checkpoint: Option<(u64, PathBuf)>,
 }
 
 impl LiveRun {
@@ -74,9 +71,7 @@ impl LiveRun {
             log: Vec::new(),
             status: RunStatus::Running,
             test: None,
-            best_step: None,
             task,
-            last_checkpoint: None,
         }
     }
 
@@ -96,13 +91,7 @@ impl LiveRun {
                 }
                 TrainerEvent::Step(m) => self.steps.push(m),
                 TrainerEvent::Evaluation(e) => self.evals.push(e),
-                TrainerEvent::CheckpointSaved { step, path, kind } => {
-                    if kind == "best" {
-                        self.best_step = Some(step);
-                    }
-                    self.checkpoints.push((step, format!("{kind}: {}", path.display())));
-                    self.last_checkpoint = Some((step, path));
-                }
+                TrainerEvent::CheckpointSaved { step, path, kind } => self.checkpoints.push((step, kind, path)),
                 TrainerEvent::Log(line) => self.log.push(line),
                 TrainerEvent::Paused { .. } => self.status = RunStatus::Paused,
                 TrainerEvent::Resumed { .. } => self.status = RunStatus::Running,
@@ -122,7 +111,13 @@ impl LiveRun {
 
     /// The latest checkpoint of a masked-LM run (for the Fill-Mask page).
     pub fn masked_lm_checkpoint(&self) -> Option<(u64, PathBuf)> {
-        self.last_checkpoint.clone().filter(|_| self.task == TrainTask::MaskedLm)
+        let (step, _, dir) = self.checkpoints.last().filter(|_| self.task == TrainTask::MaskedLm)?;
+        Some((*step, dir.clone()))
+    }
+
+    /// Step of the best checkpoint so far.
+    pub fn best_step(&self) -> Option<u64> {
+        best_checkpoint_step(&self.checkpoints)
     }
 
     /// Seconds left, from the throughput after warm-up (the first 10% of steps, at least 3, are ignored).
@@ -346,7 +341,7 @@ impl TrainPage {
         };
         progress_ui(ui, live);
         settings_ui(ui, &mut self.charts);
-        let series = [Series { name: "run".into(), color: ui.visuals().selection.stroke.color, steps: &live.steps, evals: &live.evals, best_step: live.best_step }];
+        let series = [Series { name: "run".into(), color: ui.visuals().selection.stroke.color, steps: &live.steps, evals: &live.evals, best_step: live.best_step() }];
         ui.strong("Loss");
         loss_plot_ui(ui, "live_loss", &self.charts, &series, 220.0);
         ui.columns(3, |cols| {
@@ -363,8 +358,8 @@ impl TrainPage {
         }
         if !live.checkpoints.is_empty() || !live.log.is_empty() {
             egui::CollapsingHeader::new("Checkpoints and log").show(ui, |ui| {
-                for (_, line) in &live.checkpoints {
-                    ui.monospace(line);
+                for (_, kind, dir) in &live.checkpoints {
+                    ui.monospace(format!("{kind}: {}", dir.display()));
                 }
                 for line in &live.log {
                     ui.monospace(line);

@@ -28,7 +28,7 @@ pub use error::{TrainError, TrainResult};
 pub use freeze::{estimate_memory, FreezePlan, MemoryEstimate};
 pub use handle::{spawn_trainer, TrainerHandle};
 pub use plan::{plan_run, RunPlan};
-pub use run::{diff_configs, list_runs, load_run, ConfigDiff, RunRecord, RunSummary};
+pub use run::{best_checkpoint_step, diff_configs, list_runs, load_run, ConfigDiff, RunRecord, RunSummary};
 pub use schedule::{LrSchedule, StepPlan};
 pub use setup::{demo_kit_config, recipe_for, switch_model, Recipe, BUILTIN_TINY, FINE_TUNE, FROM_SCRATCH};
 pub use trainer::run_training;

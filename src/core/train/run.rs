@@ -182,10 +182,16 @@ pub struct RunRecord {
     pub steps: Vec<StepMetrics>,
     /// Validation evaluations, then the test one at the end when there is one.
     pub evals: Vec<EvalReport>,
+    /// `(step, kind, folder)` of each checkpoint saved, in order.
     pub checkpoints: Vec<(u64, String, PathBuf)>,
     /// "finished", "stopped", "failed" or "incomplete", and the end message.
     pub status: String,
     pub message: String,
+}
+
+/// The step of the latest `best` checkpoint among `(step, kind, folder)` entries.
+pub fn best_checkpoint_step(checkpoints: &[(u64, String, PathBuf)]) -> Option<u64> {
+    checkpoints.iter().rev().find(|(_, kind, _)| kind == "best").map(|(step, _, _)| *step)
 }
 
 pub fn load_run(dir: &Path) -> TrainResult<RunRecord> {
