@@ -9,6 +9,7 @@ use crate::core::device::{best_device, device_label};
 use crate::core::hub::HubSettings;
 use crate::core::model_source::LoadedModel;
 
+use super::cached_models::CacheListing;
 use super::placeholder_page::placeholder_ui;
 use super::state::{Page, State};
 use super::status_bar::status_bar_ui;
@@ -48,6 +49,8 @@ pub struct PageContext<'a> {
     pub load_error: Option<&'a str>,
     pub hub: &'a HubSettings,
     pub commands: &'a mut Vec<AppCommand>,
+    /// The repos in the HF cache, one listing for every page.
+    pub cache: &'a mut CacheListing,
     /// The step and folder of the latest checkpoint of the Train page's masked-LM run, if any.
     pub training_checkpoint: Option<(u64, std::path::PathBuf)>,
 }
@@ -65,6 +68,7 @@ pub struct WorkbenchApp {
     device: String,
     hub: HubSettings,
     fonts_installed: bool,
+    cache: CacheListing,
 }
 
 impl WorkbenchApp {
@@ -95,6 +99,7 @@ impl WorkbenchApp {
             device: device_label(&best_device()),
             hub,
             fonts_installed: false,
+            cache: CacheListing::default(),
         };
         let spec = app.state.model.spec.trim().to_string();
         app.load(if spec.is_empty() { DEMO_SPEC.to_string() } else { spec });
@@ -171,14 +176,16 @@ impl WorkbenchApp {
                     }
                 }
                 other => {
+                    if let Event::Downloaded { .. } = &other {
+                        // A new snapshot in the cache: every page's listing is out of date.
+                        self.cache.invalidate();
+                    }
                     let unclaimed = self
-                        .state
-                        .model
-                        .hub
+                        .cache
                         .on_event(other)
+                        .and_then(|e| self.state.model.hub.on_event(e))
                         .and_then(|e| self.state.model.data.on_event(e))
-                        .and_then(|e| self.state.fill_mask.on_event(e))
-                        .and_then(|e| self.state.train.on_event(e));
+                        .and_then(|e| self.state.fill_mask.on_event(e));
                     if let Some(Event::JobFailed { name, error, .. }) = unclaimed {
                         tracing::warn!("{name}: {error}");
                     }
@@ -228,6 +235,7 @@ impl WorkbenchApp {
                 hub: &hub,
                 commands: &mut commands,
                 training_checkpoint,
+                cache: &mut self.cache,
             };
             match self.state.page {
                 Page::ModelData => self.state.model.ui(ui, &mut ctx),

@@ -8,7 +8,7 @@ use crate::core::backend::{Command, Event, JobId, MaskedLm};
 use crate::core::model::infer::MaskPrediction;
 
 use super::app::PageContext;
-use super::cached_models::CachedModels;
+use super::cached_models::cached_models_menu;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
@@ -18,8 +18,6 @@ pub struct FillMaskPage {
     pub top_k: usize,
     #[serde(skip)]
     state: Transient,
-    #[serde(skip)]
-    cached: CachedModels,
 }
 
 impl Default for FillMaskPage {
@@ -29,7 +27,6 @@ impl Default for FillMaskPage {
             text: "The weather is [MASK] today.".into(),
             top_k: 5,
             state: Transient::default(),
-            cached: CachedModels::default(),
         }
     }
 }
@@ -73,7 +70,7 @@ impl FillMaskPage {
                 s.load_job = None;
                 s.predict_job = None;
             }
-            other => return self.cached.on_event(other),
+            other => return Some(other),
         }
         None
     }
@@ -98,7 +95,7 @@ impl FillMaskPage {
                     self.load(ctx, model.spec.label());
                 }
             }
-            if let Some(repo) = self.cached.menu_ui(ui, ctx) {
+            if let Some(repo) = cached_models_menu(ui, ctx) {
                 self.load(ctx, repo);
             }
             if let Some((step, dir)) = ctx.training_checkpoint.clone() {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::backend::{Command, Event, JobId, RepoDetails};
 use crate::core::hub_download::{DownloadRequest, FileProgress};
-use crate::core::hub_search::{CachedRepo, RepoHit, RepoKind, SearchQuery, SortBy};
+use crate::core::hub_search::{RepoHit, RepoKind, SearchQuery, SortBy};
 
 use super::app::{AppCommand, PageContext};
 use super::status_bar::thousands;
@@ -54,8 +54,6 @@ struct Transient {
     details_job: Option<JobId>,
     details: Option<RepoDetails>,
     download: Option<Download>,
-    scan_job: Option<JobId>,
-    cached: Option<Vec<CachedRepo>>,
 }
 
 struct Download {
@@ -80,10 +78,6 @@ impl HubPanel {
                 s.details = Some(*details);
                 s.details_job = None;
             }
-            Event::CacheScanned { repos, .. } if s.scan_job == Some(id) => {
-                s.cached = Some(repos);
-                s.scan_job = None;
-            }
             Event::DownloadProgress { progress, .. } if s.download.as_ref().is_some_and(|d| d.job == id) => {
                 if let Some(d) = &mut s.download {
                     d.files.insert(progress.file.clone(), progress);
@@ -93,16 +87,15 @@ impl HubPanel {
                 if let Some(d) = &mut s.download {
                     d.outcome = Some(Ok(snapshot.display().to_string()));
                 }
-                s.cached = None;
             }
             Event::JobCancelled { .. } if s.download.as_ref().is_some_and(|d| d.job == id) => {
                 if let Some(d) = &mut s.download {
                     d.outcome = Some(Err("cancelled — download again to resume".into()));
                 }
             }
-            Event::JobFailed { error, .. } if [s.search_job, s.details_job, s.scan_job].contains(&Some(id)) => {
+            Event::JobFailed { error, .. } if [s.search_job, s.details_job].contains(&Some(id)) => {
                 s.error = Some(error);
-                for job in [&mut s.search_job, &mut s.details_job, &mut s.scan_job] {
+                for job in [&mut s.search_job, &mut s.details_job] {
                     if *job == Some(id) {
                         *job = None;
                     }
@@ -119,9 +112,6 @@ impl HubPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
-        if self.state.cached.is_none() && self.state.scan_job.is_none() {
-            self.state.scan_job = Some(ctx.backend.send(Command::ScanCache { hub: ctx.hub.clone() }));
-        }
         self.search_row_ui(ui, ctx);
         if let Some(error) = &self.state.error {
             ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
@@ -287,14 +277,14 @@ impl HubPanel {
             ui.strong("On this machine");
             ui.weak(ctx.hub.cache_dir.display().to_string());
             if ui.small_button("⟳").on_hover_text("scan the cache again").clicked() {
-                self.state.cached = None;
+                ctx.cache.invalidate();
             }
         });
-        match &self.state.cached {
+        match ctx.cache.repos(ctx.backend, ctx.hub) {
             None => {
                 ui.spinner();
             }
-            Some(repos) if repos.is_empty() => {
+            Some([]) => {
                 ui.weak("Nothing cached yet.");
             }
             Some(repos) => {

@@ -8,14 +8,13 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 
-use crate::core::backend::Event;
 use crate::core::train::{
     best_checkpoint_step, recipe_for, switch_model, BestMetric, EvalEvery, EvalReport, Schedule, StepMetrics, TrainConfig, TrainTask, TrainerCommand, TrainerEvent,
     TrainerHandle, Warmup, BUILTIN_TINY,
 };
 
 use super::app::PageContext;
-use super::cached_models::CachedModels;
+use super::cached_models::cached_models_menu;
 use super::confusion_panel::ConfusionPanel;
 use super::status_bar::thousands;
 use super::train_plan::TrainPlanPanel;
@@ -146,8 +145,6 @@ pub struct TrainPage {
     plan: TrainPlanPanel,
     #[serde(skip)]
     confusion: ConfusionPanel,
-    #[serde(skip)]
-    cached_models: CachedModels,
 }
 
 impl Default for TrainPage {
@@ -162,7 +159,6 @@ impl Default for TrainPage {
             new_lr: None,
             plan: TrainPlanPanel::default(),
             confusion: ConfusionPanel::default(),
-            cached_models: CachedModels::default(),
         }
     }
 }
@@ -178,11 +174,6 @@ impl TrainPage {
         if let Some(live) = &mut self.live {
             live.poll();
         }
-    }
-
-    /// Takes the events of this page's jobs (the HF cache scan); returns the ones that are not.
-    pub fn on_event(&mut self, event: Event) -> Option<Event> {
-        self.cached_models.on_event(event)
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
@@ -218,7 +209,7 @@ impl TrainPage {
                             switch_model(c, &model.spec.label());
                         }
                     }
-                    if let Some(repo) = self.cached_models.menu_ui(ui, ctx) {
+                    if let Some(repo) = cached_models_menu(ui, ctx) {
                         switch_model(c, &repo);
                     }
                 });
