@@ -94,11 +94,13 @@ impl HubSettings {
                     .local_files_only(local_only)
                     .send()
             };
-            let mut result = fetch(self.offline);
+            // Once the Hub has not answered, the other files come from the cache without asking again
+            // (a hanging network would otherwise cost a timeout per file).
+            let local_only = self.offline || unreachable.is_some();
+            let mut result = fetch(local_only);
             if let Err(e) = &result {
-                if !self.offline && is_unreachable(e) {
-                    // The Hub did not answer: fall back to the cache for this file.
-                    unreachable.get_or_insert_with(|| e.to_string());
+                if !local_only && is_unreachable(e) {
+                    unreachable = Some(e.to_string());
                     result = fetch(true);
                 }
             }
