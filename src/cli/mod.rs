@@ -1,5 +1,6 @@
 //! The headless command line over the same core as the app.
 
+mod bench_cmd;
 mod data;
 mod model_cmds;
 mod tokenize;
@@ -34,6 +35,8 @@ pub enum CliCommand {
     Train(Box<train_cmds::TrainArgs>),
     /// Score a classifier checkpoint on a dataset split: accuracy, macro-F1, per-class scores, confusion matrix.
     Eval(train_cmds::EvalArgs),
+    /// Time training steps of a model on synthetic batches (a benchmark; see scripts/bench-step.sh).
+    BenchStep(bench_cmd::BenchStepArgs),
 }
 
 /// Exit code for bad input (missing folder, no tokenizer, corrupt file, repo not cached offline).
@@ -50,6 +53,7 @@ pub fn run(command: CliCommand) -> i32 {
         CliCommand::Predict(args) => model_cmds::run_predict(&args).map_err(Into::into),
         CliCommand::Train(args) => train_cmds::run_train(&args),
         CliCommand::Eval(args) => train_cmds::run_eval(&args),
+        CliCommand::BenchStep(args) => bench_cmd::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -264,6 +264,36 @@ impl TextTokenizer {
         })
     }
 
+    /// Encodes many texts (or pairs) with special tokens, truncated to `max_length`, configuring the
+    /// tokenizer once for the whole batch (not once per row as [`Self::encode`]): the ids, token types
+    /// and special-token masks of each row, in order.
+    pub fn encode_ids_batch(
+        &self,
+        texts: &[String],
+        pairs: Option<&[String]>,
+        max_length: usize,
+    ) -> CoreResult<Vec<(Vec<u32>, Vec<u32>, Vec<u32>)>> {
+        let mut tokenizer = self.inner.clone();
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+                direction: TruncationDirection::Right,
+            }))
+            .map_err(|e| CoreError::Tokenize(e.to_string()))?;
+        tokenizer.with_padding(None);
+        let inputs: Vec<EncodeInput> = match pairs {
+            Some(pairs) => texts.iter().zip(pairs).map(|(a, b)| (a.as_str(), b.as_str()).into()).collect(),
+            None => texts.iter().map(|t| t.as_str().into()).collect(),
+        };
+        let encodings = tokenizer.encode_batch_char_offsets(inputs, true).map_err(|e| CoreError::Tokenize(e.to_string()))?;
+        Ok(encodings
+            .into_iter()
+            .map(|e| (e.get_ids().to_vec(), e.get_type_ids().to_vec(), e.get_special_tokens_mask().to_vec()))
+            .collect())
+    }
+
     /// Number of `[UNK]` tokens in an encoding.
     pub fn unk_count(&self, encoded: &EncodedText) -> usize {
         self.unk.as_ref().map_or(0, |(_, id)| encoded.input_ids.iter().filter(|&&x| x == *id).count())

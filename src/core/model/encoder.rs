@@ -56,6 +56,11 @@ impl Linear {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         ops::linear(x, &self.weight.t(), Some(&self.bias.t()))
     }
+
+    /// `act(x · Wᵀ + b)`, with the bias folded into the activation where a fused op does both.
+    fn forward_act(&self, x: &Tensor, act: ops::Activation) -> candle_core::Result<Tensor> {
+        ops::bias_activation(&ops::linear(x, &self.weight.t(), None)?, &self.bias.t(), act)
+    }
 }
 
 /// A LayerNorm's weight and bias, used by the heads too.
@@ -84,6 +89,10 @@ impl DenseLayer {
 
     pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         self.0.forward(x)
+    }
+
+    pub(crate) fn forward_act(&self, x: &Tensor, act: ops::Activation) -> candle_core::Result<Tensor> {
+        self.0.forward_act(x, act)
     }
 }
 
@@ -268,22 +277,20 @@ impl Encoder {
         bias: Option<&Tensor>,
         dropout: &mut Dropout,
     ) -> candle_core::Result<Tensor> {
-        let (batch, seq, h) = x.dims3()?;
-        let heads = self.cfg.num_attention_heads;
-        let head_dim = h / heads;
-        let split = |t: Tensor| -> candle_core::Result<Tensor> {
-            t.reshape((batch, seq, heads, head_dim))?.transpose(1, 2)?.contiguous()
-        };
-        let q = split(layer.query.forward(x)?)?;
-        let k = split(layer.key.forward(x)?)?;
-        let v = split(layer.value.forward(x)?)?;
-        let ctx = ops::attention(&q, &k, &v, bias, dropout, self.cfg.attention_probs_dropout_prob)?;
-        let ctx = ctx.transpose(1, 2)?.contiguous()?.reshape((batch, seq, h))?;
-        let attn = dropout.apply(&layer.attn_out.forward(&ctx)?, self.cfg.hidden_dropout_prob)?;
-        let x = layer.attn_norm.forward(&(attn + x)?)?;
-        let inner = self.cfg.hidden_act.forward(&layer.ffn_in.forward(&x)?)?;
-        let out = dropout.apply(&layer.ffn_out.forward(&inner)?, self.cfg.hidden_dropout_prob)?;
-        layer.out_norm.forward(&(out + x)?)
+        let ctx = ops::self_attention(
+            &layer.query.forward(x)?,
+            &layer.key.forward(x)?,
+            &layer.value.forward(x)?,
+            self.cfg.num_attention_heads,
+            bias,
+            dropout,
+            self.cfg.attention_probs_dropout_prob,
+        )?;
+        let attn = dropout.add(&layer.attn_out.forward(&ctx)?, x, self.cfg.hidden_dropout_prob)?;
+        let x = layer.attn_norm.forward(&attn)?;
+        let inner = layer.ffn_in.forward_act(&x, self.cfg.hidden_act)?;
+        let out = dropout.add(&layer.ffn_out.forward(&inner)?, &x, self.cfg.hidden_dropout_prob)?;
+        layer.out_norm.forward(&out)
     }
 }
 

@@ -95,7 +95,7 @@ impl Head {
                 Ok(Some(logits))
             }
             Self::MaskedLm { dense, act, norm, decoder, bias } => {
-                let x = norm.forward(&act.forward(&dense.forward(&enc.last_hidden_state)?)?)?;
+                let x = norm.forward(&dense.forward_act(&enc.last_hidden_state, *act)?)?;
                 Ok(Some(ops::linear(&x, &decoder.t(), Some(&bias.t()))?))
             }
         }

@@ -73,7 +73,7 @@ pub fn fill_mask(
     if positions.is_empty() {
         return Err(ModelError::Input(format!("the text has no {mask_text} token")));
     }
-    let out = model.forward(&input, &mut Dropout::eval())?;
+    let out = crate::core::model::ops::no_grad(|| model.forward(&input, &mut Dropout::eval()))?;
     let logits = out.logits.ok_or_else(|| ModelError::MissingPart("logits".into()))?;
     let mut result = Vec::new();
     for pos in positions {
@@ -111,7 +111,7 @@ pub fn embed(
     pooling: Pooling,
 ) -> ModelResult<Vec<f32>> {
     let (input, _) = model_input(model, tokenizer, std::slice::from_ref(request))?;
-    let out = model.forward(&input, &mut Dropout::eval())?;
+    let out = crate::core::model::ops::no_grad(|| model.forward(&input, &mut Dropout::eval()))?;
     let hidden = &out.encoder.last_hidden_state;
     let pooled: candle_core::Result<Tensor> = match pooling {
         Pooling::Cls => first_token(hidden),
@@ -134,7 +134,7 @@ pub fn predict(model: &TaskModel, tokenizer: &TextTokenizer, request: &EncodeReq
         return Err(ModelError::MissingPart("classification head".into()));
     }
     let (input, _) = model_input(model, tokenizer, std::slice::from_ref(request))?;
-    let out = model.forward(&input, &mut Dropout::eval())?;
+    let out = crate::core::model::ops::no_grad(|| model.forward(&input, &mut Dropout::eval()))?;
     let logits = out.logits.ok_or_else(|| ModelError::MissingPart("logits".into()))?;
     let probs =
         logits.i(0).and_then(|l| masked_softmax(&l.to_dtype(DType::F32)?, None)?.to_vec1::<f32>()).ctx("softmax")?;

@@ -2,7 +2,7 @@
 //! RoBERTa, bare or with a sequence-classification or masked-LM head, architecture-faithful to
 //! transformers, loading and saving the Hugging Face layout.
 //!
-//! - [`ops`]: every op that needs a backward pass (composed, differentiable reference versions).
+//! - [`ops`]: every op that needs a backward pass, fused ([`fused`]) or composed (the reference).
 //! - [`config`]: config.json and the architecture choice.
 //! - [`plan`]: the parameter list of each architecture (names, shapes, init, module).
 //! - [`load`] / [`save`]: weights in and out, with transformers' key-name variants.
@@ -15,6 +15,7 @@ pub mod config;
 pub mod encoder;
 pub mod error;
 pub mod freeze;
+pub mod fused;
 mod heads;
 pub mod infer;
 pub mod load;

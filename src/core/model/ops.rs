@@ -1,13 +1,89 @@
-//! Every operation of the models that needs a backward pass goes through here.
+//! Every operation of the models that needs a backward pass goes through here, in two versions:
 //!
-//! These are the reference versions, built only from candle ops that have a backward pass (candle-nn's
-//! fused `layer_norm` and `softmax_last_dim` have none). Fused kernels may replace them later; these
-//! stay as the reference the fused ones are tested against. Device and dtype always come from the
-//! inputs.
+//! - **fused** ([`super::fused`]): one candle custom op per operation with its own backward pass, over
+//!   the multi-threaded, vectorised CPU kernels of `lmw_kernels` (f32 on the CPU; bf16/f16 inputs are
+//!   computed in f32 and cast back);
+//! - **composed**: built only from candle ops that have a backward pass (candle-nn's fused `layer_norm`
+//!   and `softmax_last_dim` have none). These are the reference the fused ones are tested against, and
+//!   what runs where no fused kernel exists (f64, CUDA).
+//!
+//! [`Kernels`] is the one switch between them. Dropout draws the same masks in both (a counter-based
+//! generator keyed by the seed and the call), so the two paths agree with dropout on too. Device and
+//! dtype always come from the inputs.
+
+use std::cell::Cell;
+use std::sync::OnceLock;
 
 use candle_core::{DType, Result, Tensor, D};
 
+use super::fused;
 use super::rng::SeededRng;
+
+/// Which implementation of the ops runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernels {
+    /// The fused custom ops where they apply (f32/bf16/f16 on the CPU), the composed ones elsewhere.
+    Fused,
+    /// Only the composed reference ops.
+    Composed,
+}
+
+thread_local! {
+    static KERNELS: Cell<Option<Kernels>> = const { Cell::new(None) };
+    static GRAD: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Whether forward passes on this thread record the autograd graph (see [`no_grad`]).
+pub fn grad_enabled() -> bool {
+    GRAD.with(|g| g.get())
+}
+
+/// Runs `f` without recording the autograd graph (PyTorch's `torch.no_grad()`): parameters enter the
+/// forward pass detached, so evaluation and inference keep no activations for a backward pass.
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    let before = GRAD.with(|g| g.replace(false));
+    let out = f();
+    GRAD.with(|g| g.set(before));
+    out
+}
+
+/// The process default: fused, unless the environment says `LMW_KERNELS=composed`.
+fn default_kernels() -> Kernels {
+    static DEFAULT: OnceLock<Kernels> = OnceLock::new();
+    *DEFAULT.get_or_init(|| match std::env::var("LMW_KERNELS").as_deref() {
+        Ok("composed") => Kernels::Composed,
+        _ => Kernels::Fused,
+    })
+}
+
+/// The kernels the ops use on this thread.
+pub fn kernels() -> Kernels {
+    KERNELS.with(|k| k.get()).unwrap_or_else(default_kernels)
+}
+
+/// Runs `f` with `k` as this thread's kernels (forward passes record their ops, so a backward pass
+/// later follows the same choice).
+pub fn with_kernels<R>(k: Kernels, f: impl FnOnce() -> R) -> R {
+    let before = KERNELS.with(|c| c.replace(Some(k)));
+    let out = f();
+    KERNELS.with(|c| c.set(before));
+    out
+}
+
+/// Whether the fused path takes `t`: fused kernels on, on the CPU, in a float type the kernels take
+/// (directly or through f32).
+fn fused_for(t: &Tensor) -> bool {
+    kernels() == Kernels::Fused && t.device().is_cpu() && matches!(t.dtype(), DType::F32 | DType::BF16 | DType::F16)
+}
+
+/// Runs a fused op in f32 and casts its result back to the input's dtype.
+fn in_f32(t: &Tensor, f: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
+    if t.dtype() == DType::F32 {
+        f(&t.contiguous()?)
+    } else {
+        f(&t.to_dtype(DType::F32)?.contiguous()?)?.to_dtype(t.dtype())
+    }
+}
 
 /// The activation functions of transformers' `ACT2FN` that the supported models use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +128,15 @@ pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
     x * cdf?
 }
 
+/// `act(x + bias)` with the bias over the last dimension: one fused op for the exact GELU.
+pub fn bias_activation(x: &Tensor, bias: &Tensor, act: Activation) -> Result<Tensor> {
+    if act == Activation::Gelu && fused_for(x) {
+        let b = bias.to_dtype(DType::F32)?.contiguous()?;
+        return in_f32(x, |x| x.apply_op2(&b, fused::BiasGelu));
+    }
+    act.forward(&x.broadcast_add(bias)?)
+}
+
 /// Half-precision inputs are normalised in f32 and cast back, as PyTorch does internally.
 fn compute_dtype(dtype: DType) -> DType {
     match dtype {
@@ -62,6 +147,16 @@ fn compute_dtype(dtype: DType) -> DType {
 
 /// LayerNorm over the last dimension: `(x − mean) / √(var + eps) · weight + bias` (biased variance).
 pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Result<Tensor> {
+    if fused_for(x) {
+        let w = weight.to_dtype(DType::F32)?.contiguous()?;
+        let b = bias.to_dtype(DType::F32)?.contiguous()?;
+        return in_f32(x, |x| x.apply_op3(&w, &b, fused::LayerNorm { eps: eps as f32 }));
+    }
+    layer_norm_composed(x, weight, bias, eps)
+}
+
+/// The composed LayerNorm (the reference).
+pub fn layer_norm_composed(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Result<Tensor> {
     let dtype = x.dtype();
     let x = x.to_dtype(compute_dtype(dtype))?;
     let mean = x.mean_keepdim(D::Minus1)?;
@@ -76,11 +171,19 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tens
     let dims = x.dims().to_vec();
     let in_dim = *dims.last().unwrap_or(&0);
     let rows: usize = dims[..dims.len().saturating_sub(1)].iter().product();
-    let y = x.contiguous()?.reshape((rows, in_dim))?.matmul(&weight.t()?)?;
     let mut out_dims = dims;
     if let Some(last) = out_dims.last_mut() {
         *last = weight.dim(0)?;
     }
+    if fused_for(x) {
+        let w = weight.to_dtype(DType::F32)?.contiguous()?;
+        let b = match bias {
+            Some(b) => b.to_dtype(DType::F32)?.contiguous()?,
+            None => Tensor::zeros(weight.dim(0)?, DType::F32, x.device())?,
+        };
+        return in_f32(x, |x| x.reshape((rows, in_dim))?.apply_op3(&w, &b, fused::Linear))?.reshape(out_dims);
+    }
+    let y = x.contiguous()?.reshape((rows, in_dim))?.matmul(&weight.t()?)?;
     let y = y.reshape(out_dims)?;
     match bias {
         Some(b) => y.broadcast_add(b),
@@ -126,37 +229,68 @@ pub fn log_softmax(x: &Tensor) -> Result<Tensor> {
     shifted.broadcast_sub(&lse)
 }
 
-/// Dropout that is active only in training mode, drawing masks from a seeded generator.
+/// Dropout that is active only in training mode. Each call draws its mask from a counter-based
+/// generator keyed by the seed and the number of the call, so the mask of a call never depends on how
+/// many elements earlier calls drew, the backward pass draws it again instead of storing it, and the
+/// fused and composed paths (and any device) draw the same masks.
 #[derive(Clone, Debug)]
 pub struct Dropout {
-    rng: Option<SeededRng>,
+    seed: Option<u64>,
+    calls: u64,
 }
 
 impl Dropout {
     /// Evaluation: dropout is the identity and the forward pass is deterministic.
     pub fn eval() -> Self {
-        Self { rng: None }
+        Self { seed: None, calls: 0 }
     }
 
-    /// Training: inverted dropout with masks from a generator seeded with `seed`.
+    /// Training: inverted dropout with masks keyed by `seed`.
     pub fn train(seed: u64) -> Self {
-        Self { rng: Some(SeededRng::new(seed)) }
+        Self { seed: Some(seed), calls: 0 }
     }
 
     pub fn is_training(&self) -> bool {
-        self.rng.is_some()
+        self.seed.is_some()
+    }
+
+    /// The key of the next call's mask, `None` when this call is the identity.
+    fn next_key(&mut self, p: f64) -> Option<u64> {
+        let seed = self.seed?;
+        if p <= 0.0 {
+            return None;
+        }
+        self.calls += 1;
+        Some(SeededRng::new(seed ^ self.calls.wrapping_mul(0x9E37_79B9_7F4A_7C15)).next_u64())
+    }
+
+    /// The mask of a call as a tensor of multipliers (0 or 1 / (1 − p)) shaped like `x`.
+    fn mask_like(x: &Tensor, key: u64, p: f64) -> Result<Tensor> {
+        let values = lmw_kernels::dropout::mask(x.elem_count(), key, p as f32);
+        Tensor::from_vec(values, x.shape(), x.device())?.to_dtype(x.dtype())
     }
 
     pub fn apply(&mut self, x: &Tensor, p: f64) -> Result<Tensor> {
-        match &mut self.rng {
-            Some(rng) if p > 0.0 => {
-                if p >= 1.0 {
-                    return x.zeros_like();
-                }
-                let mask = rng.dropout_mask(x.shape(), p, x.dtype(), x.device())?;
-                x * mask
+        let Some(key) = self.next_key(p) else { return Ok(x.clone()) };
+        if p >= 1.0 {
+            return x.zeros_like();
+        }
+        if fused_for(x) {
+            return in_f32(x, |x| x.apply_op1(fused::Dropout { key, p: p as f32 }));
+        }
+        x * Self::mask_like(x, key, p)?
+    }
+
+    /// `residual + dropout(x)`, one fused op where the kernels apply.
+    pub fn add(&mut self, x: &Tensor, residual: &Tensor, p: f64) -> Result<Tensor> {
+        match self.next_key(p) {
+            Some(key) if p < 1.0 && fused_for(x) && x.dtype() == residual.dtype() => {
+                let r = residual.to_dtype(DType::F32)?.contiguous()?;
+                in_f32(x, |x| x.apply_op2(&r, fused::DropoutAdd { key, p: p as f32 }))
             }
-            _ => Ok(x.clone()),
+            Some(_) if p >= 1.0 => Ok(residual.clone()),
+            Some(key) => residual + (x * Self::mask_like(x, key, p)?)?,
+            None => x + residual,
         }
     }
 }
@@ -173,10 +307,50 @@ pub fn attention(
 ) -> Result<Tensor> {
     let head_dim = q.dim(D::Minus1)?;
     let scale = 1.0 / (head_dim as f64).sqrt();
-    let scores = (q.contiguous()?.matmul(&k.t()?.contiguous()?)? * scale)?;
-    let probs = masked_softmax(&scores, bias)?;
+    let scores = q.contiguous()?.matmul(&k.t()?.contiguous()?)?;
+    let probs = if fused_for(&scores) {
+        let (batch, _, _, keys) = scores.dims4()?;
+        let bias = match bias {
+            Some(b) => b.to_dtype(DType::F32)?.reshape((batch, keys))?.contiguous()?,
+            None => Tensor::zeros((batch, keys), DType::F32, scores.device())?,
+        };
+        in_f32(&scores, |s| s.apply_op2(&bias, fused::AttentionSoftmax { scale: scale as f32 }))?
+    } else {
+        masked_softmax(&(scores * scale)?, bias)?
+    };
     let probs = dropout.apply(&probs, p)?;
     probs.matmul(&v.contiguous()?)
+}
+
+/// Multi-head self-attention from the projections' `(batch, seq, hidden)` outputs: split into heads,
+/// [`attention`], merge back. The fused path does all of it in one op without the transposed copies.
+pub fn self_attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    heads: usize,
+    bias: Option<&Tensor>,
+    dropout: &mut Dropout,
+    p: f64,
+) -> Result<Tensor> {
+    let (batch, seq, hidden) = q.dims3()?;
+    let head_dim = hidden / heads.max(1);
+    if fused_for(q) {
+        let bias = match bias {
+            Some(b) => b.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?,
+            None => Vec::new(),
+        };
+        let key = dropout.next_key(p);
+        let drop = lmw_kernels::attention::ProbDropout { key: key.unwrap_or(0), p: if key.is_some() { p as f32 } else { 0.0 } };
+        let scale = 1.0 / (head_dim as f64).sqrt();
+        let op = fused::SelfAttention::new(heads, scale as f32, bias, drop);
+        let k = k.to_dtype(DType::F32)?.contiguous()?;
+        let v = v.to_dtype(DType::F32)?.contiguous()?;
+        return in_f32(q, |q| q.apply_op3(&k, &v, op));
+    }
+    let split = |t: &Tensor| -> Result<Tensor> { t.reshape((batch, seq, heads, head_dim))?.transpose(1, 2)?.contiguous() };
+    let ctx = attention(&split(q)?, &split(k)?, &split(v)?, bias, dropout, p)?;
+    ctx.transpose(1, 2)?.contiguous()?.reshape((batch, seq, hidden))
 }
 
 /// The label that cross-entropy ignores, as PyTorch's `ignore_index` default.
@@ -185,6 +359,16 @@ pub const IGNORE_INDEX: i64 = -100;
 /// Mean cross-entropy of `(n, classes)` logits against `(n,)` i64 labels; labels equal to
 /// [`IGNORE_INDEX`] do not count. Returns a scalar (0 when every label is ignored).
 pub fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
+    if fused_for(logits) {
+        let (n, _) = logits.dims2()?;
+        let labels = labels.to_dtype(DType::I64)?.reshape(n)?.contiguous()?;
+        return in_f32(logits, |l| l.apply_op2(&labels, fused::CrossEntropy { ignore: IGNORE_INDEX }));
+    }
+    cross_entropy_composed(logits, labels)
+}
+
+/// The composed cross-entropy (the reference).
+pub fn cross_entropy_composed(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
     let (n, _classes) = logits.dims2()?;
     let labels = labels.to_dtype(DType::I64)?;
     let valid = labels.ne(IGNORE_INDEX)?;

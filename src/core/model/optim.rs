@@ -15,6 +15,8 @@ use candle_core::backprop::GradStore;
 use candle_core::{DType, Tensor, Var};
 
 use super::error::{CandleContext, ModelResult};
+use super::fused;
+use super::ops::{self, Kernels};
 use super::params::ParamStore;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -35,9 +37,23 @@ impl Default for AdamWConfig {
 
 struct Slot {
     var: Var,
-    m: Tensor,
-    v: Tensor,
+    /// The f32 moments `[m; v]`, shape `(2, n)`: one tensor, so the fused update writes both in one pass.
+    state: Tensor,
     decay: bool,
+}
+
+impl Slot {
+    fn m(&self) -> candle_core::Result<Tensor> {
+        self.state.get(0)?.reshape(self.var.shape())
+    }
+
+    fn v(&self) -> candle_core::Result<Tensor> {
+        self.state.get(1)?.reshape(self.var.shape())
+    }
+}
+
+fn pack(m: &Tensor, v: &Tensor) -> candle_core::Result<Tensor> {
+    Tensor::stack(&[m.flatten_all()?, v.flatten_all()?], 0)?.contiguous()
 }
 
 pub struct AdamW {
@@ -53,8 +69,8 @@ impl AdamW {
             .into_iter()
             .enumerate()
             .map(|(i, var)| {
-                let zeros = Tensor::zeros(var.shape(), DType::F32, var.device()).ctx("optimizer state")?;
-                Ok(Slot { var, m: zeros.clone(), v: zeros, decay: decay(i) })
+                let state = Tensor::zeros((2, var.elem_count()), DType::F32, var.device()).ctx("optimizer state")?;
+                Ok(Slot { var, state, decay: decay(i) })
             })
             .collect::<ModelResult<Vec<_>>>()?;
         Ok(Self { slots, step: 0, config })
@@ -88,7 +104,13 @@ impl AdamW {
     /// The f32 moments `(m, v)` of every optimised variable, in the order given to [`Self::new`]
     /// (for checkpoints).
     pub fn moments(&self) -> Vec<(Tensor, Tensor)> {
-        self.slots.iter().map(|s| (s.m.clone(), s.v.clone())).collect()
+        self.slots
+            .iter()
+            .map(|s| {
+                let (m, v) = (s.m().and_then(|t| t.copy()), s.v().and_then(|t| t.copy()));
+                (m.expect("optimizer state has its parameter's size"), v.expect("optimizer state has its parameter's size"))
+            })
+            .collect()
     }
 
     /// Restores the step count and the moments saved by [`Self::moments`] (resuming a run).
@@ -109,8 +131,9 @@ impl AdamW {
                 )));
             }
             let device = slot.var.device().clone();
-            slot.m = m.to_dtype(DType::F32).and_then(|t| t.to_device(&device)).ctx("optimizer state")?;
-            slot.v = v.to_dtype(DType::F32).and_then(|t| t.to_device(&device)).ctx("optimizer state")?;
+            let m = m.to_dtype(DType::F32).and_then(|t| t.to_device(&device)).ctx("optimizer state")?;
+            let v = v.to_dtype(DType::F32).and_then(|t| t.to_device(&device)).ctx("optimizer state")?;
+            slot.state = pack(&m, &v).ctx("optimizer state")?;
         }
         self.step = steps;
         Ok(())
@@ -118,16 +141,44 @@ impl AdamW {
 
     /// One update from the gradients; parameters without a gradient are left alone.
     pub fn step(&mut self, grads: &GradStore) -> ModelResult<()> {
+        self.step_scaled(grads, 1.0)
+    }
+
+    /// One update from the gradients multiplied by `grad_scale` (the clipping factor, applied inside
+    /// the update rather than by scaling a copy of every gradient first).
+    pub fn step_scaled(&mut self, grads: &GradStore, grad_scale: f64) -> ModelResult<()> {
         self.step += 1;
-        let c = &self.config;
+        let c = self.config.clone();
         let t = self.step as i32;
         let (bc1, bc2) = (1.0 - c.beta1.powi(t), 1.0 - c.beta2.powi(t));
+        let fused = ops::kernels() == Kernels::Fused;
         for slot in &mut self.slots {
             let Some(g) = grads.get(&slot.var) else { continue };
-            let mut update = || -> candle_core::Result<()> {
-                let g = g.to_dtype(DType::F32)?;
-                let m = ((&slot.m * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
-                let v = ((&slot.v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
+            if fused && fused::fusable(slot.var.as_tensor()) && fused::fusable(g) {
+                let step = lmw_kernels::adamw::Step {
+                    lr: c.lr as f32,
+                    beta1: c.beta1 as f32,
+                    beta2: c.beta2 as f32,
+                    eps: c.eps as f32,
+                    weight_decay: if slot.decay { c.weight_decay as f32 } else { 0.0 },
+                    bias_correction1: bc1 as f32,
+                    bias_correction2: bc2 as f32,
+                    grad_scale: grad_scale as f32,
+                };
+                let update = || -> candle_core::Result<()> {
+                    slot.state.inplace_op2(&g.contiguous()?, &fused::AdamMoments(step))?;
+                    slot.var.as_tensor().inplace_op2(&slot.state, &fused::AdamUpdate(step))
+                };
+                update().ctx("AdamW step")?;
+                continue;
+            }
+            let update = || -> candle_core::Result<Tensor> {
+                let mut g = g.to_dtype(DType::F32)?;
+                if grad_scale != 1.0 {
+                    g = (g * grad_scale)?;
+                }
+                let m = ((slot.m()? * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
+                let v = ((slot.v()? * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
                 let mut theta = slot.var.as_tensor().to_dtype(DType::F32)?;
                 if slot.decay && c.weight_decay != 0.0 {
                     theta = (theta * (1.0 - c.lr * c.weight_decay))?;
@@ -135,23 +186,25 @@ impl AdamW {
                 let denom = ((&v / bc2)?.sqrt()? + c.eps)?;
                 let theta = (theta - ((&m / bc1)?.div(&denom)? * c.lr)?)?;
                 slot.var.set(&theta.to_dtype(slot.var.dtype())?)?;
-                slot.m = m;
-                slot.v = v;
-                Ok(())
+                pack(&m, &v)
             };
-            update().ctx("AdamW step")?;
+            slot.state = update().ctx("AdamW step")?;
         }
         Ok(())
     }
 }
 
-/// The global L2 norm of the gradients of `vars` (as `clip_grad_norm_` reports it).
+/// The global L2 norm of the gradients of `vars` (as `clip_grad_norm_` reports it): one pass over each
+/// gradient and one sum on the host (no per-tensor casts or device round trips on the CPU).
 pub fn grad_norm(grads: &GradStore, vars: &[Var]) -> ModelResult<f64> {
     let mut total = 0f64;
     for var in vars {
         if let Some(g) = grads.get(var) {
-            total +=
-                g.to_dtype(DType::F64).and_then(|g| g.sqr()?.sum_all()?.to_scalar::<f64>()).ctx("gradient norm")?;
+            total += if fused::fusable(g) && ops::kernels() == Kernels::Fused {
+                fused::sum_sq(g).ctx("gradient norm")?
+            } else {
+                g.to_dtype(DType::F64).and_then(|g| g.sqr()?.sum_all()?.to_scalar::<f64>()).ctx("gradient norm")?
+            };
         }
     }
     Ok(total.sqrt())

@@ -144,9 +144,10 @@ impl Param {
         self.inner.trainable.store(trainable, Ordering::Relaxed);
     }
 
-    /// The value for a forward pass: tracked for gradients when trainable, detached when frozen.
+    /// The value for a forward pass: tracked for gradients when trainable (and gradients are on, see
+    /// [`super::ops::no_grad`]), detached otherwise.
     pub fn t(&self) -> Tensor {
-        if self.is_trainable() {
+        if self.is_trainable() && super::ops::grad_enabled() {
             self.inner.var.as_tensor().clone()
         } else {
             self.inner.var.as_tensor().detach()

@@ -53,19 +53,6 @@ impl SeededRng {
         let values: Vec<f32> = (0..shape.elem_count()).map(|_| (mean + std * self.normal()) as f32).collect();
         Tensor::from_vec(values, shape.clone(), device)?.to_dtype(dtype)
     }
-
-    /// The inverted-dropout multiplier: 0 with probability `p`, else `1 / (1 - p)`.
-    pub fn dropout_mask(
-        &mut self,
-        shape: &Shape,
-        p: f64,
-        dtype: DType,
-        device: &Device,
-    ) -> candle_core::Result<Tensor> {
-        let keep = (1.0 / (1.0 - p)) as f32;
-        let values: Vec<f32> = (0..shape.elem_count()).map(|_| if self.uniform() < p { 0.0 } else { keep }).collect();
-        Tensor::from_vec(values, shape.clone(), device)?.to_dtype(dtype)
-    }
 }
 
 #[cfg(test)]

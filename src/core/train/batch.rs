@@ -76,7 +76,7 @@ pub fn evaluate_split(
     let rows: Vec<usize> = (0..split.len()).collect();
     for chunk in rows.chunks(batch_size.max(1)) {
         let (input, _) = make_batch(model, split, chunk, pad_id)?;
-        let out = model.forward(&input, &mut Dropout::eval())?;
+        let out = crate::core::model::ops::no_grad(|| model.forward(&input, &mut Dropout::eval()))?;
         let logits = out.logits.ok_or_else(|| TrainError::Config("the model has no classification head".into()))?;
         let labels: Vec<i64> = chunk.iter().map(|&r| i64::from(split.labels[r])).collect();
         let labels_t = Tensor::new(labels.as_slice(), model.device())?;

@@ -98,7 +98,7 @@ pub fn evaluate_mlm(
     let rows: Vec<usize> = (0..split.len()).collect();
     for chunk in rows.chunks(batch_size.max(1)) {
         let (input, labels, _) = masked_batch(model, split, chunk, pad_id, masking, &mut rng)?;
-        let out = model.forward(&input, &mut Dropout::eval())?;
+        let out = crate::core::model::ops::no_grad(|| model.forward(&input, &mut Dropout::eval()))?;
         let logits = out.logits.ok_or_else(|| super::TrainError::Config("the model has no masked-LM head".into()))?;
         let label_rows = labels.to_vec2::<i64>()?;
         let n: usize = label_rows.iter().flatten().filter(|&&l| l != IGNORE_INDEX).count();

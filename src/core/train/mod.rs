@@ -16,7 +16,9 @@ pub mod plan;
 pub mod run;
 pub mod schedule;
 pub mod setup;
+pub mod step;
 pub mod trainer;
+pub mod bench;
 
 use std::path::PathBuf;
 

@@ -15,7 +15,7 @@ use crate::core::hub::HubSettings;
 use crate::core::model::source::{request_config, resolve, ModelRequest, ResolvedModel};
 use crate::core::model::{Family, LoadOptions, ModelConfig, Task, TaskChoice, TaskModel};
 use crate::core::model_source::{load_tokenizer, ModelFiles, ModelSpec};
-use crate::core::tokenizer::{EncodeRequest, TextTokenizer};
+use crate::core::tokenizer::TextTokenizer;
 
 /// The model spec of the tiny from-scratch BERT on the demo vocabulary.
 pub const BUILTIN_TINY: &str = "builtin:tiny";
@@ -205,17 +205,10 @@ pub fn model_max_length(cfg: &ModelConfig) -> usize {
 
 pub fn encode_split(tokenizer: &TextTokenizer, split: &Split, max_length: usize) -> TrainResult<EncodedSplit> {
     let mut out = EncodedSplit { labels: split.labels.clone().unwrap_or_default(), ..EncodedSplit::default() };
-    for (i, text) in split.texts.iter().enumerate() {
-        let request = EncodeRequest {
-            text: text.clone(),
-            pair: split.pairs.as_ref().map(|p| p[i].clone()),
-            max_length: Some(max_length),
-            ..EncodeRequest::default()
-        };
-        let enc = tokenizer.encode(&request)?;
-        out.ids.push(enc.input_ids);
-        out.types.push(enc.token_type_ids);
-        out.special.push(enc.special_tokens_mask.iter().map(|&m| m == 1).collect());
+    for (ids, types, special) in tokenizer.encode_ids_batch(&split.texts, split.pairs.as_deref(), max_length)? {
+        out.ids.push(ids);
+        out.types.push(types);
+        out.special.push(special.iter().map(|&m| m == 1).collect());
     }
     Ok(out)
 }

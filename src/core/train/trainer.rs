@@ -10,7 +10,6 @@ use std::time::Instant;
 use candle_core::{Tensor, Var};
 use crossbeam_channel::Receiver;
 
-use super::batch::scalar;
 pub use super::batch::{epoch_order, evaluate_split, make_batch, mix_seed};
 use super::checkpoint::{self, CheckpointParts, TrainerState};
 use super::error::{TrainError, TrainResult};
@@ -20,9 +19,9 @@ use super::run::{self, MetricsLine, MetricsLog};
 use super::schedule::{LrSchedule, StepPlan};
 use super::setup::{self, EncodedSplit, LoadedModel, RunData};
 use super::{BestMetric, EvalEvery, EvalReport, StepMetrics, TrainConfig, TrainTask, TrainerCommand, TrainerEvent};
-use crate::core::model::optim::{grad_norm, AdamW, AdamWConfig};
+use super::step::{apply_gradients, micro_batch_grads};
+use crate::core::model::optim::{AdamW, AdamWConfig};
 use crate::core::model::rng::SeededRng;
-use crate::core::model::Dropout;
 
 /// Mixed into the seed of the masking generators (so they differ from the shuffle's).
 const MLM_SALT: u64 = 0x4D4C_4D5F_4D41_534B;
@@ -337,17 +336,10 @@ impl Trainer {
                 }
             };
             tokens += batch_tokens;
-            let mut dropout = Dropout::train(mix_seed(self.state.dropout_seed, self.state.step, b));
-            let out = model.forward(&input, &mut dropout)?;
-            let logits = out.logits.ok_or_else(|| TrainError::Config("the model has no head".into()))?;
-            let loss = model.loss(&logits, &labels)?;
-            let value = scalar(&loss)?;
-            if !value.is_finite() {
-                return Err(TrainError::NonFinite { step: self.state.step + 1, what: "loss", value });
-            }
             let weight = rows.len() as f64 / total_rows as f64;
+            let seed = mix_seed(self.state.dropout_seed, self.state.step, b);
+            let (value, grads) = micro_batch_grads(model, &input, &labels, seed, weight, self.state.step + 1)?;
             loss_sum += value * weight;
-            let grads = (loss * weight)?.backward()?;
             for (acc, var) in accumulated.iter_mut().zip(&self.vars) {
                 if let Some(g) = grads.get(var) {
                     *acc = Some(match acc.take() {
@@ -365,24 +357,9 @@ impl Trainer {
                 grads.insert(var, g);
             }
         }
-        let norm = grad_norm(&grads, &self.vars)?;
-        if !norm.is_finite() {
-            return Err(TrainError::NonFinite { step: self.state.step + 1, what: "gradient norm", value: norm });
-        }
-        if let Some(max) = self.config.max_grad_norm {
-            // torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6) when that is below 1.
-            let coef = max / (norm + 1e-6);
-            if coef < 1.0 {
-                for var in &self.vars {
-                    if let Some(g) = grads.remove(var) {
-                        grads.insert(var, (g * coef)?);
-                    }
-                }
-            }
-        }
         let lr = self.state.schedule.lr_at(self.state.step);
-        self.optimizer.config.lr = lr;
-        self.optimizer.step(&grads)?;
+        let norm =
+            apply_gradients(&mut self.optimizer, &grads, &self.vars, lr, self.config.max_grad_norm, self.state.step + 1)?;
         self.state.step += 1;
         self.state.step_in_epoch += 1;
         self.state.batch_in_epoch = (self.state.step_in_epoch * u64::from(self.config.gradient_accumulation.max(1)))

@@ -1,0 +1,236 @@
+//! Scaled dot-product self-attention that reads Q, K and V in the `(batch, seq, heads · head_dim)`
+//! layout the projections write (no transposed copies), with the padding bias, softmax and dropout on
+//! the probabilities, and writes the context in the same layout. Forward and backward run one task per
+//! (batch element, head) with a single-threaded gemm each, in parallel over the tasks; the
+//! probabilities are the one saved activation.
+
+use gemm::{gemm, Parallelism};
+use rayon::prelude::*;
+
+use crate::{dropout, softmax};
+
+/// The shape of one call.
+#[derive(Clone, Copy, Debug)]
+pub struct Dims {
+    pub batch: usize,
+    pub seq: usize,
+    pub heads: usize,
+    pub head_dim: usize,
+}
+
+impl Dims {
+    fn hidden(&self) -> usize {
+        self.heads * self.head_dim
+    }
+}
+
+/// Dropout on the probabilities: key and probability (`p` = 0: none).
+#[derive(Clone, Copy, Debug)]
+pub struct ProbDropout {
+    pub key: u64,
+    pub p: f32,
+}
+
+/// A raw pointer that tasks writing disjoint parts of one buffer share.
+#[derive(Clone, Copy)]
+struct Shared(*mut f32);
+// SAFETY: every task writes only the (batch, head) slice it owns.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+/// `dst (m×n) = [dst +] lhs (m×k) · rhs (k×n)`, strides in elements (row, column).
+#[allow(clippy::too_many_arguments)]
+unsafe fn mm(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut f32,
+    dst_rs: usize,
+    accumulate: bool,
+    lhs: *const f32,
+    lhs_rs: usize,
+    lhs_cs: usize,
+    rhs: *const f32,
+    rhs_rs: usize,
+    rhs_cs: usize,
+) {
+    gemm(
+        m, n, k,
+        dst, 1, dst_rs as isize,
+        accumulate,
+        lhs, lhs_cs as isize, lhs_rs as isize,
+        rhs, rhs_cs as isize, rhs_rs as isize,
+        if accumulate { 1.0 } else { 0.0 }, 1.0,
+        false, false, false,
+        Parallelism::None,
+    );
+}
+
+/// The forward pass: `ctx` (B, S, H) and the probabilities `probs` (B, heads, S, S) before dropout.
+/// `bias` is empty or (B, S).
+#[allow(clippy::too_many_arguments)]
+pub fn forward(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    bias: &[f32],
+    d: Dims,
+    scale: f32,
+    drop: ProbDropout,
+    ctx: &mut [f32],
+    probs: &mut [f32],
+) {
+    let (s, h) = (d.seq, d.hidden());
+    let n = d.batch * s * h;
+    assert!(q.len() == n && k.len() == n && v.len() == n && ctx.len() == n, "attention::forward: shapes");
+    assert!(probs.len() == d.batch * d.heads * s * s && (bias.is_empty() || bias.len() == d.batch * s), "attention::forward: shapes");
+    let out = Shared(ctx.as_mut_ptr());
+    probs.par_chunks_mut(s * s).enumerate().for_each(|(task, p)| {
+        let (b, head) = (task / d.heads, task % d.heads);
+        let off = b * s * h + head * d.head_dim;
+        let mut scores = vec![0f32; s * s];
+        // SAFETY: offsets and strides stay inside q, k (B·S·H) and scores (S·S).
+        unsafe { mm(s, s, d.head_dim, scores.as_mut_ptr(), s, false, q.as_ptr().add(off), h, 1, k.as_ptr().add(off), 1, h) };
+        let bias_row = if bias.is_empty() { &[][..] } else { &bias[b * s..(b + 1) * s] };
+        softmax::rows_with_bias(&scores, s, bias_row, scale, p);
+        let weights = if drop.p > 0.0 {
+            dropout::apply_block(p, (task * s * s) as u32, drop.key, drop.p, &mut scores);
+            &scores
+        } else {
+            &*p
+        };
+        let out = out;
+        // SAFETY: this task owns columns head·D..(head+1)·D of batch element b's rows of ctx.
+        unsafe { mm(s, d.head_dim, s, out.0.add(off), h, false, weights.as_ptr(), s, 1, v.as_ptr().add(off), h, 1) };
+    });
+}
+
+/// The backward pass: `dq`, `dk`, `dv` (B, S, H) from `dctx` and the saved probabilities.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    probs: &[f32],
+    dctx: &[f32],
+    d: Dims,
+    scale: f32,
+    drop: ProbDropout,
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dv: &mut [f32],
+) {
+    let (s, h) = (d.seq, d.hidden());
+    let n = d.batch * s * h;
+    assert!(q.len() == n && k.len() == n && v.len() == n && dctx.len() == n, "attention::backward: shapes");
+    assert!(dq.len() == n && dk.len() == n && dv.len() == n && probs.len() == d.batch * d.heads * s * s, "attention::backward: shapes");
+    let (pq, pk, pv) = (Shared(dq.as_mut_ptr()), Shared(dk.as_mut_ptr()), Shared(dv.as_mut_ptr()));
+    probs.par_chunks(s * s).enumerate().for_each(|(task, p)| {
+        let (b, head) = (task / d.heads, task % d.heads);
+        let off = b * s * h + head * d.head_dim;
+        let first = (task * s * s) as u32;
+        let mut dropped = vec![0f32; s * s];
+        let weights = if drop.p > 0.0 {
+            dropout::apply_block(p, first, drop.key, drop.p, &mut dropped);
+            &dropped
+        } else {
+            p
+        };
+        let (pq, pk, pv) = (pq, pk, pv);
+        let mut dp = vec![0f32; s * s];
+        // SAFETY: strides as in `forward`; each task owns its (b, head) columns of dq, dk, dv.
+        unsafe {
+            // dV = Pᵀ · dctx
+            mm(s, d.head_dim, s, pv.0.add(off), h, false, weights.as_ptr(), 1, s, dctx.as_ptr().add(off), h, 1);
+            // dP = dctx · Vᵀ
+            mm(s, s, d.head_dim, dp.as_mut_ptr(), s, false, dctx.as_ptr().add(off), h, 1, v.as_ptr().add(off), 1, h);
+        }
+        if drop.p > 0.0 {
+            let raw = dp.clone();
+            dropout::apply_block(&raw, first, drop.key, drop.p, &mut dp);
+        }
+        let mut ds = dropped;
+        softmax::rows_backward(p, &dp, s, scale, &mut ds);
+        // SAFETY: as above.
+        unsafe {
+            // dQ = dS · K
+            mm(s, d.head_dim, s, pq.0.add(off), h, false, ds.as_ptr(), s, 1, k.as_ptr().add(off), h, 1);
+            // dK = dSᵀ · Q
+            mm(s, d.head_dim, s, pk.0.add(off), h, false, ds.as_ptr(), 1, s, q.as_ptr().add(off), h, 1);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(n: usize, seed: usize) -> Vec<f32> {
+        (0..n).map(|i| (((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.5 - 1.0) * 1.5).collect()
+    }
+
+    /// Attention by the definition in f64 for one (b, head).
+    fn reference(q: &[f64], k: &[f64], v: &[f64], bias: &[f64], d: Dims, scale: f64, mask: &[f64]) -> Vec<f64> {
+        let (s, h, hd) = (d.seq, d.hidden(), d.head_dim);
+        let mut ctx = vec![0f64; d.batch * s * h];
+        for b in 0..d.batch {
+            for head in 0..d.heads {
+                let off = b * s * h + head * hd;
+                for i in 0..s {
+                    let z: Vec<f64> = (0..s)
+                        .map(|j| {
+                            let dot: f64 = (0..hd).map(|x| q[off + i * h + x] * k[off + j * h + x]).sum();
+                            dot * scale + if bias.is_empty() { 0.0 } else { bias[b * s + j] }
+                        })
+                        .collect();
+                    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let e: Vec<f64> = z.iter().map(|x| (x - m).exp()).collect();
+                    let sum: f64 = e.iter().sum();
+                    for x in 0..hd {
+                        ctx[off + i * h + x] = (0..s)
+                            .map(|j| e[j] / sum * mask[((b * d.heads + head) * s + i) * s + j] * v[off + j * h + x])
+                            .sum();
+                    }
+                }
+            }
+        }
+        ctx
+    }
+
+    #[test]
+    fn forward_and_backward_match_the_definition_and_finite_differences() {
+        let d = Dims { batch: 2, seq: 5, heads: 3, head_dim: 4 };
+        let n = d.batch * d.seq * d.hidden();
+        let (q, k, v) = (data(n, 1), data(n, 2), data(n, 3));
+        let mut bias = vec![0f32; d.batch * d.seq];
+        bias[d.seq - 1] = f32::MIN; // last key of batch 0 is padding
+        let scale = 0.5;
+        let drop = ProbDropout { key: 17, p: 0.3 };
+        let pn = d.batch * d.heads * d.seq * d.seq;
+        let mask: Vec<f64> = dropout::mask(pn, drop.key, drop.p).iter().map(|&x| f64::from(x)).collect();
+        let (mut ctx, mut probs) = (vec![0f32; n], vec![0f32; pn]);
+        forward(&q, &k, &v, &bias, d, scale, drop, &mut ctx, &mut probs);
+        let to64 = |x: &[f32]| x.iter().map(|&a| f64::from(a)).collect::<Vec<_>>();
+        let (q64, k64, v64) = (to64(&q), to64(&k), to64(&v));
+        let b64: Vec<f64> = bias.iter().map(|&b| if b < -1e30 { -1e30 } else { f64::from(b) }).collect();
+        let want = reference(&q64, &k64, &v64, &b64, d, f64::from(scale), &mask);
+        for (a, e) in ctx.iter().zip(&want) {
+            assert!((f64::from(*a) - e).abs() < 1e-5, "{a} vs {e}");
+        }
+        let r = data(n, 4);
+        let (mut dq, mut dk, mut dv) = (vec![0f32; n], vec![0f32; n], vec![0f32; n]);
+        backward(&q, &k, &v, &probs, &r, d, scale, drop, &mut dq, &mut dk, &mut dv);
+        let loss = |q: &[f64], k: &[f64], v: &[f64]| {
+            reference(q, k, v, &b64, d, f64::from(scale), &mask).iter().zip(&r).map(|(a, b)| a * f64::from(*b)).sum::<f64>()
+        };
+        for i in [0, 7, n / 2, n - 1] {
+            for (which, grad) in [(0, &dq), (1, &dk), (2, &dv)] {
+                let (mut p, mut m) = ([q64.clone(), k64.clone(), v64.clone()], [q64.clone(), k64.clone(), v64.clone()]);
+                p[which][i] += 1e-6;
+                m[which][i] -= 1e-6;
+                let fd = (loss(&p[0], &p[1], &p[2]) - loss(&m[0], &m[1], &m[2])) / 2e-6;
+                assert!((fd - f64::from(grad[i])).abs() < 1e-4 * (1.0 + fd.abs()), "input {which} [{i}]: {} vs {fd}", grad[i]);
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! The CPU kernels of LM Workbench's fused training ops, on plain `f32` slices: no candle types here,
+//! so the candle glue (`lm_workbench::core::model::fused`) stays thin and these stay testable alone.
+//!
+//! Every kernel is
+//! - **multi-threaded** on rayon's global pool (the pool candle's matmuls use), over blocks of rows;
+//! - **vectorised at run time**: the row loops are compiled twice, once for AVX2 + FMA and once for the
+//!   baseline, and the first is picked when the CPU has it (see [`vectorised!`]);
+//! - **deterministic**: blocks are cut by the shape alone (never by the thread count), and partial sums
+//!   are combined in block order, so the same input gives the same bits on any number of threads.
+//!   Exact resume depends on that.
+
+#[macro_use]
+mod simd;
+pub mod adamw;
+pub mod attention;
+pub mod cross_entropy;
+pub mod dropout;
+pub mod gelu;
+pub mod layer_norm;
+pub mod linear;
+pub mod reduce;
+pub mod softmax;
+
+pub use simd::{avx2_fma, erf, exp};
+
+/// How many rows of width `width` one task takes: about 16K elements, at least one row.
+pub(crate) fn rows_per_task(width: usize) -> usize {
+    (16 * 1024 / width.max(1)).max(1)
+}
