@@ -2,7 +2,7 @@ use clap::Parser;
 use lm_workbench::cli::{self, Cli};
 
 fn main() {
-    lm_workbench::core::device::tune_allocator();
+    lm_workbench::core::device::tune_cpu_runtime();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

@@ -24,6 +24,19 @@ pub fn device_label(device: &Device) -> String {
     }
 }
 
+/// Tunes the CPU runtime for training, once at start (before other threads exist): the allocator (see
+/// [`tune_allocator`]) and candle's elementwise thread pool, whose workers spin 25,000 times after each
+/// op before they sleep. Our fused kernels and gemm run on rayon's pool; on a machine with few cores
+/// the spinning worker takes a core from them (about 10 % of a MiniLM training step on 2 cores). A
+/// short spin keeps candle's remaining elementwise ops parallel without that. Settings already in the
+/// environment win.
+pub fn tune_cpu_runtime() {
+    tune_allocator();
+    if std::env::var_os("CANDLE_BARRIER_POOL_SPIN_LIMIT").is_none() {
+        std::env::set_var("CANDLE_BARRIER_POOL_SPIN_LIMIT", "100");
+    }
+}
+
 /// Tunes glibc's allocator for training (call once at start, before threads allocate): every op
 /// allocates its output, and with glibc's defaults a tensor of a few MiB is mmap'ed and unmapped again,
 /// so each step pays page faults on fresh zeroed pages, and the heap top is trimmed back to the system
