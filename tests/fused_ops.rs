@@ -301,3 +301,27 @@ fn fused_adamw_and_gradient_norm_match_the_composed_ones() {
         assert!((x - y).abs() < 1e-5 * y, "grad norm {x} vs {y}");
     }
 }
+
+/// The masked-LM head on the labelled positions only gives the loss and gradients of the head on every
+/// position (dropout on, so the encoder's masks must be the same too).
+#[test]
+fn masked_lm_head_on_labelled_positions_matches_the_full_head() {
+    let model = TaskModel::from_config(tiny_config(3), Task::MaskedLm, &f32_options()).unwrap();
+    let labels =
+        Tensor::new(&[[-100i64, 4, -100, 17, -100, -100, -100], [-100, -100, 8, -100, -100, 49, 3]], &Device::Cpu).unwrap();
+    let full = {
+        let out = model.forward(&batch(), &mut Dropout::train(5)).unwrap();
+        model.loss(&out.logits.unwrap(), &labels).unwrap()
+    };
+    let (logits, picked) = model.masked_lm_logits(&batch(), &labels, &mut Dropout::train(5)).unwrap();
+    assert_eq!(logits.dims(), &[5, 50]);
+    assert_eq!(picked.to_vec1::<i64>().unwrap(), vec![4, 17, 8, 49, 3]);
+    let gathered = model.loss(&logits, &picked).unwrap();
+    let (a, b) = (full.to_scalar::<f32>().unwrap(), gathered.to_scalar::<f32>().unwrap());
+    assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    let (ga, gb) = (full.backward().unwrap(), gathered.backward().unwrap());
+    for p in model.params().params() {
+        let (x, y) = (flat(ga.get(p.var()).unwrap()), flat(gb.get(p.var()).unwrap()));
+        assert_close(p.name(), &y, &x, 1e-5);
+    }
+}

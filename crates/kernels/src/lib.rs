@@ -15,6 +15,7 @@ pub mod adamw;
 pub mod attention;
 pub mod cross_entropy;
 pub mod dropout;
+pub mod encoder_layer;
 pub mod gelu;
 pub mod layer_norm;
 pub mod linear;

@@ -47,9 +47,17 @@ pub fn forward(x: &[f32], w: &[f32], b: &[f32], m: usize, k: usize, n: usize, y:
 
 /// `dx (m×k) = dy (m×n) · w (n×k)`.
 pub fn backward_input(dy: &[f32], w: &[f32], m: usize, k: usize, n: usize, dx: &mut [f32]) {
+    backward_input_into(dy, w, m, k, n, false, dx)
+}
+
+/// `dx (m×k) [+]= dy (m×n) · w (n×k)`: with `accumulate`, added to what `dx` holds (a gradient that
+/// several consumers of one input contribute to, summed by gemm itself).
+pub fn backward_input_into(dy: &[f32], w: &[f32], m: usize, k: usize, n: usize, accumulate: bool, dx: &mut [f32]) {
     assert!(dy.len() == m * n && w.len() == n * k && dx.len() == m * k, "linear::backward_input: shapes");
     if n == 0 {
-        dx.fill(0.0);
+        if !accumulate {
+            dx.fill(0.0);
+        }
         return;
     }
     if m == 0 || k == 0 {
@@ -60,10 +68,10 @@ pub fn backward_input(dy: &[f32], w: &[f32], m: usize, k: usize, n: usize, dx: &
         gemm(
             m, k, n,
             dx.as_mut_ptr(), 1, k as isize,
-            false,
+            accumulate,
             dy.as_ptr(), 1, n as isize,
             w.as_ptr(), 1, k as isize,
-            0.0, 1.0,
+            if accumulate { 1.0 } else { 0.0 }, 1.0,
             false, false, false,
             parallelism(),
         );

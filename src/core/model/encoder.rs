@@ -277,6 +277,30 @@ impl Encoder {
         bias: Option<&Tensor>,
         dropout: &mut Dropout,
     ) -> candle_core::Result<Tensor> {
+        let params = [
+            layer.query.weight.t(),
+            layer.query.bias.t(),
+            layer.key.weight.t(),
+            layer.key.bias.t(),
+            layer.value.weight.t(),
+            layer.value.bias.t(),
+            layer.attn_out.weight.t(),
+            layer.attn_out.bias.t(),
+            layer.attn_norm.weight.t(),
+            layer.attn_norm.bias.t(),
+            layer.ffn_in.weight.t(),
+            layer.ffn_in.bias.t(),
+            layer.ffn_out.weight.t(),
+            layer.ffn_out.bias.t(),
+            layer.out_norm.weight.t(),
+            layer.out_norm.bias.t(),
+        ];
+        let p_attention = self.cfg.attention_probs_dropout_prob;
+        let p_hidden = self.cfg.hidden_dropout_prob;
+        let (heads, act, eps) = (self.cfg.num_attention_heads, self.cfg.hidden_act, self.cfg.layer_norm_eps);
+        if let Some(y) = ops::encoder_layer(x, &params, heads, act, eps, bias, dropout, p_attention, p_hidden) {
+            return y;
+        }
         let ctx = ops::self_attention(
             &layer.query.forward(x)?,
             &layer.key.forward(x)?,

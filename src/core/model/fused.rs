@@ -475,3 +475,78 @@ impl CustomOp3 for SelfAttention {
         Ok((Some(tensor(dq, q.shape())?), Some(tensor(dk, q.shape())?), Some(tensor(dv, q.shape())?)))
     }
 }
+
+// --- a whole encoder layer -------------------------------------------------------------------------
+
+/// One post-LayerNorm encoder layer (BERT's, exact GELU) as one op over `(batch, seq, hidden)` x and
+/// the layer's parameters packed in one tensor (`lmw_kernels::encoder_layer::PARTS` order): one autograd
+/// node per layer. The packed gradient flows back through the concatenation to each parameter.
+pub struct EncoderLayer {
+    dims: std::sync::Mutex<Option<k::encoder_layer::Dims>>,
+    pub heads: usize,
+    pub intermediate: usize,
+    pub eps: f32,
+    pub keys: k::encoder_layer::Keys,
+    /// `(batch, seq)` or empty.
+    pub bias: Vec<f32>,
+    saved: std::sync::Mutex<Option<k::encoder_layer::Saved>>,
+}
+
+impl EncoderLayer {
+    pub fn new(heads: usize, intermediate: usize, eps: f32, keys: k::encoder_layer::Keys, bias: Vec<f32>) -> Self {
+        Self { dims: std::sync::Mutex::new(None), heads, intermediate, eps, keys, bias, saved: std::sync::Mutex::new(None) }
+    }
+
+    fn dims_of(&self, shape: &Shape) -> Result<k::encoder_layer::Dims> {
+        let (batch, seq, hidden) = shape.dims3()?;
+        if self.heads == 0 || hidden % self.heads != 0 {
+            bail!("encoder layer: hidden size {hidden} is not a multiple of {} heads", self.heads);
+        }
+        if !self.bias.is_empty() && self.bias.len() != batch * seq {
+            bail!("encoder layer: a bias of {} for {batch}×{seq}", self.bias.len());
+        }
+        Ok(k::encoder_layer::Dims { batch, seq, hidden, heads: self.heads, intermediate: self.intermediate, eps: self.eps })
+    }
+}
+
+fn poisoned() -> candle_core::Error {
+    candle_core::Error::Msg("encoder layer: poisoned lock".into())
+}
+
+impl CustomOp2 for EncoderLayer {
+    fn name(&self) -> &'static str {
+        "lmw-encoder-layer"
+    }
+
+    fn cpu_fwd(&self, x: &CpuStorage, xl: &Layout, w: &CpuStorage, wl: &Layout) -> Result<(CpuStorage, Shape)> {
+        let d = self.dims_of(xl.shape())?;
+        let (x, w) = (slice_f32(x, xl, "encoder layer")?, slice_f32(w, wl, "encoder layer")?);
+        if w.len() != d.packed_len() {
+            bail!("encoder layer: {} packed parameters, the shapes need {}", w.len(), d.packed_len());
+        }
+        let (y, saved) = k::encoder_layer::forward(x, w, &self.bias, &d, &self.keys);
+        *self.saved.lock().map_err(|_| poisoned())? = Some(saved);
+        *self.dims.lock().map_err(|_| poisoned())? = Some(d);
+        Ok((CpuStorage::F32(y), xl.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, w: &Tensor, _y: &Tensor, dy: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (want_dx, want_dw) = (x.track_op(), w.track_op());
+        if !want_dx && !want_dw {
+            return Ok((None, None));
+        }
+        let d = self.dims.lock().map_err(|_| poisoned())?.ok_or_else(|| candle_core::Error::Msg("encoder layer: backward before forward".into()))?;
+        let saved = self.saved.lock().map_err(|_| poisoned())?;
+        let Some(saved) = saved.as_ref() else { bail!("encoder layer: backward before forward") };
+        let (dx, dw) = with_f32(dy, "encoder layer bwd", |dy| {
+            with_f32(x, "encoder layer bwd", |xv| {
+                with_f32(w, "encoder layer bwd", |wv| {
+                    k::encoder_layer::backward(dy, xv, wv, saved, &d, &self.keys, want_dx, want_dw)
+                })
+            })
+        })???;
+        let dx = dx.map(|v| tensor(v, x.shape())).transpose()?;
+        let dw = dw.map(|v| tensor(v, w.shape())).transpose()?;
+        Ok((dx, dw))
+    }
+}

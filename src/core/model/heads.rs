@@ -63,6 +63,18 @@ impl Head {
         self.forward_inner(enc, dropout).map_err(|source| ModelError::Candle { context: "head forward".into(), source })
     }
 
+    /// The masked-LM head on rows of hidden states `(n, hidden)` → `(n, vocab)` logits.
+    pub(crate) fn masked_lm_rows(&self, rows: &Tensor) -> ModelResult<Tensor> {
+        let Self::MaskedLm { dense, act, norm, decoder, bias } = self else {
+            return Err(ModelError::MissingPart("masked-LM head".into()));
+        };
+        let run = || -> candle_core::Result<Tensor> {
+            let x = norm.forward(&dense.forward_act(rows, *act)?)?;
+            ops::linear(&x, &decoder.t(), Some(&bias.t()))
+        };
+        run().map_err(|source| ModelError::Candle { context: "masked-LM head".into(), source })
+    }
+
     fn forward_inner(&self, enc: &EncoderOutput, dropout: &mut Dropout) -> candle_core::Result<Option<Tensor>> {
         match self {
             Self::None => Ok(None),

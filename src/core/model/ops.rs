@@ -353,6 +353,53 @@ pub fn self_attention(
     ctx.transpose(1, 2)?.contiguous()?.reshape((batch, seq, hidden))
 }
 
+/// A whole BERT encoder layer as one fused op, where it applies: f32 on the CPU with the fused
+/// kernels on, exact GELU. `params` are the layer's 16 parameters in
+/// `lmw_kernels::encoder_layer::PARTS` order. `None`: use the per-op path. Dropout keys are drawn in the
+/// order the per-op path draws them (attention probabilities, attention output, output), so both
+/// paths drop the same elements.
+#[allow(clippy::too_many_arguments)]
+pub fn encoder_layer(
+    x: &Tensor,
+    params: &[Tensor; 16],
+    heads: usize,
+    act: Activation,
+    eps: f64,
+    bias: Option<&Tensor>,
+    dropout: &mut Dropout,
+    p_attention: f64,
+    p_hidden: f64,
+) -> Option<Result<Tensor>> {
+    if !(fused_for(x) && x.dtype() == DType::F32 && act == Activation::Gelu) {
+        return None;
+    }
+    if params.iter().any(|p| p.dtype() != DType::F32 || !p.device().is_cpu()) {
+        return None;
+    }
+    let mut draw = |p: f64| {
+        let key = dropout.next_key(p);
+        lmw_kernels::attention::ProbDropout { key: key.unwrap_or(0), p: if key.is_some() { p as f32 } else { 0.0 } }
+    };
+    let keys =
+        lmw_kernels::encoder_layer::Keys { attention: draw(p_attention), attention_output: draw(p_hidden), output: draw(p_hidden) };
+    let run = || -> Result<Tensor> {
+        let (batch, seq, _) = x.dims3()?;
+        let intermediate = params[11].dim(0)?;
+        let bias = match bias {
+            Some(b) => b.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?,
+            None => Vec::new(),
+        };
+        if !bias.is_empty() && bias.len() != batch * seq {
+            candle_core::bail!("attention bias of {} values for {batch}×{seq}", bias.len());
+        }
+        let flat: Vec<Tensor> = params.iter().map(|p| p.flatten_all()).collect::<Result<_>>()?;
+        let packed = Tensor::cat(&flat, 0)?;
+        let op = fused::EncoderLayer::new(heads, intermediate, eps as f32, keys, bias);
+        x.contiguous()?.apply_op2(&packed, op)
+    };
+    Some(run())
+}
+
 /// The label that cross-entropy ignores, as PyTorch's `ignore_index` default.
 pub const IGNORE_INDEX: i64 = -100;
 

@@ -98,24 +98,18 @@ pub fn evaluate_mlm(
     let rows: Vec<usize> = (0..split.len()).collect();
     for chunk in rows.chunks(batch_size.max(1)) {
         let (input, labels, _) = masked_batch(model, split, chunk, pad_id, masking, &mut rng)?;
-        let out = crate::core::model::ops::no_grad(|| model.forward(&input, &mut Dropout::eval()))?;
-        let logits = out.logits.ok_or_else(|| super::TrainError::Config("the model has no masked-LM head".into()))?;
-        let label_rows = labels.to_vec2::<i64>()?;
-        let n: usize = label_rows.iter().flatten().filter(|&&l| l != IGNORE_INDEX).count();
+        let (logits, picked) =
+            crate::core::model::ops::no_grad(|| model.masked_lm_logits(&input, &labels, &mut Dropout::eval()))?;
+        let picked = picked.to_vec1::<i64>()?;
+        let n = picked.iter().filter(|&&l| l != IGNORE_INDEX).count();
         if n == 0 {
             continue;
         }
-        let loss = model.loss(&logits, &labels)?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        loss_sum += loss * n as f64;
+        let loss = model.loss(&logits, &Tensor::new(picked.as_slice(), model.device())?)?;
+        loss_sum += loss.to_dtype(DType::F64)?.to_scalar::<f64>()? * n as f64;
         masked += n;
-        let logits = logits.to_dtype(DType::F32)?.to_vec3::<f32>()?;
-        for (b, row) in label_rows.iter().enumerate() {
-            for (i, &l) in row.iter().enumerate() {
-                if l != IGNORE_INDEX && i64::from(argmax(&logits[b][i])) == l {
-                    correct += 1;
-                }
-            }
-        }
+        let logits = logits.to_dtype(DType::F32)?.to_vec2::<f32>()?;
+        correct += logits.iter().zip(&picked).filter(|(row, &l)| l != IGNORE_INDEX && i64::from(argmax(row)) == l).count();
     }
     let ratio = |a: f64| if masked == 0 { 0.0 } else { a / masked as f64 };
     Ok(EvalReport {

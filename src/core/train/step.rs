@@ -8,7 +8,7 @@ use candle_core::{Tensor, Var};
 use super::batch::scalar;
 use super::error::{TrainError, TrainResult};
 use crate::core::model::optim::{grad_norm, AdamW};
-use crate::core::model::{Dropout, ModelInput, TaskModel};
+use crate::core::model::{Dropout, ModelInput, Task, TaskModel};
 
 /// Forward (dropout keyed by `dropout_seed`), loss and backward of one micro-batch whose loss counts
 /// with `weight` in the step; returns the unweighted loss and the gradients. `step` (1-based) names the
@@ -22,9 +22,15 @@ pub fn micro_batch_grads(
     step: u64,
 ) -> TrainResult<(f64, GradStore)> {
     let mut dropout = Dropout::train(dropout_seed);
-    let out = model.forward(input, &mut dropout)?;
-    let logits = out.logits.ok_or_else(|| TrainError::Config("the model has no head".into()))?;
-    let loss = model.loss(&logits, labels)?;
+    let loss = if model.task() == Task::MaskedLm {
+        // The LM head only on the masked positions.
+        let (logits, picked) = model.masked_lm_logits(input, labels, &mut dropout)?;
+        model.loss(&logits, &picked)?
+    } else {
+        let out = model.forward(input, &mut dropout)?;
+        let logits = out.logits.ok_or_else(|| TrainError::Config("the model has no head".into()))?;
+        model.loss(&logits, labels)?
+    };
     let value = scalar(&loss)?;
     if !value.is_finite() {
         return Err(TrainError::NonFinite { step, what: "loss", value });
