@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/fetch-fixtures.sh
-cargo test --locked "$@"
+cargo test --locked --workspace "$@"

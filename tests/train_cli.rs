@@ -113,3 +113,31 @@ fn schedule_and_split_flags_reach_the_run_config() {
     let metrics = std::fs::read_to_string(out_dir.join("flags/metrics.jsonl")).unwrap();
     assert!(!metrics.contains("\"split\":\"validation\""), "no validation evaluations");
 }
+
+/// `--device cpu` trains (and is recorded in the run's config); asking this CPU-only build for a GPU
+/// fails with exit code 2 and a message that says why and what to do, before anything trains.
+#[test]
+fn device_flag_picks_the_cpu_and_explains_a_missing_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("runs");
+    let base = ["train", "--model", "builtin:tiny", "--data", "builtin:headlines", "--max-steps", "2", "--max-length", "32"];
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend(["--device", "cpu", "--out", out_dir.to_str().unwrap(), "--run-name", "cpu", "--json"]);
+    assert_eq!(json_of(&run_cli(&args))["status"], "finished");
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("cpu/config.json")).unwrap()).unwrap();
+    assert_eq!(config["device"], "cpu");
+
+    if cfg!(not(feature = "cuda")) {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend(["--device", "cuda:1", "--out", out_dir.to_str().unwrap(), "--run-name", "gpu"]);
+        let out = run_cli(&args);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cuda:1") && stderr.contains("no CUDA support") && stderr.contains("--device cpu"), "{stderr}");
+    }
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend(["--device", "tpu", "--out", out_dir.to_str().unwrap(), "--run-name", "tpu"]);
+    let out = run_cli(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected auto, cpu, cuda or cuda:N"));
+}

@@ -52,6 +52,9 @@ pub struct TrainArgs {
     pub max_length: Option<usize>,
     #[arg(long)]
     pub max_steps: Option<u64>,
+    /// auto (a GPU where this build and the machine have one, else the CPU), cpu, cuda or cuda:N.
+    #[arg(long)]
+    pub device: Option<String>,
     #[arg(long)]
     pub seed: Option<u64>,
     /// Evaluate every N steps (default: each epoch).
@@ -117,6 +120,9 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.max_steps {
         config.max_steps = Some(v);
+    }
+    if let Some(v) = &args.device {
+        config.device = v.clone();
     }
     if let Some(v) = args.seed {
         config.seed = v;

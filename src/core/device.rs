@@ -12,6 +12,41 @@ pub fn best_device() -> Device {
     Device::Cpu
 }
 
+/// The device a `--device` / run setting names: `auto` (CUDA 0 where compiled in and usable, else the
+/// CPU), `cpu`, `cuda` or `cuda:N`. The error says why a GPU cannot be used (a build without the `cuda`
+/// feature, no driver, no such GPU).
+pub fn parse_device(spec: &str) -> Result<Device, String> {
+    let spec = spec.trim().to_ascii_lowercase();
+    match spec.as_str() {
+        "" | "auto" => Ok(best_device()),
+        "cpu" => Ok(Device::Cpu),
+        _ => {
+            let ordinal = match spec.strip_prefix("cuda") {
+                Some("") => 0,
+                Some(rest) => rest
+                    .strip_prefix(':')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .ok_or_else(|| format!("device '{spec}': expected auto, cpu, cuda or cuda:N"))?,
+                None => return Err(format!("device '{spec}': expected auto, cpu, cuda or cuda:N")),
+            };
+            cuda_device(ordinal)
+        }
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device(ordinal: usize) -> Result<Device, String> {
+    Device::new_cuda(ordinal).map_err(|e| format!("CUDA device {ordinal} is not usable: {e}"))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device(ordinal: usize) -> Result<Device, String> {
+    Err(format!(
+        "cuda:{ordinal}: this build of lm-workbench has no CUDA support (build it with `cargo build --release \
+         --features cuda`); use --device cpu"
+    ))
+}
+
 /// A short human-readable name of a device, for the status bar.
 pub fn device_label(device: &Device) -> String {
     match device {

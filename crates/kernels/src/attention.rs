@@ -66,6 +66,28 @@ unsafe fn mm(
     );
 }
 
+/// Where Q, K and V are: three row-major buffers of `(batch·seq)` rows, or one packed buffer (rows of
+/// `[q | k | v]`), each addressed by its start and a row stride `ld` in elements.
+#[derive(Clone, Copy)]
+struct Qkv {
+    q: *const f32,
+    k: *const f32,
+    v: *const f32,
+    ld: usize,
+}
+// SAFETY: read-only pointers into buffers that outlive the parallel loop.
+unsafe impl Send for Qkv {}
+unsafe impl Sync for Qkv {}
+
+/// The gradients' counterpart of [`Qkv`].
+#[derive(Clone, Copy)]
+struct DQkv {
+    q: Shared,
+    k: Shared,
+    v: Shared,
+    ld: usize,
+}
+
 /// The forward pass: `ctx` (B, S, H) and the probabilities `probs` (B, heads, S, S) before dropout.
 /// `bias` is empty or (B, S).
 #[allow(clippy::too_many_arguments)]
@@ -80,17 +102,36 @@ pub fn forward(
     ctx: &mut [f32],
     probs: &mut [f32],
 ) {
+    let n = d.batch * d.seq * d.hidden();
+    assert!(q.len() == n && k.len() == n && v.len() == n, "attention::forward: shapes");
+    let qkv = Qkv { q: q.as_ptr(), k: k.as_ptr(), v: v.as_ptr(), ld: d.hidden() };
+    forward_impl(qkv, bias, d, scale, drop, ctx, probs)
+}
+
+/// [`forward`] from one packed `(B·S, 3H)` buffer of `[q | k | v]` rows (one projection's output).
+#[allow(clippy::too_many_arguments)]
+pub fn forward_packed(qkv: &[f32], bias: &[f32], d: Dims, scale: f32, drop: ProbDropout, ctx: &mut [f32], probs: &mut [f32]) {
+    let h = d.hidden();
+    assert!(qkv.len() == d.batch * d.seq * 3 * h, "attention::forward_packed: shapes");
+    let p = qkv.as_ptr();
+    // SAFETY: offsets h and 2h stay inside the buffer.
+    let qkv = unsafe { Qkv { q: p, k: p.add(h), v: p.add(2 * h), ld: 3 * h } };
+    forward_impl(qkv, bias, d, scale, drop, ctx, probs)
+}
+
+fn forward_impl(qkv: Qkv, bias: &[f32], d: Dims, scale: f32, drop: ProbDropout, ctx: &mut [f32], probs: &mut [f32]) {
     let (s, h) = (d.seq, d.hidden());
-    let n = d.batch * s * h;
-    assert!(q.len() == n && k.len() == n && v.len() == n && ctx.len() == n, "attention::forward: shapes");
+    assert!(ctx.len() == d.batch * s * h, "attention::forward: shapes");
     assert!(probs.len() == d.batch * d.heads * s * s && (bias.is_empty() || bias.len() == d.batch * s), "attention::forward: shapes");
     let out = Shared(ctx.as_mut_ptr());
     probs.par_chunks_mut(s * s).enumerate().for_each(|(task, p)| {
         let (b, head) = (task / d.heads, task % d.heads);
-        let off = b * s * h + head * d.head_dim;
+        let off_in = b * s * qkv.ld + head * d.head_dim;
+        let off_out = b * s * h + head * d.head_dim;
+        let qkv = qkv;
         let mut scores = vec![0f32; s * s];
-        // SAFETY: offsets and strides stay inside q, k (B·S·H) and scores (S·S).
-        unsafe { mm(s, s, d.head_dim, scores.as_mut_ptr(), s, false, q.as_ptr().add(off), h, 1, k.as_ptr().add(off), 1, h) };
+        // SAFETY: offsets and strides stay inside q, k (B·S rows of ld) and scores (S·S).
+        unsafe { mm(s, s, d.head_dim, scores.as_mut_ptr(), s, false, qkv.q.add(off_in), qkv.ld, 1, qkv.k.add(off_in), 1, qkv.ld) };
         let bias_row = if bias.is_empty() { &[][..] } else { &bias[b * s..(b + 1) * s] };
         softmax::rows_with_bias(&scores, s, bias_row, scale, p);
         let weights = if drop.p > 0.0 {
@@ -101,7 +142,7 @@ pub fn forward(
         };
         let out = out;
         // SAFETY: this task owns columns head·D..(head+1)·D of batch element b's rows of ctx.
-        unsafe { mm(s, d.head_dim, s, out.0.add(off), h, false, weights.as_ptr(), s, 1, v.as_ptr().add(off), h, 1) };
+        unsafe { mm(s, d.head_dim, s, out.0.add(off_out), h, false, weights.as_ptr(), s, 1, qkv.v.add(off_in), qkv.ld, 1) };
     });
 }
 
@@ -120,14 +161,37 @@ pub fn backward(
     dk: &mut [f32],
     dv: &mut [f32],
 ) {
+    let n = d.batch * d.seq * d.hidden();
+    assert!(q.len() == n && k.len() == n && v.len() == n, "attention::backward: shapes");
+    assert!(dq.len() == n && dk.len() == n && dv.len() == n, "attention::backward: shapes");
+    let qkv = Qkv { q: q.as_ptr(), k: k.as_ptr(), v: v.as_ptr(), ld: d.hidden() };
+    let dqkv = DQkv { q: Shared(dq.as_mut_ptr()), k: Shared(dk.as_mut_ptr()), v: Shared(dv.as_mut_ptr()), ld: d.hidden() };
+    backward_impl(qkv, probs, dctx, d, scale, drop, dqkv)
+}
+
+/// [`backward`] for [`forward_packed`]: the gradient of the packed buffer, `(B·S, 3H)`.
+#[allow(clippy::too_many_arguments)]
+pub fn backward_packed(qkv: &[f32], probs: &[f32], dctx: &[f32], d: Dims, scale: f32, drop: ProbDropout, dqkv: &mut [f32]) {
+    let h = d.hidden();
+    assert!(qkv.len() == d.batch * d.seq * 3 * h && dqkv.len() == qkv.len(), "attention::backward_packed: shapes");
+    let (p, dp) = (qkv.as_ptr(), dqkv.as_mut_ptr());
+    // SAFETY: offsets h and 2h stay inside the buffers.
+    let (qkv, dqkv) = unsafe {
+        (
+            Qkv { q: p, k: p.add(h), v: p.add(2 * h), ld: 3 * h },
+            DQkv { q: Shared(dp), k: Shared(dp.add(h)), v: Shared(dp.add(2 * h)), ld: 3 * h },
+        )
+    };
+    backward_impl(qkv, probs, dctx, d, scale, drop, dqkv)
+}
+
+fn backward_impl(qkv: Qkv, probs: &[f32], dctx: &[f32], d: Dims, scale: f32, drop: ProbDropout, dqkv: DQkv) {
     let (s, h) = (d.seq, d.hidden());
-    let n = d.batch * s * h;
-    assert!(q.len() == n && k.len() == n && v.len() == n && dctx.len() == n, "attention::backward: shapes");
-    assert!(dq.len() == n && dk.len() == n && dv.len() == n && probs.len() == d.batch * d.heads * s * s, "attention::backward: shapes");
-    let (pq, pk, pv) = (Shared(dq.as_mut_ptr()), Shared(dk.as_mut_ptr()), Shared(dv.as_mut_ptr()));
+    assert!(dctx.len() == d.batch * s * h && probs.len() == d.batch * d.heads * s * s, "attention::backward: shapes");
     probs.par_chunks(s * s).enumerate().for_each(|(task, p)| {
         let (b, head) = (task / d.heads, task % d.heads);
-        let off = b * s * h + head * d.head_dim;
+        let off_in = b * s * qkv.ld + head * d.head_dim;
+        let off_ctx = b * s * h + head * d.head_dim;
         let first = (task * s * s) as u32;
         let mut dropped = vec![0f32; s * s];
         let weights = if drop.p > 0.0 {
@@ -136,14 +200,15 @@ pub fn backward(
         } else {
             p
         };
-        let (pq, pk, pv) = (pq, pk, pv);
+        let (qkv, dqkv) = (qkv, dqkv);
+        let ld = qkv.ld;
         let mut dp = vec![0f32; s * s];
         // SAFETY: strides as in `forward`; each task owns its (b, head) columns of dq, dk, dv.
         unsafe {
             // dV = Pᵀ · dctx
-            mm(s, d.head_dim, s, pv.0.add(off), h, false, weights.as_ptr(), 1, s, dctx.as_ptr().add(off), h, 1);
+            mm(s, d.head_dim, s, dqkv.v.0.add(off_in), dqkv.ld, false, weights.as_ptr(), 1, s, dctx.as_ptr().add(off_ctx), h, 1);
             // dP = dctx · Vᵀ
-            mm(s, s, d.head_dim, dp.as_mut_ptr(), s, false, dctx.as_ptr().add(off), h, 1, v.as_ptr().add(off), 1, h);
+            mm(s, s, d.head_dim, dp.as_mut_ptr(), s, false, dctx.as_ptr().add(off_ctx), h, 1, qkv.v.add(off_in), 1, ld);
         }
         if drop.p > 0.0 {
             let raw = dp.clone();
@@ -154,9 +219,9 @@ pub fn backward(
         // SAFETY: as above.
         unsafe {
             // dQ = dS · K
-            mm(s, d.head_dim, s, pq.0.add(off), h, false, ds.as_ptr(), s, 1, k.as_ptr().add(off), h, 1);
+            mm(s, d.head_dim, s, dqkv.q.0.add(off_in), dqkv.ld, false, ds.as_ptr(), s, 1, qkv.k.add(off_in), ld, 1);
             // dK = dSᵀ · Q
-            mm(s, d.head_dim, s, pk.0.add(off), h, false, ds.as_ptr(), 1, s, q.as_ptr().add(off), h, 1);
+            mm(s, d.head_dim, s, dqkv.k.0.add(off_in), dqkv.ld, false, ds.as_ptr(), 1, s, qkv.q.add(off_in), ld, 1);
         }
     });
 }
@@ -223,6 +288,25 @@ mod tests {
         let loss = |q: &[f64], k: &[f64], v: &[f64]| {
             reference(q, k, v, &b64, d, f64::from(scale), &mask).iter().zip(&r).map(|(a, b)| a * f64::from(*b)).sum::<f64>()
         };
+        // the packed layout gives the same values
+        let packed: Vec<f32> = (0..d.batch * d.seq)
+            .flat_map(|r| {
+                let h = d.hidden();
+                [&q[r * h..(r + 1) * h], &k[r * h..(r + 1) * h], &v[r * h..(r + 1) * h]].concat()
+            })
+            .collect();
+        let (mut ctx2, mut probs2) = (vec![0f32; n], vec![0f32; pn]);
+        forward_packed(&packed, &bias, d, scale, drop, &mut ctx2, &mut probs2);
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-6 * (1.0 + y.abs()));
+        assert!(close(&ctx2, &ctx));
+        let mut dpacked = vec![0f32; 3 * n];
+        backward_packed(&packed, &probs2, &r, d, scale, drop, &mut dpacked);
+        let h = d.hidden();
+        for row in 0..d.batch * d.seq {
+            assert!(close(&dpacked[row * 3 * h..row * 3 * h + h], &dq[row * h..(row + 1) * h]));
+            assert!(close(&dpacked[row * 3 * h + h..row * 3 * h + 2 * h], &dk[row * h..(row + 1) * h]));
+            assert!(close(&dpacked[row * 3 * h + 2 * h..(row + 1) * 3 * h], &dv[row * h..(row + 1) * h]));
+        }
         for i in [0, 7, n / 2, n - 1] {
             for (which, grad) in [(0, &dq), (1, &dk), (2, &dv)] {
                 let (mut p, mut m) = ([q64.clone(), k64.clone(), v64.clone()], [q64.clone(), k64.clone(), v64.clone()]);

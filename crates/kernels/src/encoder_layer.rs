@@ -2,7 +2,7 @@
 //! autograd graph holds one node per layer instead of one per operation:
 //!
 //! ```text
-//! q, k, v = x·Wqᵀ + bq, x·Wkᵀ + bk, x·Wvᵀ + bv
+//! q, k, v = x·Wqkvᵀ + bqkv            (the three projections as one product)
 //! ctx     = attention(q, k, v; padding bias, dropout on the probabilities)
 //! h1      = LN₁(x + dropout(ctx·Woᵀ + bo))
 //! u       = gelu(h1·Wiᵀ + bi)
@@ -16,16 +16,18 @@
 use crate::attention::{self, ProbDropout};
 use crate::{dropout, gelu, layer_norm, linear, reduce};
 
-/// The parameters of a layer, in packing order.
+/// The parameters of a layer, in packing order: the query, key and value weights first and then their
+/// biases, so that the packed buffer starts with the `(3H, H)` weight and `(3H)` bias of one fused
+/// projection.
 pub const PARTS: [&str; 16] = [
-    "query.weight", "query.bias", "key.weight", "key.bias", "value.weight", "value.bias",
+    "query.weight", "key.weight", "value.weight", "query.bias", "key.bias", "value.bias",
     "attention.output.weight", "attention.output.bias", "attention.norm.weight", "attention.norm.bias",
     "intermediate.weight", "intermediate.bias", "output.weight", "output.bias", "output.norm.weight", "output.norm.bias",
 ];
 
 /// The sizes of the packed parts for hidden size `h` and intermediate size `i`.
 pub fn part_sizes(h: usize, i: usize) -> [usize; 16] {
-    [h * h, h, h * h, h, h * h, h, h * h, h, h, h, i * h, i, h * i, h, h, h]
+    [h * h, h * h, h * h, h, h, h, h * h, h, h, h, i * h, i, h * i, h, h, h]
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -63,9 +65,7 @@ pub struct Keys {
 
 /// What the forward keeps for the backward.
 pub struct Saved {
-    q: Vec<f32>,
-    k: Vec<f32>,
-    v: Vec<f32>,
+    qkv: Vec<f32>,
     probs: Vec<f32>,
     ctx: Vec<f32>,
     r1: Vec<f32>,
@@ -73,6 +73,24 @@ pub struct Saved {
     f: Vec<f32>,
     u: Vec<f32>,
     r2: Vec<f32>,
+}
+
+/// The parts after the query/key/value weights and biases, from `rest` (which starts there), as
+/// `split` gives them for the values (the first six entries are empty).
+fn split_rest<'a>(rest: &'a mut [f32], d: &Dims) -> [&'a mut [f32]; 16] {
+    let sizes = part_sizes(d.hidden, d.intermediate);
+    let mut parts: Vec<&'a mut [f32]> = Vec::with_capacity(16);
+    let mut rest = rest;
+    for (i, n) in sizes.into_iter().enumerate() {
+        if i < 6 {
+            parts.push(&mut []);
+            continue;
+        }
+        let (a, b) = rest.split_at_mut(n);
+        parts.push(a);
+        rest = b;
+    }
+    parts.try_into().unwrap_or_else(|_| unreachable!("16 parts"))
 }
 
 /// A buffer every element of which the next kernel writes (not zero-filled first).
@@ -95,16 +113,12 @@ fn split<'a>(w: &'a [f32], d: &Dims) -> [&'a [f32]; 16] {
     out
 }
 
-fn split_mut<'a>(w: &'a mut [f32], d: &Dims) -> [&'a mut [f32]; 16] {
-    let sizes = part_sizes(d.hidden, d.intermediate);
-    let mut parts: Vec<&'a mut [f32]> = Vec::with_capacity(16);
-    let mut rest = w;
-    for n in sizes {
-        let (a, b) = rest.split_at_mut(n);
-        parts.push(a);
-        rest = b;
-    }
-    parts.try_into().unwrap_or_else(|_| unreachable!("16 parts"))
+/// Three adjacent parts of `whole` as one slice.
+fn joined<'a>(whole: &'a [f32], a: &[f32], b: &[f32], c: &[f32]) -> &'a [f32] {
+    let start = a.as_ptr() as usize - whole.as_ptr() as usize;
+    let start = start / std::mem::size_of::<f32>();
+    debug_assert!(a.as_ptr_range().end == b.as_ptr() && b.as_ptr_range().end == c.as_ptr());
+    &whole[start..start + a.len() + b.len() + c.len()]
 }
 
 /// Dropout of `x` joining `residual`: `residual + x ⊙ mask / (1 − p)`.
@@ -117,17 +131,19 @@ fn dropout_add(x: &[f32], residual: &[f32], drop: ProbDropout, out: &mut [f32]) 
 pub fn forward(x: &[f32], w: &[f32], bias: &[f32], d: &Dims, keys: &Keys) -> (Vec<f32>, Saved) {
     let (t, h, i) = (d.tokens(), d.hidden, d.intermediate);
     assert!(x.len() == t * h && w.len() == d.packed_len() && d.heads > 0 && h % d.heads == 0, "encoder_layer::forward: shapes");
-    let [wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, wi, bi, wo2, bo2, g2, b2] = split(w, d);
+    let [wq, wk, wv, bq, bk, bv, wo, bo, g1, b1, wi, bi, wo2, bo2, g2, b2] = split(w, d);
+    // The packing makes [Wq; Wk; Wv] one (3H, H) matrix and [bq; bk; bv] one (3H) bias.
+    let (wqkv, bqkv) = (joined(w, wq, wk, wv), joined(w, bq, bk, bv));
     let lin = |x: &[f32], w: &[f32], b: &[f32], k: usize, n: usize| {
         let mut y = uninit(t * n);
         linear::forward(x, w, b, t, k, n, &mut y);
         y
     };
-    let (q, k, v) = (lin(x, wq, bq, h, h), lin(x, wk, bk, h, h), lin(x, wv, bv, h, h));
+    let qkv = lin(x, wqkv, bqkv, h, 3 * h);
     let ad = d.attention();
     let (mut ctx, mut probs) = (uninit(t * h), uninit(d.batch * d.heads * d.seq * d.seq));
     let scale = 1.0 / (ad.head_dim as f32).sqrt();
-    attention::forward(&q, &k, &v, bias, ad, scale, keys.attention, &mut ctx, &mut probs);
+    attention::forward_packed(&qkv, bias, ad, scale, keys.attention, &mut ctx, &mut probs);
     let a = lin(&ctx, wo, bo, h, h);
     let mut r1 = uninit(t * h);
     dropout_add(&a, x, keys.attention_output, &mut r1);
@@ -143,7 +159,7 @@ pub fn forward(x: &[f32], w: &[f32], bias: &[f32], d: &Dims, keys: &Keys) -> (Ve
     drop(o);
     let mut y = uninit(t * h);
     layer_norm::forward(&r2, g2, b2, d.eps, &mut y);
-    (y, Saved { q, k, v, probs, ctx, r1, h1, f, u, r2 })
+    (y, Saved { qkv, probs, ctx, r1, h1, f, u, r2 })
 }
 
 /// The gradients of [`forward`] from `dy`: `dx` when `want_dx`, the packed parameter gradients when
@@ -161,11 +177,15 @@ pub fn backward(
 ) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
     let (t, h, i) = (d.tokens(), d.hidden, d.intermediate);
     assert!(dy.len() == t * h && x.len() == t * h && w.len() == d.packed_len(), "encoder_layer::backward: shapes");
-    let [wq, _bq, wk, _bk, wv, _bv, wo, _bo, g1, _b1, wi, bi, wo2, _bo2, g2, _b2] = split(w, d);
+    let [wq, wk, wv, bq, bk, bv, wo, _bo, g1, _b1, wi, bi, wo2, _bo2, g2, _b2] = split(w, d);
+    let wqkv = joined(w, wq, wk, wv);
+    let (wqkv_len, bqkv_len) = (3 * h * h, bq.len() + bk.len() + bv.len());
     // The packed parameter gradients (LayerNorm's and GELU's kernels write theirs even when nobody
     // wants them; the weight products are skipped then).
     let mut dw = uninit(d.packed_len());
-    let [dwq, dbq, dwk, dbk, dwv, dbv, dwo, dbo, dg1, db1, dwi, dbi, dwo2, dbo2, dg2, db2] = split_mut(&mut dw, d);
+    let (dwqkv, rest) = dw.split_at_mut(wqkv_len);
+    let (dbqkv, rest) = rest.split_at_mut(bqkv_len);
+    let [_, _, _, _, _, _, dwo, dbo, dg1, db1, dwi, dbi, dwo2, dbo2, dg2, db2] = split_rest(rest, d);
     let lin_w = |dy: &[f32], x: &[f32], k: usize, n: usize, dw: &mut [f32], db: &mut [f32]| {
         if want_dw {
             linear::backward_weight(dy, x, t, k, n, dw);
@@ -204,20 +224,16 @@ pub fn backward(
     lin_w(&da, &s.ctx, h, h, dwo, dbo);
     drop(da);
     // attention
-    let (mut dq, mut dk, mut dv) = (uninit(t * h), uninit(t * h), uninit(t * h));
+    let mut dqkv = uninit(t * 3 * h);
     let ad = d.attention();
     let scale = 1.0 / (ad.head_dim as f32).sqrt();
-    attention::backward(&s.q, &s.k, &s.v, &s.probs, &dctx, ad, scale, keys.attention, &mut dq, &mut dk, &mut dv);
+    attention::backward_packed(&s.qkv, &s.probs, &dctx, ad, scale, keys.attention, &mut dqkv);
     drop(dctx);
-    // the three projections
-    lin_w(&dq, x, h, h, dwq, dbq);
-    lin_w(&dk, x, h, h, dwk, dbk);
-    lin_w(&dv, x, h, h, dwv, dbv);
+    // the fused projection
+    lin_w(&dqkv, x, h, 3 * h, dwqkv, dbqkv);
     let dx = if want_dx {
         let mut dx = dr1;
-        linear::backward_input_into(&dq, wq, t, h, h, true, &mut dx);
-        linear::backward_input_into(&dk, wk, t, h, h, true, &mut dx);
-        linear::backward_input_into(&dv, wv, t, h, h, true, &mut dx);
+        linear::backward_input_into(&dqkv, wqkv, t, h, 3 * h, true, &mut dx);
         Some(dx)
     } else {
         None

@@ -279,10 +279,10 @@ impl Encoder {
     ) -> candle_core::Result<Tensor> {
         let params = [
             layer.query.weight.t(),
-            layer.query.bias.t(),
             layer.key.weight.t(),
-            layer.key.bias.t(),
             layer.value.weight.t(),
+            layer.query.bias.t(),
+            layer.key.bias.t(),
             layer.value.bias.t(),
             layer.attn_out.weight.t(),
             layer.attn_out.bias.t(),

@@ -122,6 +122,9 @@ pub struct TrainConfig {
     pub save_every: Option<u64>,
     /// Share of train held out as validation when the data has none.
     pub validation_fraction: f64,
+    /// The compute device: `auto` (a GPU where the build and the machine have one, else the CPU), `cpu`,
+    /// `cuda` or `cuda:N`.
+    pub device: String,
     /// Masked-LM: share of tokens masked.
     pub mlm_probability: f64,
     /// Where runs are written: each run is a folder in here.
@@ -162,6 +165,7 @@ impl Default for TrainConfig {
             best_metric: BestMetric::MacroF1,
             save_every: None,
             validation_fraction: 0.1,
+            device: "auto".into(),
             mlm_probability: 0.15,
             runs_dir: default_runs_dir(),
             run_name: String::new(),

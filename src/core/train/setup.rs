@@ -10,7 +10,7 @@ use super::error::{TrainError, TrainResult};
 use super::{TrainConfig, TrainTask};
 use crate::core::data::{load_dataset, load_hub_dataset, DataSpec, Dataset, LoadOptions as DataLoadOptions, Split, SplitName};
 use crate::core::demo::{demo_headlines_path, demo_tokenizer, DEMO_DATA_SPEC};
-use crate::core::device::best_device;
+use crate::core::device::parse_device;
 use crate::core::hub::HubSettings;
 use crate::core::model::source::{request_config, resolve, ModelRequest, ResolvedModel};
 use crate::core::model::{Family, LoadOptions, ModelConfig, Task, TaskChoice, TaskModel};
@@ -137,8 +137,9 @@ fn apply_dropout(cfg: &mut ModelConfig, dropout: Option<f64>) {
     }
 }
 
-fn options(config: &TrainConfig) -> LoadOptions {
-    LoadOptions { device: best_device(), seed: config.seed, ..LoadOptions::default() }
+fn options(config: &TrainConfig) -> TrainResult<LoadOptions> {
+    let device = parse_device(&config.device).map_err(TrainError::Config)?;
+    Ok(LoadOptions { device, seed: config.seed, ..LoadOptions::default() })
 }
 
 /// Builds the model of a new run, with the dataset's labels on a classifier head.
@@ -149,10 +150,10 @@ pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<Loaded
         let tokenizer = demo_tokenizer()?;
         let mut cfg = tiny_model_config(tokenizer.vocab_size(), labels)?;
         apply_dropout(&mut cfg, config.dropout);
-        let model = TaskModel::from_config(cfg, task, &options(config))?;
+        let model = TaskModel::from_config(cfg, task, &options(config)?)?;
         return Ok(LoadedModel { model, tokenizer, tokenizer_dir: None });
     }
-    let options = options(config);
+    let options = options(config)?;
     let (resolved, mut cfg, task) = resolve_config(config, task, labels, options.clone())?;
     apply_dropout(&mut cfg, config.dropout);
     let model = match resolved.weights {
@@ -168,7 +169,7 @@ pub fn load_checkpoint_model(config: &TrainConfig, dir: &Path) -> TrainResult<Lo
     let mut cfg = ModelConfig::from_file(&dir.join("config.json"))?;
     apply_dropout(&mut cfg, config.dropout);
     let task = model_task(config.task);
-    let (model, _) = TaskModel::from_dir_with_config(dir, cfg, TaskChoice::Task(task), &options(config))?;
+    let (model, _) = TaskModel::from_dir_with_config(dir, cfg, TaskChoice::Task(task), &options(config)?)?;
     let tokenizer = load_tokenizer(&ModelFiles::in_dir(dir))?;
     Ok(LoadedModel { model, tokenizer, tokenizer_dir: Some(dir.to_path_buf()) })
 }

@@ -263,6 +263,14 @@ impl Trainer {
             label_names: data.label_names.clone(),
             start_step: state.step,
         });
+        on_event(TrainerEvent::Log(format!(
+            "training on {} ({} kernels)",
+            crate::core::device::device_label(loaded.model.device()),
+            match crate::core::model::ops::kernels() {
+                crate::core::model::ops::Kernels::Fused => "fused",
+                crate::core::model::ops::Kernels::Composed => "composed",
+            }
+        )));
         if data.validation.is_none() {
             on_event(TrainerEvent::Log("no validation split: evaluation and early stopping are off".into()));
         }
