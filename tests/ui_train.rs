@@ -106,3 +106,28 @@ fn a_cached_hub_model_fine_tunes_from_the_train_page() {
     assert_eq!(saved["model"], REPO, "the run records the repo id, not a cache path");
     assert!(saved.get("hub").is_none(), "Hub settings are not saved with the run");
 }
+
+/// The "group by length" box of the hyperparameters reaches the run: its config.json records it and
+/// the run trains to the end.
+#[test]
+fn group_by_length_from_the_train_page_reaches_the_run() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.max_steps = Some(3);
+    state.train.config.run_name = "grouped".into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    assert!(!h.state().state.train.config.group_by_length);
+    h.get_by_label("group by length").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("group by length").click();
+    h.run_ok();
+    assert!(h.state().state.train.config.group_by_length);
+    train_to_the_end(&mut h);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs.path().join("grouped/config.json")).unwrap()).unwrap();
+    assert_eq!(config["group_by_length"], true);
+}

@@ -55,6 +55,9 @@ pub struct TrainArgs {
     /// auto (a GPU where this build and the machine have one, else the CPU), cpu, cuda or cuda:N.
     #[arg(long)]
     pub device: Option<String>,
+    /// Batches of rows of similar length (less padding, faster on data of mixed lengths).
+    #[arg(long)]
+    pub group_by_length: bool,
     #[arg(long)]
     pub seed: Option<u64>,
     /// Evaluate every N steps (default: each epoch).
@@ -123,6 +126,9 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = &args.device {
         config.device = v.clone();
+    }
+    if args.group_by_length {
+        config.group_by_length = true;
     }
     if let Some(v) = args.seed {
         config.seed = v;

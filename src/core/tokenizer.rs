@@ -217,10 +217,11 @@ impl TextTokenizer {
         &self.inner
     }
 
-    /// Encodes a text (or pair) with special tokens, as `tokenizer(text, pair, ...)` in transformers.
-    pub fn encode(&self, request: &EncodeRequest) -> CoreResult<EncodedText> {
+    /// A copy of the tokenizer that truncates to `max_length` (longest first, from the right), as
+    /// transformers' `truncation=True`; `None`: as the tokenizer file says.
+    fn truncating(&self, max_length: Option<usize>) -> CoreResult<Tokenizer> {
         let mut tokenizer = self.inner.clone();
-        if let Some(max_length) = request.max_length {
+        if let Some(max_length) = max_length {
             tokenizer
                 .with_truncation(Some(TruncationParams {
                     max_length,
@@ -230,6 +231,12 @@ impl TextTokenizer {
                 }))
                 .map_err(|e| CoreError::Tokenize(e.to_string()))?;
         }
+        Ok(tokenizer)
+    }
+
+    /// Encodes a text (or pair) with special tokens, as `tokenizer(text, pair, ...)` in transformers.
+    pub fn encode(&self, request: &EncodeRequest) -> CoreResult<EncodedText> {
+        let mut tokenizer = self.truncating(request.max_length)?;
         let padding_strategy = match (request.padding, request.max_length) {
             (Padding::None, _) | (Padding::Longest, _) => None,
             (Padding::MaxLength, Some(n)) => Some(PaddingStrategy::Fixed(n)),
@@ -273,15 +280,7 @@ impl TextTokenizer {
         pairs: Option<&[String]>,
         max_length: usize,
     ) -> CoreResult<Vec<(Vec<u32>, Vec<u32>, Vec<u32>)>> {
-        let mut tokenizer = self.inner.clone();
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length,
-                strategy: TruncationStrategy::LongestFirst,
-                stride: 0,
-                direction: TruncationDirection::Right,
-            }))
-            .map_err(|e| CoreError::Tokenize(e.to_string()))?;
+        let mut tokenizer = self.truncating(Some(max_length))?;
         tokenizer.with_padding(None);
         let inputs: Vec<EncodeInput> = match pairs {
             Some(pairs) => texts.iter().zip(pairs).map(|(a, b)| (a.as_str(), b.as_str()).into()).collect(),

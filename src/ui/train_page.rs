@@ -472,6 +472,10 @@ fn hyperparameters_ui(ui: &mut egui::Ui, c: &mut TrainConfig) {
         let row = ui.label("accumulate");
         ui.add(egui::DragValue::new(&mut c.gradient_accumulation).range(1..=256).suffix(" batches")).labelled_by(row.id);
         ui.end_row();
+        ui.label("batches");
+        ui.checkbox(&mut c.group_by_length, "group by length")
+            .on_hover_text("Rows of similar length share a batch: less padding, faster on data of mixed lengths");
+        ui.end_row();
         let row = ui.label("dropout");
         let mut custom = c.dropout.is_some();
         ui.horizontal(|ui| {

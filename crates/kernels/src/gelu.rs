@@ -65,12 +65,7 @@ pub fn backward(x: &[f32], bias: &[f32], dy: &[f32], dx: &mut [f32], db: &mut [f
             p
         })
         .collect();
-    db.fill(0.0);
-    for p in &partials {
-        for i in 0..n {
-            db[i] += p[i];
-        }
-    }
+    crate::sum_partials(&partials, db);
 }
 
 #[cfg(test)]

@@ -90,14 +90,8 @@ pub fn backward(x: &[f32], w: &[f32], dy: &[f32], eps: f32, dx: &mut [f32], dw: 
             (pw, pb)
         })
         .collect();
-    dw.fill(0.0);
-    db.fill(0.0);
-    for (pw, pb) in &partials {
-        for i in 0..h {
-            dw[i] += pw[i];
-            db[i] += pb[i];
-        }
-    }
+    crate::sum_partials(partials.iter().map(|(w, _)| w), dw);
+    crate::sum_partials(partials.iter().map(|(_, b)| b), db);
 }
 
 #[cfg(test)]

@@ -28,3 +28,14 @@ pub use simd::{avx2_fma, erf, exp};
 pub(crate) fn rows_per_task(width: usize) -> usize {
     (16 * 1024 / width.max(1)).max(1)
 }
+
+/// `out` = the element-wise sum of `parts`, added in order (so that the result does not depend on how
+/// many threads computed them).
+pub(crate) fn sum_partials<'a>(parts: impl IntoIterator<Item = &'a Vec<f32>>, out: &mut [f32]) {
+    out.fill(0.0);
+    for p in parts {
+        for (o, v) in out.iter_mut().zip(p) {
+            *o += v;
+        }
+    }
+}

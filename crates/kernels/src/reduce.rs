@@ -44,12 +44,7 @@ pub fn col_sum(x: &[f32], out: &mut [f32]) {
             p
         })
         .collect();
-    out.fill(0.0);
-    for p in &parts {
-        for i in 0..n {
-            out[i] += p[i];
-        }
-    }
+    crate::sum_partials(&parts, out);
 }
 
 #[cfg(test)]

@@ -26,26 +26,37 @@ pub fn forward(x: &[f32], n: usize, bias: &[f32], rows_per_group: usize, scale: 
 vectorised! {
     fn rows_forward(x: &[f32], n: usize, bias: &[f32], first_row: usize, rows_per_group: usize, scale: f32, y: &mut [f32]) {
         for (r, (x, y)) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)).enumerate() {
-            if bias.is_empty() {
-                for i in 0..n {
-                    y[i] = x[i] * scale;
-                }
+            let b = if bias.is_empty() {
+                &[][..]
             } else {
                 let g = (first_row + r) / rows_per_group;
-                let b = &bias[g * n..(g + 1) * n];
-                for i in 0..n {
-                    y[i] = x[i] * scale + b[i];
-                }
-            }
-            let m = max(y);
-            for v in y.iter_mut() {
-                *v = exp(*v - m);
-            }
-            let inv = 1.0 / sum(y);
-            for v in y.iter_mut() {
-                *v *= inv;
-            }
+                &bias[g * n..(g + 1) * n]
+            };
+            row(x, b, scale, y);
         }
+    }
+}
+
+/// Softmax of `scale · x + bias` of one row (`bias` empty: none).
+#[inline(always)]
+fn row(x: &[f32], bias: &[f32], scale: f32, y: &mut [f32]) {
+    let n = y.len();
+    if bias.is_empty() {
+        for i in 0..n {
+            y[i] = x[i] * scale;
+        }
+    } else {
+        for i in 0..n {
+            y[i] = x[i] * scale + bias[i];
+        }
+    }
+    let m = max(y);
+    for v in y.iter_mut() {
+        *v = exp(*v - m);
+    }
+    let inv = 1.0 / sum(y);
+    for v in y.iter_mut() {
+        *v *= inv;
     }
 }
 
@@ -53,23 +64,7 @@ vectorised! {
     /// Softmax of `scale · x + bias` for rows that share one bias row (empty: none).
     pub(crate) fn rows_with_bias(x: &[f32], n: usize, bias: &[f32], scale: f32, y: &mut [f32]) {
         for (x, y) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
-            if bias.is_empty() {
-                for i in 0..n {
-                    y[i] = x[i] * scale;
-                }
-            } else {
-                for i in 0..n {
-                    y[i] = x[i] * scale + bias[i];
-                }
-            }
-            let m = max(y);
-            for v in y.iter_mut() {
-                *v = exp(*v - m);
-            }
-            let inv = 1.0 / sum(y);
-            for v in y.iter_mut() {
-                *v *= inv;
-            }
+            row(x, bias, scale, y);
         }
     }
 }

@@ -288,13 +288,8 @@ impl candle_core::InplaceOp2 for AdamMoments {
 
     fn cpu_fwd(&self, s: &mut CpuStorage, sl: &Layout, g: &CpuStorage, gl: &Layout) -> Result<()> {
         let g = slice_f32(g, gl, "adamw")?;
-        let Some((a, b)) = sl.contiguous_offsets() else { bail!("adamw: the state is not contiguous") };
-        let CpuStorage::F32(state) = s else { bail!("adamw: the state is not f32") };
-        let state = &mut state[a..b];
-        if state.len() != 2 * g.len() {
-            bail!("adamw: a state of {} for a gradient of {}", state.len(), g.len());
-        }
-        let (m, v) = state.split_at_mut(g.len());
+        let state = slice_f32_mut(s, sl, "adamw state")?;
+        let (m, v) = halves(state, g.len())?;
         k::adamw::moments(m, v, g, &self.0);
         Ok(())
     }
@@ -309,10 +304,8 @@ impl candle_core::InplaceOp2 for AdamUpdate {
     }
 
     fn cpu_fwd(&self, p: &mut CpuStorage, pl: &Layout, s: &CpuStorage, sl: &Layout) -> Result<()> {
-        let state = slice_f32(s, sl, "adamw")?;
-        let Some((a, b)) = pl.contiguous_offsets() else { bail!("adamw: the parameter is not contiguous") };
-        let CpuStorage::F32(p) = p else { bail!("adamw: the parameter is not f32") };
-        let p = &mut p[a..b];
+        let state = slice_f32(s, sl, "adamw state")?;
+        let p = slice_f32_mut(p, pl, "adamw parameter")?;
         if state.len() != 2 * p.len() {
             bail!("adamw: a state of {} for a parameter of {}", state.len(), p.len());
         }
@@ -320,6 +313,21 @@ impl candle_core::InplaceOp2 for AdamUpdate {
         k::adamw::update(p, m, v, &self.0);
         Ok(())
     }
+}
+
+/// The contiguous f32 values of a storage an in-place op writes.
+fn slice_f32_mut<'a>(s: &'a mut CpuStorage, l: &Layout, what: &str) -> Result<&'a mut [f32]> {
+    let Some((a, b)) = l.contiguous_offsets() else { bail!("{what}: not contiguous") };
+    let CpuStorage::F32(v) = s else { bail!("{what}: not f32") };
+    Ok(&mut v[a..b])
+}
+
+/// `[m; v]` of an AdamW state for a parameter of `n` values.
+fn halves(state: &mut [f32], n: usize) -> Result<(&mut [f32], &mut [f32])> {
+    if state.len() != 2 * n {
+        bail!("adamw: a state of {} for a gradient of {n}", state.len());
+    }
+    Ok(state.split_at_mut(n))
 }
 
 /// Σ x² of a CPU f32 tensor, in f64.

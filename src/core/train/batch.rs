@@ -34,6 +34,33 @@ pub fn epoch_order(rows: usize, seed: u64, epoch: u64) -> Vec<usize> {
     order
 }
 
+/// The order of an epoch with batches of similar lengths (transformers' `group_by_length`): the
+/// shuffled `order` is cut into mega-batches of 50 batches, each sorted by length (longest first), so
+/// that dynamic padding pads little; then the batches are shuffled (seeded) so that lengths do not
+/// drift through the epoch, except that the longest batch of the epoch comes first (an out-of-memory
+/// error shows at the first step, not hours in). A permutation of `order`, the same for the same seed.
+pub fn length_grouped(order: &[usize], lengths: &[usize], batch_size: usize, seed: u64, epoch: u64) -> Vec<usize> {
+    let batch_size = batch_size.max(1);
+    let mut sorted: Vec<usize> = Vec::with_capacity(order.len());
+    for mega in order.chunks(50 * batch_size) {
+        let mut mega = mega.to_vec();
+        // Stable: equal lengths keep their shuffled order.
+        mega.sort_by_key(|&r| std::cmp::Reverse(lengths[r]));
+        sorted.extend(mega);
+    }
+    let mut batches: Vec<&[usize]> = sorted.chunks(batch_size).collect();
+    let mut rng = SeededRng::new(mix_seed(seed, epoch, 1));
+    for i in (1..batches.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        batches.swap(i, j);
+    }
+    let longest = (0..batches.len()).max_by_key(|&b| (batches[b].iter().map(|&r| lengths[r]).max(), std::cmp::Reverse(b)));
+    if let Some(b) = longest {
+        batches.swap(0, b);
+    }
+    batches.concat()
+}
+
 /// A padded batch of rows of a split: the model input, and the number of real tokens.
 pub fn make_batch(
     model: &TaskModel,

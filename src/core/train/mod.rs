@@ -111,6 +111,8 @@ pub struct TrainConfig {
     /// Clip the global gradient norm to this value (`None`: no clipping).
     pub max_grad_norm: Option<f64>,
     pub gradient_accumulation: u32,
+    /// Batches of rows of similar length (less padding; transformers' `group_by_length`).
+    pub group_by_length: bool,
     /// Overrides the config's hidden and attention dropout when set.
     pub dropout: Option<f64>,
     pub seed: u64,
@@ -166,6 +168,7 @@ impl Default for TrainConfig {
             save_every: None,
             validation_fraction: 0.1,
             device: "auto".into(),
+            group_by_length: false,
             mlm_probability: 0.15,
             runs_dir: default_runs_dir(),
             run_name: String::new(),

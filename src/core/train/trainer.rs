@@ -10,7 +10,7 @@ use std::time::Instant;
 use candle_core::{Tensor, Var};
 use crossbeam_channel::Receiver;
 
-pub use super::batch::{epoch_order, evaluate_split, make_batch, mix_seed};
+pub use super::batch::{epoch_order, evaluate_split, length_grouped, make_batch, mix_seed};
 use super::checkpoint::{self, CheckpointParts, TrainerState};
 use super::error::{TrainError, TrainResult};
 use super::freeze::FreezePlan;
@@ -290,6 +290,18 @@ impl Trainer {
         })
     }
 
+    /// The row order of the current epoch (grouped by length when the config asks for it).
+    fn epoch_order(&self) -> Vec<usize> {
+        let (seed, epoch) = (self.state.shuffle_seed, self.state.epoch);
+        let order = epoch_order(self.data.train.len(), seed, epoch);
+        if self.config.group_by_length {
+            let lengths: Vec<usize> = self.data.train.ids.iter().map(Vec::len).collect();
+            length_grouped(&order, &lengths, self.config.batch_size, seed, epoch)
+        } else {
+            order
+        }
+    }
+
     fn epoch_f(&self) -> f64 {
         self.state.epoch as f64 + self.state.step_in_epoch as f64 / self.plan.steps_per_epoch as f64
     }
@@ -437,13 +449,13 @@ impl Trainer {
     ) -> TrainResult<Outcome> {
         self.tick = Instant::now();
         let total = self.plan.total_steps;
-        let mut order = epoch_order(self.data.train.len(), self.state.shuffle_seed, self.state.epoch);
+        let mut order = self.epoch_order();
         while self.state.step < total {
             if self.state.step_in_epoch >= self.plan.steps_per_epoch {
                 self.state.epoch += 1;
                 self.state.step_in_epoch = 0;
                 self.state.batch_in_epoch = 0;
-                order = epoch_order(self.data.train.len(), self.state.shuffle_seed, self.state.epoch);
+                order = self.epoch_order();
             }
             let metrics = self.step(&order)?;
             if let Some(log) = log.as_deref_mut() {
