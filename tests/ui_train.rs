@@ -131,3 +131,24 @@ fn group_by_length_from_the_train_page_reaches_the_run() {
         serde_json::from_str(&std::fs::read_to_string(runs.path().join("grouped/config.json")).unwrap()).unwrap();
     assert_eq!(config["group_by_length"], true);
 }
+
+/// The device picker: "CPU" reaches the run's config; in a build without CUDA the GPU choice is shown
+/// but cannot be picked.
+#[test]
+fn device_picker_sets_the_run_device() {
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = tempfile::tempdir().unwrap().path().into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    h.run_ok();
+    assert_eq!(h.state().state.train.config.device, "auto");
+    h.get_by_label("CPU").click();
+    h.run_ok();
+    assert_eq!(h.state().state.train.config.device, "cpu");
+    if cfg!(not(feature = "cuda")) {
+        h.get_by_label("GPU (CUDA 0)").click();
+        h.run_ok();
+        assert_eq!(h.state().state.train.config.device, "cpu", "a CPU-only build cannot pick the GPU");
+    }
+}

@@ -228,6 +228,9 @@ impl TrainPage {
                     ui.selectable_value(&mut c.task, TrainTask::MaskedLm, "masked LM");
                 });
                 ui.end_row();
+                ui.label("Device:");
+                ui.horizontal(|ui| device_picker(ui, &mut c.device));
+                ui.end_row();
             });
             let recipe = recipe_for(&self.config.model);
             let (lr, epochs) = (self.config.learning_rate, self.config.epochs);
@@ -538,5 +541,17 @@ fn hyperparameters_ui(ui: &mut egui::Ui, c: &mut TrainConfig) {
         ui.label("validation");
         ui.add(egui::Slider::new(&mut c.validation_fraction, 0.0..=0.5).text("held out if none"));
         ui.end_row();
+    });
+}
+
+/// The compute device of a run: auto, the CPU, or a GPU (offered only by builds with the `cuda`
+/// feature; a GPU that turns out unusable fails the run with the reason).
+fn device_picker(ui: &mut egui::Ui, device: &mut String) {
+    ui.selectable_value(device, "auto".to_string(), "auto").on_hover_text("a GPU where there is one, else the CPU");
+    ui.selectable_value(device, "cpu".to_string(), "CPU");
+    let cuda = cfg!(feature = "cuda");
+    ui.add_enabled_ui(cuda, |ui| {
+        ui.selectable_value(device, "cuda:0".to_string(), "GPU (CUDA 0)")
+            .on_disabled_hover_text("this build has no CUDA support (build it with --features cuda)");
     });
 }
