@@ -92,6 +92,9 @@ impl EncodedText {
     }
 }
 
+/// One row encoded for training: input ids, token type ids, special-tokens mask (1 = special).
+pub type EncodedIds = (Vec<u32>, Vec<u32>, Vec<u32>);
+
 /// A tokenizer with the facts the UI shows about it.
 pub struct TextTokenizer {
     inner: Tokenizer,
@@ -279,7 +282,7 @@ impl TextTokenizer {
         texts: &[String],
         pairs: Option<&[String]>,
         max_length: usize,
-    ) -> CoreResult<Vec<(Vec<u32>, Vec<u32>, Vec<u32>)>> {
+    ) -> CoreResult<Vec<EncodedIds>> {
         let mut tokenizer = self.truncating(Some(max_length))?;
         tokenizer.with_padding(None);
         let inputs: Vec<EncodeInput> = match pairs {

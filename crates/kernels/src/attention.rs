@@ -128,6 +128,8 @@ fn forward_impl(qkv: Qkv, bias: &[f32], d: Dims, scale: f32, drop: ProbDropout, 
         let (b, head) = (task / d.heads, task % d.heads);
         let off_in = b * s * qkv.ld + head * d.head_dim;
         let off_out = b * s * h + head * d.head_dim;
+        // The whole struct, not its raw-pointer fields (which are not Send), moves into the closure.
+        #[allow(clippy::redundant_locals)]
         let qkv = qkv;
         let mut scores = vec![0f32; s * s];
         // SAFETY: offsets and strides stay inside q, k (B·S rows of ld) and scores (S·S).
@@ -140,6 +142,7 @@ fn forward_impl(qkv: Qkv, bias: &[f32], d: Dims, scale: f32, drop: ProbDropout, 
         } else {
             &*p
         };
+        #[allow(clippy::redundant_locals)]
         let out = out;
         // SAFETY: this task owns columns head·D..(head+1)·D of batch element b's rows of ctx.
         unsafe { mm(s, d.head_dim, s, out.0.add(off_out), h, false, weights.as_ptr(), s, 1, qkv.v.add(off_in), qkv.ld, 1) };
@@ -200,6 +203,8 @@ fn backward_impl(qkv: Qkv, probs: &[f32], dctx: &[f32], d: Dims, scale: f32, dro
         } else {
             p
         };
+        // As in `forward_impl`: capture the structs whole.
+        #[allow(clippy::redundant_locals)]
         let (qkv, dqkv) = (qkv, dqkv);
         let ld = qkv.ld;
         let mut dp = vec![0f32; s * s];

@@ -93,12 +93,9 @@ fn split_rest<'a>(rest: &'a mut [f32], d: &Dims) -> [&'a mut [f32]; 16] {
     parts.try_into().unwrap_or_else(|_| unreachable!("16 parts"))
 }
 
-/// A buffer every element of which the next kernel writes (not zero-filled first).
-pub fn uninit(n: usize) -> Vec<f32> {
-    let mut v = Vec::with_capacity(n);
-    // SAFETY: f32 has no invalid bit patterns; callers hand the buffer to a kernel that writes all of it.
-    unsafe { v.set_len(n) };
-    v
+/// A buffer for a kernel's output.
+pub fn buffer(n: usize) -> Vec<f32> {
+    vec![0f32; n]
 }
 
 fn split<'a>(w: &'a [f32], d: &Dims) -> [&'a [f32]; 16] {
@@ -135,29 +132,29 @@ pub fn forward(x: &[f32], w: &[f32], bias: &[f32], d: &Dims, keys: &Keys) -> (Ve
     // The packing makes [Wq; Wk; Wv] one (3H, H) matrix and [bq; bk; bv] one (3H) bias.
     let (wqkv, bqkv) = (joined(w, wq, wk, wv), joined(w, bq, bk, bv));
     let lin = |x: &[f32], w: &[f32], b: &[f32], k: usize, n: usize| {
-        let mut y = uninit(t * n);
+        let mut y = buffer(t * n);
         linear::forward(x, w, b, t, k, n, &mut y);
         y
     };
     let qkv = lin(x, wqkv, bqkv, h, 3 * h);
     let ad = d.attention();
-    let (mut ctx, mut probs) = (uninit(t * h), uninit(d.batch * d.heads * d.seq * d.seq));
+    let (mut ctx, mut probs) = (buffer(t * h), buffer(d.batch * d.heads * d.seq * d.seq));
     let scale = 1.0 / (ad.head_dim as f32).sqrt();
     attention::forward_packed(&qkv, bias, ad, scale, keys.attention, &mut ctx, &mut probs);
     let a = lin(&ctx, wo, bo, h, h);
-    let mut r1 = uninit(t * h);
+    let mut r1 = buffer(t * h);
     dropout_add(&a, x, keys.attention_output, &mut r1);
     drop(a);
-    let mut h1 = uninit(t * h);
+    let mut h1 = buffer(t * h);
     layer_norm::forward(&r1, g1, b1, d.eps, &mut h1);
     let f = lin(&h1, wi, &[], h, i);
-    let mut u = uninit(t * i);
+    let mut u = buffer(t * i);
     gelu::forward(&f, bi, &mut u);
     let o = lin(&u, wo2, bo2, i, h);
-    let mut r2 = uninit(t * h);
+    let mut r2 = buffer(t * h);
     dropout_add(&o, &h1, keys.output, &mut r2);
     drop(o);
-    let mut y = uninit(t * h);
+    let mut y = buffer(t * h);
     layer_norm::forward(&r2, g2, b2, d.eps, &mut y);
     (y, Saved { qkv, probs, ctx, r1, h1, f, u, r2 })
 }
@@ -182,7 +179,7 @@ pub fn backward(
     let (wqkv_len, bqkv_len) = (3 * h * h, bq.len() + bk.len() + bv.len());
     // The packed parameter gradients (LayerNorm's and GELU's kernels write theirs even when nobody
     // wants them; the weight products are skipped then).
-    let mut dw = uninit(d.packed_len());
+    let mut dw = buffer(d.packed_len());
     let (dwqkv, rest) = dw.split_at_mut(wqkv_len);
     let (dbqkv, rest) = rest.split_at_mut(bqkv_len);
     let [_, _, _, _, _, _, dwo, dbo, dg1, db1, dwi, dbi, dwo2, dbo2, dg2, db2] = split_rest(rest, d);
@@ -193,17 +190,17 @@ pub fn backward(
         }
     };
     // LN₂
-    let mut dr2 = uninit(t * h);
+    let mut dr2 = buffer(t * h);
     layer_norm::backward(&s.r2, g2, dy, d.eps, &mut dr2, dg2, db2);
     // output linear (through its dropout)
-    let mut dout = uninit(t * h);
+    let mut dout = buffer(t * h);
     dropout::apply(&dr2, keys.output.key, keys.output.p, &[], &mut dout);
-    let mut du = uninit(t * i);
+    let mut du = buffer(t * i);
     linear::backward_input(&dout, wo2, t, i, h, &mut du);
     lin_w(&dout, &s.u, i, h, dwo2, dbo2);
     drop(dout);
     // GELU and the intermediate linear
-    let mut df = uninit(t * i);
+    let mut df = buffer(t * i);
     gelu::backward(&s.f, bi, &du, &mut df, dbi);
     drop(du);
     let mut dh1 = dr2; // the residual path, then the intermediate linear's input gradient on top
@@ -213,18 +210,18 @@ pub fn backward(
     }
     drop(df);
     // LN₁
-    let mut dr1 = uninit(t * h);
+    let mut dr1 = buffer(t * h);
     layer_norm::backward(&s.r1, g1, &dh1, d.eps, &mut dr1, dg1, db1);
     drop(dh1);
     // attention output linear (through its dropout)
-    let mut da = uninit(t * h);
+    let mut da = buffer(t * h);
     dropout::apply(&dr1, keys.attention_output.key, keys.attention_output.p, &[], &mut da);
-    let mut dctx = uninit(t * h);
+    let mut dctx = buffer(t * h);
     linear::backward_input(&da, wo, t, h, h, &mut dctx);
     lin_w(&da, &s.ctx, h, h, dwo, dbo);
     drop(da);
     // attention
-    let mut dqkv = uninit(t * 3 * h);
+    let mut dqkv = buffer(t * 3 * h);
     let ad = d.attention();
     let scale = 1.0 / (ad.head_dim as f32).sqrt();
     attention::backward_packed(&s.qkv, &s.probs, &dctx, ad, scale, keys.attention, &mut dqkv);

@@ -42,7 +42,7 @@ vectorised! {
 /// `y = gelu(x + bias)` for `x` of rows × n and `bias` of n (zeros for no bias).
 pub fn forward(x: &[f32], bias: &[f32], y: &mut [f32]) {
     let n = bias.len();
-    assert!(n > 0 && x.len() % n == 0 && y.len() == x.len(), "gelu::forward: shapes");
+    assert!(n > 0 && x.len().is_multiple_of(n) && y.len() == x.len(), "gelu::forward: shapes");
     let block = rows_per_task(n) * n;
     x.par_chunks(block).zip(y.par_chunks_mut(block)).for_each(|(x, y)| rows_forward(x, bias, y));
 }
@@ -51,7 +51,7 @@ pub fn forward(x: &[f32], bias: &[f32], y: &mut [f32]) {
 pub fn backward(x: &[f32], bias: &[f32], dy: &[f32], dx: &mut [f32], db: &mut [f32]) {
     let n = bias.len();
     assert!(
-        n > 0 && x.len() % n == 0 && dy.len() == x.len() && dx.len() == x.len() && db.len() == n,
+        n > 0 && x.len().is_multiple_of(n) && dy.len() == x.len() && dx.len() == x.len() && db.len() == n,
         "gelu::backward: shapes"
     );
     let block = rows_per_task(n) * n;

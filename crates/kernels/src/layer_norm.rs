@@ -43,7 +43,7 @@ vectorised! {
 /// `y` (rows × h) from `x` (rows × h), weight and bias (h).
 pub fn forward(x: &[f32], w: &[f32], b: &[f32], eps: f32, y: &mut [f32]) {
     let h = w.len();
-    assert!(h > 0 && b.len() == h && x.len() % h == 0 && y.len() == x.len(), "layer_norm::forward: shapes");
+    assert!(h > 0 && b.len() == h && x.len().is_multiple_of(h) && y.len() == x.len(), "layer_norm::forward: shapes");
     let block = rows_per_task(h) * h;
     x.par_chunks(block).zip(y.par_chunks_mut(block)).for_each(|(x, y)| forward_rows(x, w, b, eps, y));
 }
@@ -76,7 +76,7 @@ vectorised! {
 pub fn backward(x: &[f32], w: &[f32], dy: &[f32], eps: f32, dx: &mut [f32], dw: &mut [f32], db: &mut [f32]) {
     let h = w.len();
     assert!(
-        h > 0 && x.len() % h == 0 && dy.len() == x.len() && dx.len() == x.len() && dw.len() == h && db.len() == h,
+        h > 0 && x.len().is_multiple_of(h) && dy.len() == x.len() && dx.len() == x.len() && dw.len() == h && db.len() == h,
         "layer_norm::backward: shapes"
     );
     let block = rows_per_task(h) * h;

@@ -34,7 +34,7 @@ vectorised! {
 /// The column sums of `x` (rows × n) into `out` (n, overwritten).
 pub fn col_sum(x: &[f32], out: &mut [f32]) {
     let n = out.len();
-    assert!(n > 0 && x.len() % n == 0, "reduce::col_sum: shapes");
+    assert!(n > 0 && x.len().is_multiple_of(n), "reduce::col_sum: shapes");
     let rows_per = (BLOCK / n).max(1);
     let parts: Vec<Vec<f32>> = x
         .par_chunks(rows_per * n)

@@ -11,10 +11,10 @@ use crate::simd::{dot, exp, max, sum};
 /// `y = softmax(scale · x + bias[row / rows_per_group])` row by row; `bias` is empty (no bias) or
 /// `(rows / rows_per_group) × n`.
 pub fn forward(x: &[f32], n: usize, bias: &[f32], rows_per_group: usize, scale: f32, y: &mut [f32]) {
-    assert!(n > 0 && x.len() % n == 0 && y.len() == x.len(), "softmax::forward: shapes");
+    assert!(n > 0 && x.len().is_multiple_of(n) && y.len() == x.len(), "softmax::forward: shapes");
     let rows = x.len() / n;
     assert!(
-        bias.is_empty() || (rows_per_group > 0 && rows % rows_per_group == 0 && bias.len() == rows / rows_per_group * n),
+        bias.is_empty() || (rows_per_group > 0 && rows.is_multiple_of(rows_per_group) && bias.len() == rows / rows_per_group * n),
         "softmax::forward: bias shape"
     );
     let per = rows_per_task(n);
@@ -83,7 +83,7 @@ vectorised! {
 /// The gradient with respect to `x` of [`forward`]: `dx = scale · y ⊙ (dy − Σ dy ⊙ y)`, from the
 /// forward's output `y`.
 pub fn backward(y: &[f32], dy: &[f32], n: usize, scale: f32, dx: &mut [f32]) {
-    assert!(n > 0 && y.len() % n == 0 && dy.len() == y.len() && dx.len() == y.len(), "softmax::backward: shapes");
+    assert!(n > 0 && y.len().is_multiple_of(n) && dy.len() == y.len() && dx.len() == y.len(), "softmax::backward: shapes");
     let block = rows_per_task(n) * n;
     y.par_chunks(block)
         .zip(dy.par_chunks(block))
@@ -115,12 +115,8 @@ mod tests {
         let x: Vec<f32> = (0..rows * n).map(|i| ((i * 37 % 101) as f32 - 50.0) / 9.0).collect();
         // group 0: last 3 keys masked; group 1: none; group 2: every key masked.
         let mut bias = vec![0f32; groups * n];
-        for i in n - 3..n {
-            bias[i] = f32::MIN;
-        }
-        for i in 0..n {
-            bias[2 * n + i] = f32::MIN;
-        }
+        bias[n - 3..n].fill(f32::MIN);
+        bias[2 * n..3 * n].fill(f32::MIN);
         let scale = 0.35;
         let mut y = vec![0f32; x.len()];
         forward(&x, n, &bias, rpg, scale, &mut y);

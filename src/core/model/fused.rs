@@ -49,14 +49,10 @@ fn with_i64<R>(t: &Tensor, op: &str, f: impl FnOnce(&[i64]) -> R) -> Result<R> {
     }
 }
 
-/// An output buffer for a kernel that writes every element (all of ours do; gemm with `read_dst`
-/// off does not read its destination): not zero-filled first, which would be a wasted pass.
+/// An output buffer for a kernel (zero-filled: handing uninitialised memory to safe code is undefined
+/// behaviour even when every element is written before it is read).
 fn out_buf(n: usize) -> Vec<f32> {
-    let mut v = Vec::with_capacity(n);
-    // SAFETY: f32 has no invalid bit patterns, and every caller hands the buffer to a kernel that writes
-    // all `n` elements before anything reads them.
-    unsafe { v.set_len(n) };
-    v
+    vec![0f32; n]
 }
 
 fn tensor(values: Vec<f32>, shape: &Shape) -> Result<Tensor> {
