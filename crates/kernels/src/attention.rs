@@ -4,10 +4,9 @@
 //! (batch element, head) with a single-threaded gemm each, in parallel over the tasks; the
 //! probabilities are the one saved activation.
 
-use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
 
-use crate::{dropout, softmax};
+use crate::{dropout, mm, softmax};
 
 /// The shape of one call.
 #[derive(Clone, Copy, Debug)]
@@ -37,34 +36,6 @@ struct Shared(*mut f32);
 // SAFETY: every task writes only the (batch, head) slice it owns.
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
-
-/// `dst (m×n) = [dst +] lhs (m×k) · rhs (k×n)`, strides in elements (row, column).
-#[allow(clippy::too_many_arguments)]
-unsafe fn mm(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: *mut f32,
-    dst_rs: usize,
-    accumulate: bool,
-    lhs: *const f32,
-    lhs_rs: usize,
-    lhs_cs: usize,
-    rhs: *const f32,
-    rhs_rs: usize,
-    rhs_cs: usize,
-) {
-    gemm(
-        m, n, k,
-        dst, 1, dst_rs as isize,
-        accumulate,
-        lhs, lhs_cs as isize, lhs_rs as isize,
-        rhs, rhs_cs as isize, rhs_rs as isize,
-        if accumulate { 1.0 } else { 0.0 }, 1.0,
-        false, false, false,
-        Parallelism::None,
-    );
-}
 
 /// Where Q, K and V are: three row-major buffers of `(batch·seq)` rows, or one packed buffer (rows of
 /// `[q | k | v]`), each addressed by its start and a row stride `ld` in elements.
@@ -133,7 +104,7 @@ fn forward_impl(qkv: Qkv, bias: &[f32], d: Dims, scale: f32, drop: ProbDropout, 
         let qkv = qkv;
         let mut scores = vec![0f32; s * s];
         // SAFETY: offsets and strides stay inside q, k (B·S rows of ld) and scores (S·S).
-        unsafe { mm(s, s, d.head_dim, scores.as_mut_ptr(), s, false, qkv.q.add(off_in), qkv.ld, 1, qkv.k.add(off_in), 1, qkv.ld) };
+        unsafe { mm(s, s, d.head_dim, scores.as_mut_ptr(), s, false, qkv.q.add(off_in), qkv.ld, 1, qkv.k.add(off_in), 1, qkv.ld, false) };
         let bias_row = if bias.is_empty() { &[][..] } else { &bias[b * s..(b + 1) * s] };
         softmax::rows_with_bias(&scores, s, bias_row, scale, p);
         let weights = if drop.p > 0.0 {
@@ -145,7 +116,7 @@ fn forward_impl(qkv: Qkv, bias: &[f32], d: Dims, scale: f32, drop: ProbDropout, 
         #[allow(clippy::redundant_locals)]
         let out = out;
         // SAFETY: this task owns columns head·D..(head+1)·D of batch element b's rows of ctx.
-        unsafe { mm(s, d.head_dim, s, out.0.add(off_out), h, false, weights.as_ptr(), s, 1, qkv.v.add(off_in), qkv.ld, 1) };
+        unsafe { mm(s, d.head_dim, s, out.0.add(off_out), h, false, weights.as_ptr(), s, 1, qkv.v.add(off_in), qkv.ld, 1, false) };
     });
 }
 
@@ -211,9 +182,9 @@ fn backward_impl(qkv: Qkv, probs: &[f32], dctx: &[f32], d: Dims, scale: f32, dro
         // SAFETY: strides as in `forward`; each task owns its (b, head) columns of dq, dk, dv.
         unsafe {
             // dV = Pᵀ · dctx
-            mm(s, d.head_dim, s, dqkv.v.0.add(off_in), dqkv.ld, false, weights.as_ptr(), 1, s, dctx.as_ptr().add(off_ctx), h, 1);
+            mm(s, d.head_dim, s, dqkv.v.0.add(off_in), dqkv.ld, false, weights.as_ptr(), 1, s, dctx.as_ptr().add(off_ctx), h, 1, false);
             // dP = dctx · Vᵀ
-            mm(s, s, d.head_dim, dp.as_mut_ptr(), s, false, dctx.as_ptr().add(off_ctx), h, 1, qkv.v.add(off_in), 1, ld);
+            mm(s, s, d.head_dim, dp.as_mut_ptr(), s, false, dctx.as_ptr().add(off_ctx), h, 1, qkv.v.add(off_in), 1, ld, false);
         }
         if drop.p > 0.0 {
             let raw = dp.clone();
@@ -224,9 +195,9 @@ fn backward_impl(qkv: Qkv, probs: &[f32], dctx: &[f32], d: Dims, scale: f32, dro
         // SAFETY: as above.
         unsafe {
             // dQ = dS · K
-            mm(s, d.head_dim, s, dqkv.q.0.add(off_in), dqkv.ld, false, ds.as_ptr(), s, 1, qkv.k.add(off_in), ld, 1);
+            mm(s, d.head_dim, s, dqkv.q.0.add(off_in), dqkv.ld, false, ds.as_ptr(), s, 1, qkv.k.add(off_in), ld, 1, false);
             // dK = dSᵀ · Q
-            mm(s, d.head_dim, s, dqkv.k.0.add(off_in), dqkv.ld, false, ds.as_ptr(), 1, s, qkv.q.add(off_in), ld, 1);
+            mm(s, d.head_dim, s, dqkv.k.0.add(off_in), dqkv.ld, false, ds.as_ptr(), 1, s, qkv.q.add(off_in), ld, 1, false);
         }
     });
 }

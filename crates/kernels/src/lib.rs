@@ -24,6 +24,44 @@ pub mod softmax;
 
 pub use simd::{avx2_fma, erf, exp};
 
+/// `dst (m×n) = [dst +] lhs (m×k) · rhs (k×n)` on the gemm crate (the matmul candle uses), strides in
+/// elements (row, column); `parallel`: on rayon's threads, else on the calling one.
+///
+/// # Safety
+/// The pointers with their strides must address m×k, k×n and m×n values inside live buffers, and
+/// nothing else may access `dst`'s elements meanwhile.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn mm(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut f32,
+    dst_rs: usize,
+    accumulate: bool,
+    lhs: *const f32,
+    lhs_rs: usize,
+    lhs_cs: usize,
+    rhs: *const f32,
+    rhs_rs: usize,
+    rhs_cs: usize,
+    parallel: bool,
+) {
+    let parallelism = match rayon::current_num_threads() {
+        n if parallel && n > 1 => gemm::Parallelism::Rayon(n),
+        _ => gemm::Parallelism::None,
+    };
+    gemm::gemm(
+        m, n, k,
+        dst, 1, dst_rs as isize,
+        accumulate,
+        lhs, lhs_cs as isize, lhs_rs as isize,
+        rhs, rhs_cs as isize, rhs_rs as isize,
+        if accumulate { 1.0 } else { 0.0 }, 1.0,
+        false, false, false,
+        parallelism,
+    );
+}
+
 /// How many rows of width `width` one task takes: about 16K elements, at least one row.
 pub(crate) fn rows_per_task(width: usize) -> usize {
     (16 * 1024 / width.max(1)).max(1)

@@ -3,15 +3,9 @@
 //! backward computes `dx = dy · W`, `dW = dyᵀ · x` (straight into W's layout, no transposed copy) and
 //! `db` = the column sums of `dy`.
 
-use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
 
-fn parallelism() -> Parallelism {
-    match rayon::current_num_threads() {
-        0 | 1 => Parallelism::None,
-        n => Parallelism::Rayon(n),
-    }
-}
+use crate::mm;
 
 /// `y (m×n) = x (m×k) · wᵀ + b`, `w` is `n × k` (PyTorch's layout), `b` has `n` values or is empty.
 pub fn forward(x: &[f32], w: &[f32], b: &[f32], m: usize, k: usize, n: usize, y: &mut [f32]) {
@@ -30,19 +24,8 @@ pub fn forward(x: &[f32], w: &[f32], b: &[f32], m: usize, k: usize, n: usize, y:
         return;
     }
     // SAFETY: the slices hold m×k, n×k and m×n values, as the strides below address.
-    unsafe {
-        gemm(
-            m, n, k,
-            y.as_mut_ptr(), 1, n as isize,
-            read_dst,
-            x.as_ptr(), 1, k as isize,
-            // rhs = wᵀ: element (kk, j) is w[j·k + kk]
-            w.as_ptr(), k as isize, 1,
-            1.0, 1.0,
-            false, false, false,
-            parallelism(),
-        );
-    }
+    // rhs = wᵀ: element (kk, j) is w[j·k + kk].
+    unsafe { mm(m, n, k, y.as_mut_ptr(), n, read_dst, x.as_ptr(), k, 1, w.as_ptr(), 1, k, true) };
 }
 
 /// `dx (m×k) = dy (m×n) · w (n×k)`.
@@ -64,18 +47,7 @@ pub fn backward_input_into(dy: &[f32], w: &[f32], m: usize, k: usize, n: usize, 
         return;
     }
     // SAFETY: as in `forward`.
-    unsafe {
-        gemm(
-            m, k, n,
-            dx.as_mut_ptr(), 1, k as isize,
-            accumulate,
-            dy.as_ptr(), 1, n as isize,
-            w.as_ptr(), 1, k as isize,
-            if accumulate { 1.0 } else { 0.0 }, 1.0,
-            false, false, false,
-            parallelism(),
-        );
-    }
+    unsafe { mm(m, k, n, dx.as_mut_ptr(), k, accumulate, dy.as_ptr(), n, 1, w.as_ptr(), k, 1, true) };
 }
 
 /// `dw (n×k) = dyᵀ (n×m) · x (m×k)`.
@@ -88,20 +60,8 @@ pub fn backward_weight(dy: &[f32], x: &[f32], m: usize, k: usize, n: usize, dw: 
     if n == 0 || k == 0 {
         return;
     }
-    // SAFETY: as in `forward`.
-    unsafe {
-        gemm(
-            n, k, m,
-            dw.as_mut_ptr(), 1, k as isize,
-            false,
-            // lhs = dyᵀ: element (j, i) is dy[i·n + j]
-            dy.as_ptr(), n as isize, 1,
-            x.as_ptr(), 1, k as isize,
-            0.0, 1.0,
-            false, false, false,
-            parallelism(),
-        );
-    }
+    // SAFETY: as in `forward`. lhs = dyᵀ: element (j, i) is dy[i·n + j].
+    unsafe { mm(n, k, m, dw.as_mut_ptr(), k, false, dy.as_ptr(), 1, n, x.as_ptr(), k, 1, true) };
 }
 
 #[cfg(test)]

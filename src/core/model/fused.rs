@@ -59,6 +59,15 @@ fn tensor(values: Vec<f32>, shape: &Shape) -> Result<Tensor> {
     Tensor::from_vec(values, shape.clone(), &Device::Cpu)
 }
 
+/// The gradient of an input, computed by `f`, when the input tracks one (`None` for frozen weights and
+/// inputs below a frozen part, which then cost nothing).
+fn grad_for(t: &Tensor, f: impl FnOnce() -> Result<Vec<f32>>) -> Result<Option<Tensor>> {
+    if !t.track_op() {
+        return Ok(None);
+    }
+    Ok(Some(tensor(f()?, t.shape())?))
+}
+
 fn last_dim(shape: &Shape) -> usize {
     shape.dims().last().copied().unwrap_or(1)
 }
@@ -365,40 +374,31 @@ impl CustomOp3 for Linear {
     fn bwd(&self, x: &Tensor, w: &Tensor, b: &Tensor, _y: &Tensor, dy: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (m, kd) = x.dims2()?;
         let n = w.dim(0)?;
-        let dx = if x.track_op() {
-            let dx = with_f32(dy, "linear bwd", |dy| {
+        let dx = grad_for(x, || {
+            with_f32(dy, "linear bwd", |dy| {
                 with_f32(w, "linear bwd", |w| {
                     let mut dx = out_buf(m * kd);
                     k::linear::backward_input(dy, w, m, kd, n, &mut dx);
                     dx
                 })
-            })??;
-            Some(tensor(dx, x.shape())?)
-        } else {
-            None
-        };
-        let dw = if w.track_op() {
-            let dw = with_f32(dy, "linear bwd", |dy| {
+            })?
+        })?;
+        let dw = grad_for(w, || {
+            with_f32(dy, "linear bwd", |dy| {
                 with_f32(x, "linear bwd", |x| {
                     let mut dw = out_buf(n * kd);
                     k::linear::backward_weight(dy, x, m, kd, n, &mut dw);
                     dw
                 })
-            })??;
-            Some(tensor(dw, w.shape())?)
-        } else {
-            None
-        };
-        let db = if b.track_op() {
-            let db = with_f32(dy, "linear bwd", |dy| {
+            })?
+        })?;
+        let db = grad_for(b, || {
+            with_f32(dy, "linear bwd", |dy| {
                 let mut db = out_buf(n);
                 k::reduce::col_sum(dy, &mut db);
                 db
-            })?;
-            Some(tensor(db, b.shape())?)
-        } else {
-            None
-        };
+            })
+        })?;
         Ok((dx, dw, db))
     }
 }

@@ -264,6 +264,14 @@ impl Dropout {
         Some(SeededRng::new(seed ^ self.calls.wrapping_mul(0x9E37_79B9_7F4A_7C15)).next_u64())
     }
 
+    /// The next call's dropout as the fused kernels take it (`p` = 0 when this call is the identity).
+    fn next_prob_dropout(&mut self, p: f64) -> lmw_kernels::attention::ProbDropout {
+        match self.next_key(p) {
+            Some(key) => lmw_kernels::attention::ProbDropout { key, p: p as f32 },
+            None => lmw_kernels::attention::ProbDropout { key: 0, p: 0.0 },
+        }
+    }
+
     /// The mask of a call as a tensor of multipliers (0 or 1 / (1 − p)) shaped like `x`.
     fn mask_like(x: &Tensor, key: u64, p: f64) -> Result<Tensor> {
         let values = lmw_kernels::dropout::mask(x.elem_count(), key, p as f32);
@@ -322,6 +330,15 @@ pub fn attention(
     probs.matmul(&v.contiguous()?)
 }
 
+/// The `(batch, 1, 1, seq)` attention bias as the `(batch·seq)` host values the fused kernels take
+/// (empty: no bias).
+fn bias_values(bias: Option<&Tensor>) -> Result<Vec<f32>> {
+    match bias {
+        Some(b) => b.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>(),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Multi-head self-attention from the projections' `(batch, seq, hidden)` outputs: split into heads,
 /// [`attention`], merge back. The fused path does all of it in one op without the transposed copies.
 pub fn self_attention(
@@ -336,12 +353,8 @@ pub fn self_attention(
     let (batch, seq, hidden) = q.dims3()?;
     let head_dim = hidden / heads.max(1);
     if fused_for(q) {
-        let bias = match bias {
-            Some(b) => b.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?,
-            None => Vec::new(),
-        };
-        let key = dropout.next_key(p);
-        let drop = lmw_kernels::attention::ProbDropout { key: key.unwrap_or(0), p: if key.is_some() { p as f32 } else { 0.0 } };
+        let bias = bias_values(bias)?;
+        let drop = dropout.next_prob_dropout(p);
         let scale = 1.0 / (head_dim as f64).sqrt();
         let op = fused::SelfAttention::new(heads, scale as f32, bias, drop);
         let k = k.to_dtype(DType::F32)?.contiguous()?;
@@ -376,19 +389,15 @@ pub fn encoder_layer(
     if params.iter().any(|p| p.dtype() != DType::F32 || !p.device().is_cpu()) {
         return None;
     }
-    let mut draw = |p: f64| {
-        let key = dropout.next_key(p);
-        lmw_kernels::attention::ProbDropout { key: key.unwrap_or(0), p: if key.is_some() { p as f32 } else { 0.0 } }
+    let keys = lmw_kernels::encoder_layer::Keys {
+        attention: dropout.next_prob_dropout(p_attention),
+        attention_output: dropout.next_prob_dropout(p_hidden),
+        output: dropout.next_prob_dropout(p_hidden),
     };
-    let keys =
-        lmw_kernels::encoder_layer::Keys { attention: draw(p_attention), attention_output: draw(p_hidden), output: draw(p_hidden) };
     let run = || -> Result<Tensor> {
         let (batch, seq, _) = x.dims3()?;
         let intermediate = params[11].dim(0)?;
-        let bias = match bias {
-            Some(b) => b.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?,
-            None => Vec::new(),
-        };
+        let bias = bias_values(bias)?;
         if !bias.is_empty() && bias.len() != batch * seq {
             candle_core::bail!("attention bias of {} values for {batch}×{seq}", bias.len());
         }
