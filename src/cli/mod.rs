@@ -2,6 +2,7 @@
 
 mod bench_cmd;
 mod data;
+mod explore_cmds;
 mod model_cmds;
 mod tokenize;
 mod train_cmds;
@@ -27,8 +28,15 @@ pub enum CliCommand {
     Params(model_cmds::ParamsArgs),
     /// Predict the masked tokens of a text, as transformers' fill-mask pipeline.
     FillMask(model_cmds::FillMaskArgs),
-    /// The sentence vector of a text (mean or [CLS] pooling of the last hidden state).
+    /// The sentence vector of a text (mean or [CLS] pooling of the last hidden state), or with --data and
+    /// --project pca the 2D projection of a dataset's sentence vectors.
     Embed(model_cmds::EmbedArgs),
+    /// Attention weights of a text, every layer and head (as transformers' output_attentions).
+    Attention(explore_cmds::AttentionArgs),
+    /// The vocabulary tokens nearest to a word by cosine of the input embeddings.
+    Neighbours(explore_cmds::NeighboursArgs),
+    /// Next-word counts and probabilities of a count-based n-gram model built from a dataset's text.
+    Ngram(explore_cmds::NgramArgs),
     /// Label probabilities of a sequence classifier.
     Predict(model_cmds::PredictArgs),
     /// Fine-tune a classifier (or pre-train a masked LM) from a run.toml and/or flags.
@@ -49,7 +57,10 @@ pub fn run(command: CliCommand) -> i32 {
         CliCommand::Data(args) => data::run(&args),
         CliCommand::Params(args) => model_cmds::run_params(&args).map_err(Into::into),
         CliCommand::FillMask(args) => model_cmds::run_fill_mask(&args).map_err(Into::into),
-        CliCommand::Embed(args) => model_cmds::run_embed(&args).map_err(Into::into),
+        CliCommand::Embed(args) => model_cmds::run_embed(&args),
+        CliCommand::Attention(args) => explore_cmds::run_attention(&args),
+        CliCommand::Neighbours(args) => explore_cmds::run_neighbours(&args),
+        CliCommand::Ngram(args) => explore_cmds::run_ngram(&args),
         CliCommand::Predict(args) => model_cmds::run_predict(&args).map_err(Into::into),
         CliCommand::Train(args) => train_cmds::run_train(&args),
         CliCommand::Eval(args) => train_cmds::run_eval(&args),

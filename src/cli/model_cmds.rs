@@ -63,13 +63,24 @@ pub enum PoolingArg {
 pub struct EmbedArgs {
     #[command(flatten)]
     pub model: ModelArg,
-    #[arg(long)]
-    pub text: String,
+    /// The text to embed (or give --data and --project).
+    #[arg(long, required_unless_present = "project")]
+    pub text: Option<String>,
     /// cls: the first token's vector; mean: the attention-mask-weighted mean of the last hidden state.
     #[arg(long, value_enum, default_value = "mean")]
     pub pooling: PoolingArg,
+    /// Embed the rows of a dataset and project them to 2D (pca).
+    #[arg(long, value_enum, requires = "data")]
+    pub project: Option<ProjectMethod>,
+    #[command(flatten)]
+    pub rows: super::explore_cmds::ProjectArgsOpt,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ProjectMethod {
+    Pca,
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,7 +96,7 @@ pub struct PredictArgs {
     pub json: bool,
 }
 
-fn load(
+pub(super) fn load(
     arg: &ModelArg,
     task: TaskChoice,
     num_labels: Option<usize>,
@@ -104,7 +115,7 @@ fn load(
     Ok(loaded)
 }
 
-fn print_json(value: &impl Serialize) -> Result<(), ModelError> {
+pub(super) fn print_json(value: &impl Serialize) -> Result<(), ModelError> {
     let text = serde_json::to_string(value).map_err(|e| ModelError::Input(e.to_string()))?;
     let _ = writeln!(std::io::stdout().lock(), "{text}");
     Ok(())
@@ -178,16 +189,20 @@ struct EmbedJson<'a> {
     vector: &'a [f32],
 }
 
-pub fn run_embed(args: &EmbedArgs) -> Result<(), ModelError> {
+pub fn run_embed(args: &EmbedArgs) -> anyhow::Result<()> {
+    if args.project.is_some() {
+        return super::explore_cmds::run_projection(&args.model, args.pooling, &args.rows, args.json);
+    }
+    let text = args.text.clone().ok_or_else(|| anyhow::anyhow!("--text is required without --project"))?;
     let loaded = load(&args.model, TaskChoice::Task(Task::Base), None, true)?;
     let tokenizer = loaded.tokenizer()?;
     let (pooling, name) = match args.pooling {
         PoolingArg::Cls => (Pooling::Cls, "cls"),
         PoolingArg::Mean => (Pooling::Mean, "mean"),
     };
-    let vector = infer::embed(&loaded.model, &tokenizer, &EncodeRequest::text(args.text.clone()), pooling)?;
+    let vector = infer::embed(&loaded.model, &tokenizer, &EncodeRequest::text(text), pooling)?;
     if args.json {
-        return print_json(&EmbedJson { pooling: name, dim: vector.len(), vector: &vector });
+        return Ok(print_json(&EmbedJson { pooling: name, dim: vector.len(), vector: &vector })?);
     }
     let shown: Vec<String> = vector.iter().take(8).map(|v| format!("{v:.4}")).collect();
     let _ = writeln!(std::io::stdout().lock(), "{} dims ({name} pooling): [{}, …]", vector.len(), shown.join(", "));

@@ -173,6 +173,52 @@ impl Encoder {
         self.forward_inner(input, dropout).ctx("encoder forward")
     }
 
+    /// Inference (no dropout) that also returns every layer's attention weights, `(batch, heads, query,
+    /// key)` after the softmax, as transformers' `output_attentions=True` (eager attention): masked keys
+    /// get exactly 0 and every row sums to 1.
+    pub fn forward_with_attentions(&self, input: &ModelInput) -> ModelResult<(EncoderOutput, Vec<Tensor>)> {
+        self.check_input(input)?;
+        self.forward_attentions_inner(input).ctx("encoder forward (with attentions)")
+    }
+
+    fn forward_attentions_inner(&self, input: &ModelInput) -> candle_core::Result<(EncoderOutput, Vec<Tensor>)> {
+        let dtype = self.word.var().dtype();
+        let bias = match &input.attention_mask {
+            Some(mask) => Some(ops::attention_bias(mask, dtype)?),
+            None => None,
+        };
+        let mut dropout = Dropout::eval();
+        let mut x = self.embed(input, &mut dropout)?;
+        let mut hidden_states = vec![x.clone()];
+        let mut attentions = Vec::with_capacity(self.layers.len());
+        let (batch, seq, hidden) = x.dims3()?;
+        let heads = self.cfg.num_attention_heads.max(1);
+        let head_dim = hidden / heads;
+        let scale = 1.0 / (head_dim as f64).sqrt();
+        let split = |t: &Tensor| -> candle_core::Result<Tensor> {
+            t.reshape((batch, seq, heads, head_dim))?.transpose(1, 2)?.contiguous()
+        };
+        for layer in &self.layers {
+            let q = split(&layer.query.forward(&x)?)?;
+            let k = split(&layer.key.forward(&x)?)?;
+            let v = split(&layer.value.forward(&x)?)?;
+            let scores = (q.matmul(&k.t()?.contiguous()?)? * scale)?;
+            let probs = ops::masked_softmax(&scores, bias.as_ref())?;
+            let ctx = probs.matmul(&v)?.transpose(1, 2)?.contiguous()?.reshape((batch, seq, hidden))?;
+            attentions.push(probs);
+            let attn = (layer.attn_out.forward(&ctx)? + &x)?;
+            let h = layer.attn_norm.forward(&attn)?;
+            let inner = layer.ffn_in.forward_act(&h, self.cfg.hidden_act)?;
+            x = layer.out_norm.forward(&(layer.ffn_out.forward(&inner)? + &h)?)?;
+            hidden_states.push(x.clone());
+        }
+        let pooler_output = match &self.pooler {
+            Some(pooler) => Some(pooler.forward(&first_token(&x)?)?.tanh()?),
+            None => None,
+        };
+        Ok((EncoderOutput { last_hidden_state: x, hidden_states, pooler_output }, attentions))
+    }
+
     fn check_input(&self, input: &ModelInput) -> ModelResult<()> {
         let (_, seq) = input.input_ids.dims2().ctx("input_ids")?;
         let offset = if self.cfg.family == Family::Roberta { self.cfg.pad_token_id as usize + 1 } else { 0 };

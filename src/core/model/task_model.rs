@@ -137,6 +137,17 @@ impl TaskModel {
         Ok(ModelOutput { encoder, logits })
     }
 
+    /// The encoder alone, for inference, with every layer's attention weights (see
+    /// [`super::encoder::Encoder::forward_with_attentions`]).
+    pub fn encode_with_attentions(&self, input: &ModelInput) -> ModelResult<(EncoderOutput, Vec<Tensor>)> {
+        super::ops::no_grad(|| self.encoder.forward_with_attentions(input))
+    }
+
+    /// The word-embedding matrix `(vocab, hidden)`.
+    pub fn word_embeddings(&self) -> Tensor {
+        self.encoder.word_embeddings().t()
+    }
+
     /// Masked LM: the logits of the labelled positions only (labels ≠ −100), `(n, vocab)`, with their
     /// labels `(n,)`. The encoder runs on every position, the LM head (dense, activation, LayerNorm and
     /// the vocabulary-wide decoder, the largest matmul of a small model) only where the loss looks: about
