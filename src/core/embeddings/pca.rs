@@ -296,7 +296,7 @@ mod tests {
             Err(PcaError::Ragged { row: 1, got: 1, expected: 2 })
         );
         assert_eq!(Pca::fit(&[vec![1.0, f32::NAN], vec![1.0, 2.0]], 2), Err(PcaError::NotFinite { row: 0 }));
-        let same = Pca::fit(&[vec![1.0, 2.0, 3.0]; 4], 2).unwrap();
+        let same = Pca::fit(&vec![vec![1.0, 2.0, 3.0]; 4], 2).unwrap();
         assert_eq!(same.explained_variance_ratio, vec![0.0, 0.0]);
         assert_eq!(same.transform(&[1.0, 2.0, 3.0]), vec![0.0, 0.0]);
     }
