@@ -13,6 +13,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::config::ConfigSummary;
 use super::data::{load_dataset_cancellable, DataSpec, Dataset, LoadOptions, SplitName, TokenLengthStats};
 use super::demo::{demo_headlines_path, DEMO_DATA_SPEC};
+use super::embeddings::{inspect, project, sentence_vectors, word_neighbours, EncoderModel, Inspection, Projection, SentenceOptions, VectorSource, WordNeighbours};
 use super::hub::HubSettings;
 use super::hub_download::{download, DownloadRequest, FileProgress};
 use super::hub_search::{list_files, scan_cache, search, CachedRepo, RepoFile, RepoHit, RepoKind, SearchQuery};
@@ -20,6 +21,7 @@ use super::model::infer::{fill_mask, MaskPrediction};
 use super::model::source::{load_spec, ModelRequest};
 use super::model::{LoadOptions as ModelLoadOptions, Task, TaskChoice, TaskModel};
 use super::model_source::{load_model, LoadedModel, ModelSpec};
+use super::ngram::NgramModel;
 use super::tokenizer::TextTokenizer;
 use super::CoreError;
 
@@ -47,6 +49,25 @@ pub enum Command {
     LoadMaskedLm { spec: String, hub: HubSettings },
     /// Predict the tokens at each [MASK] of a text.
     FillMask { lm: Arc<MaskedLm>, text: String, top_k: usize },
+    /// Load a model's encoder (any BERT-family checkpoint, heads ignored) for the Embeddings page.
+    LoadEncoder { spec: String, hub: HubSettings },
+    /// Token vectors, attention maps and the sentence vector of a text.
+    Inspect { encoder: Arc<EncoderModel>, text: String, source: VectorSource, max_length: usize, sentence: SentenceOptions },
+    /// Nearest vocabulary tokens by cosine.
+    Neighbours { encoder: Arc<EncoderModel>, query: NeighbourQuery, top_k: usize },
+    /// Sentence vectors of many texts projected to 2D; setting `cancel` stops between batches.
+    Project { encoder: Arc<EncoderModel>, texts: Arc<Vec<String>>, options: SentenceOptions, cancel: Arc<AtomicBool> },
+    /// Count the words of a dataset's text for the n-gram model.
+    BuildNgram { name: String, texts: Vec<String> },
+}
+
+/// What to find neighbours of.
+#[derive(Clone, Debug)]
+pub enum NeighbourQuery {
+    /// A typed word (a word of several tokens by the mean of their input embeddings).
+    Word(String),
+    /// A vector (e.g. a token's contextual vector), named for display; `exclude` leaves ids out.
+    Vector { label: String, vector: Vec<f32>, exclude: Vec<u32> },
 }
 
 /// A masked LM ready for fill-mask.
@@ -76,6 +97,11 @@ impl Command {
             Command::TokenStats { dataset, .. } => format!("Counting tokens of {}", dataset.name),
             Command::LoadMaskedLm { spec, .. } => format!("Loading masked LM {}", spec.trim()),
             Command::FillMask { lm, .. } => format!("Predicting with {}", lm.name),
+            Command::LoadEncoder { spec, .. } => format!("Loading encoder {}", spec.trim()),
+            Command::Inspect { encoder, .. } => format!("Reading the text with {}", encoder.name),
+            Command::Neighbours { .. } => "Finding neighbours".into(),
+            Command::Project { texts, .. } => format!("Embedding {} rows", texts.len()),
+            Command::BuildNgram { name, .. } => format!("Counting the words of {name}"),
         }
     }
 
@@ -116,6 +142,11 @@ pub enum Event {
     TokenStats { id: JobId, stats: Vec<(SplitName, TokenLengthStats)> },
     MaskedLmLoaded { id: JobId, lm: Arc<MaskedLm> },
     FillMaskResult { id: JobId, text: String, masks: Vec<Vec<MaskPrediction>> },
+    EncoderLoaded { id: JobId, encoder: Arc<EncoderModel> },
+    Inspected { id: JobId, inspection: Box<Inspection> },
+    NeighboursFound { id: JobId, result: WordNeighbours },
+    Projected { id: JobId, projection: Arc<Projection> },
+    NgramBuilt { id: JobId, name: String, model: Arc<NgramModel> },
 }
 
 impl Event {
@@ -135,7 +166,12 @@ impl Event {
             | Event::DatasetLoaded { id, .. }
             | Event::TokenStats { id, .. }
             | Event::MaskedLmLoaded { id, .. }
-            | Event::FillMaskResult { id, .. } => *id,
+            | Event::FillMaskResult { id, .. }
+            | Event::EncoderLoaded { id, .. }
+            | Event::Inspected { id, .. }
+            | Event::NeighboursFound { id, .. }
+            | Event::Projected { id, .. }
+            | Event::NgramBuilt { id, .. } => *id,
         }
     }
 
@@ -298,6 +334,56 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
         Command::FillMask { lm, text, top_k } => {
             let masks = fill_mask(&lm.model, &lm.tokenizer, &text, top_k).map_err(|e| CoreError::Model(e.to_string()))?;
             Ok(Event::FillMaskResult { id, text, masks })
+        }
+        Command::LoadEncoder { spec, hub } => {
+            let parsed = ModelSpec::parse(&spec)?;
+            let request = ModelRequest {
+                task: TaskChoice::Task(Task::Base),
+                num_labels: None,
+                require_weights: true,
+                options: ModelLoadOptions::default(),
+            };
+            let model_err = |e: super::model::ModelError| CoreError::Model(e.to_string());
+            let loaded = load_spec(&parsed, &hub, &request, &mut |m| {
+                out.send(Event::JobProgress { id, message: m.to_string(), fraction: None });
+            })
+            .map_err(model_err)?;
+            let tokenizer = loaded.tokenizer().map_err(model_err)?;
+            out.send(Event::JobProgress { id, message: "indexing the vocabulary".into(), fraction: None });
+            let newly = loaded.report.newly_initialized.clone();
+            let encoder = EncoderModel::new(parsed.label(), loaded.model, tokenizer, newly).map_err(model_err)?;
+            Ok(Event::EncoderLoaded { id, encoder: Arc::new(encoder) })
+        }
+        Command::Inspect { encoder, text, source, max_length, sentence } => {
+            let inspection =
+                inspect(&encoder, &text, source, max_length, &sentence).map_err(|e| CoreError::Model(e.to_string()))?;
+            Ok(Event::Inspected { id, inspection: Box::new(inspection) })
+        }
+        Command::Neighbours { encoder, query, top_k } => {
+            let model_err = |e: super::model::ModelError| CoreError::Model(e.to_string());
+            let result = match query {
+                NeighbourQuery::Word(word) => word_neighbours(&encoder.index, &encoder.tokenizer, &word, top_k).map_err(model_err)?,
+                NeighbourQuery::Vector { label, vector, exclude } => WordNeighbours {
+                    neighbours: encoder.index.nearest(&vector, top_k, &exclude).map_err(model_err)?,
+                    word: label,
+                    tokens: exclude.iter().map(|&i| encoder.index.token(i).unwrap_or("?").to_string()).collect(),
+                    ids: exclude,
+                },
+            };
+            Ok(Event::NeighboursFound { id, result })
+        }
+        Command::Project { encoder, texts, options, cancel } => {
+            let mut progress = |done: usize, total: usize| {
+                out.send(Event::JobProgress { id, message: format!("{done} of {total} rows"), fraction: Some(done as f32 / total.max(1) as f32) });
+            };
+            let vectors = sentence_vectors(&encoder.model, &encoder.tokenizer, &texts, &options, &mut progress, Some(&cancel))
+                .map_err(|e| if cancel.load(std::sync::atomic::Ordering::Relaxed) { CoreError::Cancelled } else { CoreError::Model(e.to_string()) })?;
+            let projection = project(&vectors).map_err(|e| CoreError::Model(e.to_string()))?;
+            Ok(Event::Projected { id, projection: Arc::new(projection) })
+        }
+        Command::BuildNgram { name, texts } => {
+            let model = NgramModel::new(texts.iter().map(String::as_str));
+            Ok(Event::NgramBuilt { id, name, model: Arc::new(model) })
         }
     }
 }

@@ -10,7 +10,6 @@ use crate::core::hub::HubSettings;
 use crate::core::model_source::LoadedModel;
 
 use super::cached_models::CacheListing;
-use super::placeholder_page::placeholder_ui;
 use super::state::{Page, State};
 use super::status_bar::status_bar_ui;
 
@@ -53,6 +52,8 @@ pub struct PageContext<'a> {
     pub cache: &'a mut CacheListing,
     /// The step and folder of the latest checkpoint of the Train page's masked-LM run, if any.
     pub training_checkpoint: Option<(u64, std::path::PathBuf)>,
+    /// The masked LM loaded on the Fill-Mask page, if any (the n-gram view compares with it).
+    pub masked_lm: Option<Arc<crate::core::backend::MaskedLm>>,
 }
 
 pub struct WorkbenchApp {
@@ -185,7 +186,8 @@ impl WorkbenchApp {
                         .on_event(other)
                         .and_then(|e| self.state.model.hub.on_event(e))
                         .and_then(|e| self.state.model.data.on_event(e))
-                        .and_then(|e| self.state.fill_mask.on_event(e));
+                        .and_then(|e| self.state.fill_mask.on_event(e))
+                        .and_then(|e| self.state.embeddings.on_event(e));
                     if let Some(Event::JobFailed { name, error, .. }) = unclaimed {
                         tracing::warn!("{name}: {error}");
                     }
@@ -219,9 +221,11 @@ impl WorkbenchApp {
             status_bar_ui(ui, &self.device, self.model.as_deref(), &self.jobs);
         });
         let hub = self.effective_hub();
+        self.state.model.data.logic(&mut self.backend, &hub);
         let dataset = self.state.model.data.dataset().cloned();
         let dataset_spec = self.state.model.data.spec.clone();
         let training_checkpoint = self.state.train.live.as_ref().and_then(|l| l.masked_lm_checkpoint());
+        let masked_lm = self.state.fill_mask.masked_lm().cloned();
         egui::CentralPanel::default().show(ui, |ui| {
             let mut ctx = PageContext {
                 waker: &self.waker,
@@ -235,6 +239,7 @@ impl WorkbenchApp {
                 hub: &hub,
                 commands: &mut commands,
                 training_checkpoint,
+                masked_lm,
                 cache: &mut self.cache,
             };
             match self.state.page {
@@ -243,7 +248,7 @@ impl WorkbenchApp {
                 Page::FillMask => self.state.fill_mask.ui(ui, &mut ctx),
                 Page::Train => self.state.train.ui(ui, &mut ctx),
                 Page::Runs => self.state.runs.ui(ui, &mut ctx),
-                page => placeholder_ui(ui, page),
+                Page::Embeddings => self.state.embeddings.ui(ui, &mut ctx, &mut self.state.tokenize.text),
             }
         });
         for command in commands {

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use egui_plot::{Bar, BarChart, Plot};
 use serde::{Deserialize, Serialize};
 
-use crate::core::backend::{Command, Event, JobId};
+use crate::core::backend::{Backend, Command, Event, JobId};
 use crate::core::data::{ColumnPick, Dataset, LoadOptions, SplitName, TokenLengthStats};
 use crate::core::demo::DEMO_DATA_SPEC;
+use crate::core::hub::HubSettings;
 use crate::core::model_source::LoadedModel;
 
 use super::app::PageContext;
@@ -103,21 +104,31 @@ impl DataPanel {
     }
 
     fn load(&mut self, ctx: &mut PageContext<'_>) {
+        self.start_load(ctx.backend, ctx.hub);
+    }
+
+    fn start_load(&mut self, backend: &mut Backend, hub: &HubSettings) {
         if let Some((_, cancel)) = &self.state.load_job {
             cancel.store(true, Ordering::Relaxed);
         }
         let cancel = Arc::new(AtomicBool::new(false));
-        let command = Command::LoadDataset { spec: self.spec.clone(), options: self.options.clone(), hub: ctx.hub.clone(), cancel: cancel.clone() };
+        let command = Command::LoadDataset { spec: self.spec.clone(), options: self.options.clone(), hub: hub.clone(), cancel: cancel.clone() };
         self.state.error = None;
-        self.state.load_job = Some((ctx.backend.send(command), cancel));
+        self.state.load_job = Some((backend.send(command), cancel));
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
+    /// Starts the first load (the remembered or built-in dataset) and any load asked for from another
+    /// page, whichever page is showing: every page can use the dataset.
+    pub fn logic(&mut self, backend: &mut Backend, hub: &HubSettings) {
         if !self.state.started || self.state.requested {
             self.state.started = true;
             self.state.requested = false;
-            self.load(ctx);
+            self.start_load(backend, hub);
         }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
+        self.logic(ctx.backend, ctx.hub);
         self.open_row_ui(ui, ctx);
         if let Some(error) = &self.state.error {
             ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));

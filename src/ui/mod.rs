@@ -1,16 +1,21 @@
 //! The egui front end: a thin layer over [`crate::core`], one file per panel.
 
 mod app;
+mod attention_panel;
 mod cached_models;
 mod chips;
 mod confusion_panel;
 mod data_panel;
+mod embeddings_page;
 mod fill_mask_page;
 mod fonts;
+mod heatmap;
 mod hub_panel;
 mod model_page;
+mod neighbours_panel;
+mod ngram_panel;
 mod onehot_panel;
-mod placeholder_page;
+mod projection_panel;
 mod runs_page;
 mod state;
 mod status_bar;
@@ -18,9 +23,11 @@ mod tokenize_page;
 mod train_page;
 mod train_plan;
 mod train_plots;
+mod vectors_panel;
 mod vocab_panel;
 
 pub use app::{AppCommand, JobView, WorkbenchApp};
+pub use embeddings_page::View as EmbeddingsView;
 pub use state::{Page, State};
 pub use train_page::RunStatus;
 

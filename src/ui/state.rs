@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::embeddings_page::EmbeddingsPage;
 use super::fill_mask_page::FillMaskPage;
 use super::model_page::ModelPage;
 use super::runs_page::RunsPage;
@@ -42,6 +43,7 @@ pub struct State {
     pub page: Page,
     pub model: ModelPage,
     pub tokenize: TokenizePage,
+    pub embeddings: EmbeddingsPage,
     pub fill_mask: FillMaskPage,
     pub train: TrainPage,
     pub runs: RunsPage,

@@ -82,7 +82,7 @@ fn looks_like_repo_id(spec: &str) -> bool {
 }
 
 /// A dataset split.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SplitName {
     Train,

@@ -1,0 +1,92 @@
+//! Neighbours: the vocabulary tokens whose input embeddings point the most the same way as a typed
+//! word's (cosine similarity).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::backend::{Command, Event, JobId, NeighbourQuery};
+use crate::core::embeddings::{EncoderModel, WordNeighbours};
+
+use super::app::PageContext;
+
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct NeighboursPanel {
+    pub word: String,
+    pub top_k: usize,
+    #[serde(skip)]
+    job: Option<JobId>,
+    #[serde(skip)]
+    asked: Option<(usize, String, usize)>,
+    #[serde(skip)]
+    result: Option<Result<WordNeighbours, String>>,
+}
+
+impl Default for NeighboursPanel {
+    fn default() -> Self {
+        Self { word: "king".into(), top_k: 10, job: None, asked: None, result: None }
+    }
+}
+
+impl NeighboursPanel {
+    pub fn on_event(&mut self, event: Event) -> Option<Event> {
+        let id = event.job();
+        match event {
+            Event::NeighboursFound { result, .. } if self.job == Some(id) => {
+                self.result = Some(Ok(result));
+                self.job = None;
+            }
+            Event::JobFailed { error, .. } if self.job == Some(id) => {
+                self.result = Some(Err(error));
+                self.job = None;
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>, encoder: &Arc<EncoderModel>) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Word:");
+            ui.add(egui::TextEdit::singleline(&mut self.word).desired_width(200.0)).labelled_by(label.id);
+            ui.add(egui::DragValue::new(&mut self.top_k).range(1..=100).prefix("top "));
+            if self.job.is_some() {
+                ui.spinner();
+            }
+        });
+        ui.weak("cosine similarity of the input (word) embeddings; a word of several tokens is searched by the mean of their vectors");
+        let wanted = (Arc::as_ptr(encoder) as *const () as usize, self.word.trim().to_string(), self.top_k);
+        if self.job.is_none() && self.asked.as_ref() != Some(&wanted) && !wanted.1.is_empty() {
+            let query = NeighbourQuery::Word(wanted.1.clone());
+            self.job = Some(ctx.backend.send(Command::Neighbours { encoder: Arc::clone(encoder), query, top_k: self.top_k }));
+            self.asked = Some(wanted);
+        }
+        match &self.result {
+            Some(Ok(found)) => {
+                ui.label(format!("{} = {}", found.word, found.tokens.join(" ")));
+                neighbour_table_ui(ui, "word_neighbours", found);
+            }
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+            }
+            None => {}
+        }
+    }
+}
+
+/// Token, ID and cosine (with a bar) of each neighbour.
+pub fn neighbour_table_ui(ui: &mut egui::Ui, id: &str, found: &WordNeighbours) {
+    egui::Grid::new(id).num_columns(3).spacing([12.0, 3.0]).striped(true).show(ui, |ui| {
+        ui.strong("token");
+        ui.strong("ID");
+        ui.strong("cosine");
+        ui.end_row();
+        for n in &found.neighbours {
+            ui.monospace(&n.token);
+            ui.monospace(n.id.to_string());
+            ui.add(egui::ProgressBar::new(n.cosine.max(0.0)).desired_width(200.0).text(format!("{:.3}", n.cosine)));
+            ui.end_row();
+        }
+    });
+}

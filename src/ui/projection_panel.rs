@@ -1,0 +1,273 @@
+//! Projection: the sentence vectors of the dataset loaded on Model & Data, projected to 2D by PCA,
+//! one colour per label, with the typed text as a star among them. Hover shows a row's text; a click
+//! opens it on the Tokenize page.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use egui::Color32;
+use egui_plot::{MarkerShape, Plot, PlotPoints, Points};
+use serde::{Deserialize, Serialize};
+
+use crate::core::backend::{Command, Event, JobId};
+use crate::core::data::{Dataset, SplitName};
+use crate::core::demo::DEMO_DATA_SPEC;
+use crate::core::embeddings::{EncoderModel, Inspection, Projection, SentenceOptions};
+use crate::core::model::infer::Pooling;
+
+use super::app::{AppCommand, PageContext};
+
+/// Distinct label colours (Okabe–Ito, then a few more).
+pub const LABEL_COLOURS: [Color32; 10] = [
+    Color32::from_rgb(0, 114, 178),
+    Color32::from_rgb(230, 159, 0),
+    Color32::from_rgb(0, 158, 115),
+    Color32::from_rgb(204, 121, 167),
+    Color32::from_rgb(213, 94, 0),
+    Color32::from_rgb(86, 180, 233),
+    Color32::from_rgb(150, 150, 40),
+    Color32::from_rgb(120, 80, 200),
+    Color32::from_rgb(120, 120, 120),
+    Color32::from_rgb(200, 60, 60),
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProjectionPanel {
+    pub split: SplitName,
+    /// The first N rows of the split.
+    pub limit: usize,
+    pub mean_pooling: bool,
+    pub max_length: usize,
+    pub normalize: bool,
+    #[serde(skip)]
+    state: Transient,
+}
+
+impl Default for ProjectionPanel {
+    fn default() -> Self {
+        Self { split: SplitName::Train, limit: 2000, mean_pooling: true, max_length: 128, normalize: false, state: Transient::default() }
+    }
+}
+
+/// A finished projection with the rows it shows.
+#[derive(Clone, Debug)]
+struct Projected {
+    projection: Arc<Projection>,
+    texts: Arc<Vec<String>>,
+    labels: Option<Vec<u32>>,
+    label_names: Vec<String>,
+    what: String,
+    options: SentenceOptions,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Transient {
+    job: Option<JobId>,
+    cancel: Arc<AtomicBool>,
+    /// The rows being projected (moved into `data` when the job ends).
+    pending: Option<Projected>,
+    data: Option<Projected>,
+    error: Option<String>,
+}
+
+impl PartialEq for Transient {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl ProjectionPanel {
+    pub fn sentence_options(&self) -> SentenceOptions {
+        SentenceOptions {
+            pooling: if self.mean_pooling { Pooling::Mean } else { Pooling::Cls },
+            max_length: self.max_length,
+            batch_size: 32,
+            normalize: self.normalize,
+        }
+    }
+
+    /// Points of another model do not belong on the new model's axes.
+    pub fn model_changed(&mut self) {
+        self.state.cancel.store(true, Ordering::Relaxed);
+        self.state = Transient::default();
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.state.job.is_some()
+    }
+
+    /// The number of points shown.
+    pub fn points(&self) -> usize {
+        self.state.data.as_ref().map_or(0, |d| d.projection.points.len())
+    }
+
+    pub fn on_event(&mut self, event: Event) -> Option<Event> {
+        let s = &mut self.state;
+        let id = event.job();
+        match event {
+            Event::Projected { projection, .. } if s.job == Some(id) => {
+                if let Some(mut data) = s.pending.take() {
+                    data.projection = projection;
+                    s.data = Some(data);
+                }
+                s.job = None;
+                s.error = None;
+            }
+            Event::JobFailed { error, .. } if s.job == Some(id) => {
+                s.error = Some(error);
+                s.job = None;
+            }
+            Event::JobCancelled { .. } if s.job == Some(id) => {
+                s.job = None;
+                s.pending = None;
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    fn start(&mut self, ctx: &mut PageContext<'_>, encoder: &Arc<EncoderModel>, dataset: &Dataset) {
+        let Some(split) = dataset.split(self.split) else { return };
+        let rows = self.limit.min(split.len());
+        let texts = Arc::new(split.texts[..rows].to_vec());
+        let options = self.sentence_options();
+        self.state.cancel = Arc::new(AtomicBool::new(false));
+        self.state.pending = Some(Projected {
+            projection: Arc::new(Projection { points: Vec::new(), pca: empty_pca() }),
+            texts: Arc::clone(&texts),
+            labels: split.labels.as_ref().map(|l| l[..rows].to_vec()),
+            label_names: dataset.label_names.clone(),
+            what: format!("{} · {} · {rows} rows", dataset.name, self.split.as_str()),
+            options,
+        });
+        self.state.job = Some(ctx.backend.send(Command::Project {
+            encoder: Arc::clone(encoder),
+            texts,
+            options,
+            cancel: Arc::clone(&self.state.cancel),
+        }));
+    }
+
+    /// Draws the panel; returns the text of a row the user clicked.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &mut PageContext<'_>,
+        encoder: &Arc<EncoderModel>,
+        inspection: Option<&Inspection>,
+    ) -> Option<String> {
+        let Some(dataset) = ctx.dataset.cloned() else {
+            ui.label("Load a dataset on Model & Data to see its sentences as points.");
+            if ui.button("Load the demo headlines").clicked() {
+                ctx.commands.push(AppCommand::LoadDataset(DEMO_DATA_SPEC.into()));
+            }
+            return None;
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("Sentences of {}:", dataset.name));
+            egui::ComboBox::from_label("split").selected_text(self.split.as_str()).show_ui(ui, |ui| {
+                for split in &dataset.splits {
+                    ui.selectable_value(&mut self.split, split.name, format!("{} ({} rows)", split.name.as_str(), split.len()));
+                }
+            });
+            ui.add(egui::DragValue::new(&mut self.limit).range(2..=100_000).prefix("first ").suffix(" rows"));
+            ui.selectable_value(&mut self.mean_pooling, true, "mean pooling");
+            ui.selectable_value(&mut self.mean_pooling, false, "[CLS]");
+            ui.checkbox(&mut self.normalize, "unit length");
+            ui.add(egui::DragValue::new(&mut self.max_length).range(2..=512).prefix("max ").suffix(" tokens"));
+            if self.state.job.is_some() {
+                if ui.button("Cancel").clicked() {
+                    self.state.cancel.store(true, Ordering::Relaxed);
+                }
+            } else if ui.button("Project").clicked() {
+                self.start(ctx, encoder, &dataset);
+            }
+        });
+        if dataset.split(self.split).is_none() {
+            ui.weak(format!("{} has no {} split: pick another.", dataset.name, self.split.as_str()));
+        }
+        if let Some(job) = self.state.job.and_then(|id| ctx.jobs.iter().find(|j| j.id == id)) {
+            ui.add(egui::ProgressBar::new(job.fraction.unwrap_or(0.0)).show_percentage().text(format!("embedding: {}", job.message)));
+        }
+        if let Some(error) = &self.state.error {
+            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
+        }
+        let data = self.state.data.as_ref()?;
+        let mine = inspection.filter(|_| data.options == self.sentence_options()).map(|i| data.projection.place(&i.sentence));
+        scatter_ui(ui, data, mine)
+    }
+}
+
+fn empty_pca() -> crate::core::embeddings::Pca {
+    crate::core::embeddings::Pca { mean: Vec::new(), components: Vec::new(), explained_variance: Vec::new(), explained_variance_ratio: Vec::new(), total_variance: 0.0 }
+}
+
+fn scatter_ui(ui: &mut egui::Ui, data: &Projected, mine: Option<[f32; 2]>) -> Option<String> {
+    let ratio = &data.projection.pca.explained_variance_ratio;
+    let pct = |i: usize| 100.0 * ratio.get(i).copied().unwrap_or(0.0);
+    // One series per label (the legend row below names them; nothing is drawn over the points).
+    let groups: Vec<(String, Vec<usize>)> = match &data.labels {
+        Some(labels) => (0..data.label_names.len().max(1))
+            .map(|l| {
+                let rows: Vec<usize> = (0..labels.len()).filter(|&r| labels[r] as usize == l).collect();
+                (data.label_names.get(l).cloned().unwrap_or_else(|| format!("label {l}")), rows)
+            })
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect(),
+        None => vec![("rows".to_string(), (0..data.projection.points.len()).collect())],
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("{} — PCA of the sentence vectors:", data.what));
+        for (i, (name, rows)) in groups.iter().enumerate() {
+            ui.colored_label(LABEL_COLOURS[i % LABEL_COLOURS.len()], format!("● {name} ({})", rows.len()));
+        }
+        if mine.is_some() {
+            ui.strong("★ your text");
+        }
+    });
+    let texts = Arc::clone(&data.texts);
+    let lookup: Vec<(String, Vec<usize>)> = groups.clone();
+    let hover = move |name: &str, index: usize| -> Option<String> {
+        let (_, rows) = lookup.iter().find(|(n, _)| n == name)?;
+        let row = *rows.get(index)?;
+        let text: String = texts.get(row)?.chars().take(140).collect();
+        Some(format!("row {row} · {name}\n{text}"))
+    };
+    let height = (ui.available_height() - 10.0).clamp(260.0, 620.0);
+    let star_colour = ui.visuals().strong_text_color();
+    let response = Plot::new("projection_scatter")
+        .height(height)
+        .allow_scroll(false)
+        .x_axis_label(format!("PC1 ({:.1} % of the variance)", pct(0)))
+        .y_axis_label(format!("PC2 ({:.1} %)", pct(1)))
+        .label_formatter(move |position| match position {
+            egui_plot::HoverPosition::NearDataPoint { plot_name, index, .. } => hover(plot_name, *index),
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |plot| {
+            for (i, (name, rows)) in groups.iter().enumerate() {
+                let points: Vec<[f64; 2]> =
+                    rows.iter().map(|&r| data.projection.points[r]).map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
+                plot.points(Points::new(name.clone(), PlotPoints::from(points)).color(LABEL_COLOURS[i % LABEL_COLOURS.len()]).radius(2.5));
+            }
+            if let Some(p) = mine {
+                let star = PlotPoints::from(vec![[f64::from(p[0]), f64::from(p[1])]]);
+                plot.points(Points::new("your text", star).shape(MarkerShape::Asterisk).radius(9.0).color(star_colour));
+            }
+            // The row nearest to a click (within 10 points on screen).
+            if !plot.response().clicked() {
+                return None;
+            }
+            let pointer = plot.response().interact_pointer_pos()?;
+            let nearest = data
+                .projection
+                .points
+                .iter()
+                .enumerate()
+                .map(|(row, p)| (row, plot.screen_from_plot(egui_plot::PlotPoint::new(p[0], p[1])).distance(pointer)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))?;
+            (nearest.1 <= 10.0).then_some(nearest.0)
+        });
+    response.inner.and_then(|row| data.texts.get(row).cloned())
+}
