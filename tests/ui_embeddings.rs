@@ -140,5 +140,12 @@ fn ngram_table_sample_and_masked_lm_side_by_side() {
     h.get_by_label("Load LM").click();
     step_until(&mut h, "the masked LM", |h| h.state().state.fill_mask.masked_lm().is_some());
     h.state_mut().state.page = Page::Embeddings;
-    step_until(&mut h, "the masked LM's guesses", |h| h.query_by_label_contains("guesses \"New [MASK]\"").is_some() && h.state().jobs().is_empty());
+    step_until(&mut h, "the masked LM's guesses", |h| h.state().state.embeddings.ngram.masked_lm_guesses().is_some());
+    h.get_by_label_contains("guesses \"New [MASK]\"");
+    let guesses = h.state().state.embeddings.ngram.masked_lm_guesses().unwrap().to_vec();
+    assert_eq!(guesses.len(), 10);
+    for g in &guesses {
+        let shown = format!("{:.1}%", 100.0 * g.score);
+        assert!(h.query_all_by_label(&shown).next().is_some(), "{} {shown}", g.token);
+    }
 }

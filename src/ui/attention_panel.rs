@@ -69,7 +69,17 @@ impl AttentionPanel {
         });
         ui.add_space(6.0);
         let Some(map) = maps.map(self.layer, self.head) else { return };
-        ui.strong(format!("Layer {} · head {}", self.layer + 1, self.head + 1));
+        ui.horizontal(|ui| {
+            ui.strong(format!("Layer {} · head {}", self.layer + 1, self.head + 1));
+            ui.weak("· weight 0");
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(120.0, 12.0), Sense::hover());
+            let dark = ui.visuals().dark_mode;
+            for i in 0..60 {
+                let x = rect.left() + i as f32 * 2.0;
+                ui.painter().rect_filled(Rect::from_min_size(Pos2::new(x, rect.top()), egui::vec2(2.0, 12.0)), 0.0, sequential(i as f32 / 59.0, dark));
+            }
+            ui.weak("1");
+        });
         if self.lines {
             lines_ui(ui, maps, map, &shown);
         } else {

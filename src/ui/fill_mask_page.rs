@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::backend::{Command, Event, JobId, MaskedLm};
 use crate::core::model::infer::MaskPrediction;
 
+use super::heatmap::value_bar_ui;
 use super::app::PageContext;
 use super::cached_models::cached_models_menu;
 
@@ -146,7 +147,7 @@ impl FillMaskPage {
                 egui::Grid::new(("mask_predictions", i)).num_columns(2).spacing([8.0, 3.0]).show(ui, |ui| {
                     for p in predictions {
                         ui.monospace(&p.token);
-                        ui.add(egui::ProgressBar::new(p.score).desired_width(160.0).text(format!("{:.1}%", p.score * 100.0)));
+                        value_bar_ui(ui, p.score, &format!("{:.1}%", p.score * 100.0), 160.0);
                         ui.end_row();
                     }
                 });

@@ -26,9 +26,16 @@ pub fn sequential(value: f32, dark: bool) -> Color32 {
     Color32::from_rgb(mix(base.0, top.0), mix(base.1, top.1), mix(base.2, top.2))
 }
 
-/// The largest absolute value (at least a tiny positive number).
-pub fn max_abs<'a>(values: impl IntoIterator<Item = &'a f32>) -> f32 {
-    values.into_iter().fold(1e-6f32, |m, v| if v.is_finite() { m.max(v.abs()) } else { m })
+/// A robust colour scale: the 98th percentile of the absolute values (a few outlier dimensions would
+/// otherwise wash every other value out to the background colour).
+pub fn robust_scale<'a>(values: impl IntoIterator<Item = &'a f32>) -> f32 {
+    let mut abs: Vec<f32> = values.into_iter().filter(|v| v.is_finite()).map(|v| v.abs()).collect();
+    if abs.is_empty() {
+        return 1e-6;
+    }
+    let k = ((abs.len() - 1) as f32 * 0.98) as usize;
+    let (_, kth, _) = abs.select_nth_unstable_by(k, f32::total_cmp);
+    kth.max(1e-6)
 }
 
 /// A vector as one row of coloured cells, `size` in points. Returns the response and the index under
@@ -98,6 +105,52 @@ mod tests {
         // A 1 % weight is visibly different from 0 and from 10 %.
         assert_ne!(sequential(0.01, false), sequential(0.0, false));
         assert_ne!(sequential(0.01, false), sequential(0.1, false));
-        assert_eq!(max_abs(&[0.5, -2.0, f32::NAN]), 2.0);
+        let mut values: Vec<f32> = (0..100).map(|i| i as f32 / 100.0).collect();
+        values.push(-50.0);
+        assert!((robust_scale(&values) - 0.97).abs() < 1e-6, "{}", robust_scale(&values));
+    }
+}
+
+/// The filled width of a bar for `fraction` of `width`: exactly proportional (a rounded progress bar
+/// draws every value under ~10 % as the same dot), with a visible sliver for anything above zero.
+pub fn bar_fill(fraction: f32, width: f32) -> f32 {
+    let f = if fraction.is_finite() { fraction.clamp(0.0, 1.0) } else { 0.0 };
+    if f > 0.0 { (f * width).max(1.5) } else { 0.0 }
+}
+
+/// A horizontal bar whose filled part is exactly `fraction` of its width, with `text` beside it (the
+/// accessible label).
+pub fn value_bar_ui(ui: &mut Ui, fraction: f32, text: &str, width: f32) -> Response {
+    let font = egui::FontId::proportional(13.0);
+    let text_color = ui.visuals().text_color();
+    let galley = ui.painter().layout_no_wrap(text.to_string(), font, text_color);
+    let height = galley.size().y.max(14.0);
+    let (rect, response) = ui.allocate_exact_size(Vec2::new(width + 8.0 + galley.size().x, height), Sense::hover());
+    let label = text.to_string();
+    response.widget_info(|| WidgetInfo::labeled(Role::Label, true, &label));
+    if ui.is_rect_visible(rect) {
+        let track = Rect::from_min_size(rect.min + Vec2::new(0.0, 2.0), Vec2::new(width, height - 4.0));
+        let painter = ui.painter();
+        painter.rect_filled(track, 2.0, ui.visuals().extreme_bg_color);
+        let fill = Rect::from_min_size(track.min, Vec2::new(bar_fill(fraction, width), track.height()));
+        painter.rect_filled(fill, 2.0, ui.visuals().selection.bg_fill);
+        painter.galley(Pos2::new(track.right() + 8.0, rect.top() + (height - galley.size().y) / 2.0), galley, text_color);
+    }
+    response
+}
+
+#[cfg(test)]
+mod bar_tests {
+    use super::bar_fill;
+
+    #[test]
+    fn bars_are_proportional_down_to_small_values() {
+        // 8.7 % and 1.8 % must not look the same (they did with egui's rounded progress bar).
+        assert!((bar_fill(0.087, 200.0) - 17.4).abs() < 1e-4);
+        assert!((bar_fill(0.018, 200.0) - 3.6).abs() < 1e-4);
+        assert_eq!(bar_fill(0.001, 200.0), 1.5);
+        assert_eq!(bar_fill(0.0, 200.0), 0.0);
+        assert_eq!(bar_fill(3.0, 200.0), 200.0);
+        assert_eq!(bar_fill(f32::NAN, 200.0), 0.0);
     }
 }

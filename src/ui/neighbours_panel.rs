@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::backend::{Command, Event, JobId, NeighbourQuery};
 use crate::core::embeddings::{EncoderModel, WordNeighbours};
 
+use super::heatmap::value_bar_ui;
 use super::app::PageContext;
 
 #[derive(Serialize, Deserialize)]
@@ -85,7 +86,7 @@ pub fn neighbour_table_ui(ui: &mut egui::Ui, id: &str, found: &WordNeighbours) {
         for n in &found.neighbours {
             ui.monospace(&n.token);
             ui.monospace(n.id.to_string());
-            ui.add(egui::ProgressBar::new(n.cosine.max(0.0)).desired_width(200.0).text(format!("{:.3}", n.cosine)));
+            value_bar_ui(ui, n.cosine, &format!("{:.3}", n.cosine), 200.0);
             ui.end_row();
         }
     });

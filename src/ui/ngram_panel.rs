@@ -11,6 +11,7 @@ use crate::core::demo::DEMO_DATA_SPEC;
 use crate::core::model::infer::MaskPrediction;
 use crate::core::ngram::{NextWords, NgramModel, MAX_N};
 
+use super::heatmap::value_bar_ui;
 use super::app::{AppCommand, PageContext};
 use super::state::Page;
 
@@ -63,6 +64,14 @@ struct TableKey {
 }
 
 impl NgramPanel {
+    /// The masked LM's guesses for "context [MASK]", once they arrived.
+    pub fn masked_lm_guesses(&self) -> Option<&[MaskPrediction]> {
+        match &self.state.mlm {
+            Some(Ok(p)) if self.state.mlm_job.is_none() => Some(p),
+            _ => None,
+        }
+    }
+
     /// The model in use, once built.
     pub fn model(&self) -> Option<&Arc<NgramModel>> {
         self.state.model.as_ref().map(|(_, _, m)| m)
@@ -161,7 +170,8 @@ impl NgramPanel {
 
     fn sample_ui(&mut self, ui: &mut egui::Ui, model: &NgramModel) {
         ui.add_space(6.0);
-        if ui.button("Sample a sentence").on_hover_text("continue the context word by word, each drawn from P(w | last n − 1 words)").clicked() {
+        let clicked = ui.horizontal(|ui| ui.button("Sample a sentence").on_hover_text("continue the context word by word, each drawn from P(w | last n − 1 words)").clicked()).inner;
+        if clicked {
             self.state.seed += 1;
             let add_k = if self.smoothing { self.add_k } else { 0.0 };
             let words = model.sample(self.n, &self.context, 20, add_k, self.state.seed);
@@ -201,7 +211,7 @@ impl NgramPanel {
                     ui.end_row();
                     for p in predictions {
                         ui.monospace(&p.token);
-                        ui.add(egui::ProgressBar::new(p.score).desired_width(140.0).text(format!("{:.1}%", 100.0 * p.score)));
+                        value_bar_ui(ui, p.score, &format!("{:.1}%", 100.0 * p.score), 140.0);
                         ui.end_row();
                     }
                 });
@@ -256,7 +266,7 @@ fn table_ui(ui: &mut egui::Ui, table: &Result<NextWords, String>, n: usize) {
             ui.monospace(&w.word);
             ui.monospace(w.count.to_string());
             ui.monospace(t.context_count.to_string());
-            ui.add(egui::ProgressBar::new(w.p as f32).desired_width(140.0).text(format!("{:.3}", w.p)));
+            value_bar_ui(ui, w.p as f32, &format!("{:.3}", w.p), 140.0);
             ui.end_row();
         }
     });

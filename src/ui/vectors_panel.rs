@@ -12,7 +12,7 @@ use crate::core::embeddings::{EncoderModel, Inspection, VectorSource, WordNeighb
 
 use super::app::PageContext;
 use super::chips::{visible_whitespace, Chip, ChipKind};
-use super::heatmap::{max_abs, strip_ui};
+use super::heatmap::{robust_scale, strip_ui};
 use super::neighbours_panel::neighbour_table_ui;
 
 #[derive(Serialize, Deserialize)]
@@ -74,12 +74,12 @@ impl VectorsPanel {
         }
         let dim = v.vectors.first().map_or(0, Vec::len);
         let vocab = encoder.model.config().vocab_size;
-        let scale = max_abs(v.vectors.iter().flatten());
+        let scale = robust_scale(v.vectors.iter().flatten());
         ui.label(format!(
-            "{} tokens · one-hot rows of {vocab} · vectors of {dim} numbers (blue < 0 < red, ±{scale:.2} at full colour) · click a token for its neighbours",
+            "{} tokens · one-hot rows of {vocab} · vectors of {dim} numbers (blue < 0 < red; full colour from ±{scale:.2}, the 98th percentile of |value|) · click a token for its neighbours",
             v.tokens.len()
         ));
-        let strip_width = (ui.available_width() - 420.0).clamp(160.0, 2.0 * dim as f32);
+        let strip_width = (ui.available_width() - 500.0).clamp(160.0, 2.0 * dim as f32);
         egui::Grid::new("token_vectors").num_columns(5).spacing([10.0, 4.0]).striped(true).show(ui, |ui| {
             ui.strong("token");
             ui.strong("ID");
