@@ -117,6 +117,14 @@ fn every_page_renders() {
         }
         save_checked(&mut h, &file_name(page));
     }
+    // The demo-kit run of the Train page, as the Embeddings page's projection follows it.
+    h.state_mut().state.page = Page::Embeddings;
+    h.state_mut().state.embeddings.view = lm_workbench::ui::EmbeddingsView::Projection;
+    h.run_ok();
+    h.get_by_label_contains("the training run ·").click();
+    h.run_ok();
+    h.get_by_label_contains("demo-kit · step");
+    save_checked(&mut h, "embeddings-training-run");
 }
 
 /// Renders the app, checks that the picture is real (the right size, many colours) and saves it.

@@ -17,6 +17,7 @@ use lm_workbench::core::model::{LoadOptions, Task, TaskChoice, TaskModel};
 use lm_workbench::core::model_source::ModelSpec;
 use lm_workbench::core::tokenizer::EncodeRequest;
 use lm_workbench::core::train::checkpoint::OPTIMIZER_FILE;
+use lm_workbench::core::train::snapshot::{EmbeddingSnapshot, BASIS_FILE};
 use lm_workbench::core::train::setup::{load_data, tiny_model_config};
 use lm_workbench::core::train::{
     demo_kit_config, list_runs, load_run, run_training, spawn_trainer, EvalEvery, EvalReport, StepMetrics, TrainConfig,
@@ -64,6 +65,10 @@ fn steps(events: &[TrainerEvent]) -> Vec<StepMetrics> {
 
 fn evals(events: &[TrainerEvent]) -> Vec<EvalReport> {
     events.iter().filter_map(|e| if let TrainerEvent::Evaluation(r) = e { Some(r.clone()) } else { None }).collect()
+}
+
+fn snapshots(events: &[TrainerEvent]) -> Vec<EmbeddingSnapshot> {
+    events.iter().filter_map(|e| if let TrainerEvent::Embeddings(s) = e { Some(s.clone()) } else { None }).collect()
 }
 
 fn terminal(events: &[TrainerEvent]) -> &TrainerEvent {
@@ -146,6 +151,58 @@ fn stopped_and_resumed_run_matches_the_uninterrupted_one() {
     // metrics.jsonl continues where the checkpoint was taken.
     let record = load_run(&run_dir).unwrap();
     assert_eq!(record.steps.iter().map(|s| s.step).collect::<Vec<_>>(), (1..=12).collect::<Vec<_>>());
+    // The resumed run projects on the basis the first part fitted: the same points as uninterrupted.
+    let (s1, s2) = (snapshots(&full), [snapshots(&first), snapshots(&second)].concat());
+    assert_eq!(s1.iter().map(|s| s.step).collect::<Vec<_>>(), s2.iter().map(|s| s.step).collect::<Vec<_>>());
+    for (a, b) in s1.iter().zip(&s2) {
+        let worst = a.points.iter().zip(&b.points).map(|(p, q)| (p[0] - q[0]).abs().max((p[1] - q[1]).abs())).fold(0f32, f32::max);
+        assert!(worst < 1e-4, "step {}: {worst}", a.step);
+    }
+    assert_eq!(record.snapshots.len(), s2.len());
+}
+
+/// At each evaluation the first validation rows' [CLS] vectors land on a basis fixed at the first one:
+/// they move when the encoder trains and stay exactly put when only the classifier does.
+#[test]
+fn embedding_snapshots_move_with_the_encoder_on_a_fixed_basis() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut config = TrainConfig { snapshot_rows: 40, ..toy_config(runs.path(), "whole") };
+    config.max_steps = Some(8);
+    let whole = train(config.clone(), None, None);
+    let shots = snapshots(&whole);
+    let evaluations = evals(&whole).iter().filter(|e| e.split == "validation").count();
+    assert_eq!(shots.len(), evaluations);
+    assert!(shots.len() >= 2);
+    let data = load_data(&config).unwrap();
+    let validation_labels = data.split(SplitName::Validation).unwrap().labels.clone().unwrap();
+    // 40 asked, the validation split has 36: all of them, in order.
+    let rows = validation_labels.len().min(40);
+    assert_eq!(rows, 36);
+    for s in &shots {
+        assert_eq!(s.points.len(), rows);
+        assert_eq!(s.labels, validation_labels[..rows]);
+        assert_eq!(s.explained_variance_ratio, shots[0].explained_variance_ratio);
+    }
+    // The basis is the PCA of the first snapshot's vectors: its points are centred.
+    let mean: Vec<f32> = (0..2).map(|a| shots[0].points.iter().map(|p| p[a]).sum::<f32>() / rows as f32).collect();
+    assert!(mean.iter().all(|m| m.abs() < 1e-3), "{mean:?}");
+    assert!(runs.path().join("whole").join(BASIS_FILE).is_file());
+    let moved = shots[0].points.iter().zip(&shots[shots.len() - 1].points).any(|(p, q)| p != q);
+    assert!(moved, "the whole model trains: the vectors move");
+    // The run folder keeps them (metrics.jsonl), for the Runs page and replays.
+    let saved = load_run(&runs.path().join("whole")).unwrap().snapshots;
+    assert_eq!(saved.len(), shots.len());
+    for (a, b) in saved.iter().zip(&shots) {
+        assert_eq!((a.step, &a.points, &a.labels), (b.step, &b.points, &b.labels));
+    }
+
+    let frozen = train(TrainConfig { freeze: "classifier".into(), run_name: "head-only".into(), ..config.clone() }, None, None);
+    let shots = snapshots(&frozen);
+    assert!(shots.len() >= 2);
+    assert!(shots.iter().all(|s| s.points == shots[0].points), "a frozen encoder gives the same points every time");
+
+    let off = train(TrainConfig { snapshot_rows: 0, run_name: "off".into(), ..config }, None, None);
+    assert!(snapshots(&off).is_empty());
 }
 
 fn safetensors(path: &Path) -> HashMap<String, Tensor> {

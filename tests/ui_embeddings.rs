@@ -149,3 +149,34 @@ fn ngram_table_sample_and_masked_lm_side_by_side() {
         assert!(h.query_all_by_label(&shown).next().is_some(), "{} {shown}", g.token);
     }
 }
+
+/// During (and after) a classifier run on the Train page, the Projection view shows its validation rows
+/// at each evaluation on one fixed basis.
+#[test]
+fn the_training_runs_snapshots_on_a_fixed_basis() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.run_name = "watch".into();
+    state.train.config.max_steps = Some(30);
+    state.train.config.eval_every = lm_workbench::core::train::EvalEvery::Steps(10);
+    state.embeddings.view = EmbeddingsView::Projection;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 820.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    common::train_to_the_end(&mut h);
+    let snapshots = h.state().state.train.live.as_ref().unwrap().snapshots.clone();
+    assert_eq!(snapshots.iter().map(|s| s.step).collect::<Vec<_>>(), [10, 20, 30]);
+    h.state_mut().state.page = Page::Embeddings;
+    h.run_ok();
+    h.get_by_label("the training run · 3 snapshots").click();
+    h.run_ok();
+    h.get_by_label_contains("watch · step 30 · validation accuracy");
+    // Scrub back to the first evaluation.
+    h.get_by_label("follow the latest evaluation").click();
+    h.run_ok();
+    h.state_mut().state.embeddings.projection.snapshot = 0;
+    h.run_ok();
+    h.get_by_label_contains("watch · step 10 · validation accuracy");
+}

@@ -58,6 +58,10 @@ pub struct TrainArgs {
     /// Batches of rows of similar length (less padding, faster on data of mixed lengths).
     #[arg(long)]
     pub group_by_length: bool,
+    /// Classifier runs: validation rows projected to 2D at each evaluation, written to metrics.jsonl
+    /// (0: none; default 256).
+    #[arg(long)]
+    pub snapshot_rows: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,
     /// Evaluate every N steps (default: each epoch).
@@ -126,6 +130,9 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = &args.device {
         config.device = v.clone();
+    }
+    if let Some(rows) = args.snapshot_rows {
+        config.snapshot_rows = rows;
     }
     if args.group_by_length {
         config.group_by_length = true;

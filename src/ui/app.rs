@@ -52,8 +52,20 @@ pub struct PageContext<'a> {
     pub cache: &'a mut CacheListing,
     /// The step and folder of the latest checkpoint of the Train page's masked-LM run, if any.
     pub training_checkpoint: Option<(u64, std::path::PathBuf)>,
+    /// The embedding snapshots of the Train page's classifier run, if it has any.
+    pub training_embeddings: Option<TrainingEmbeddings>,
     /// The masked LM loaded on the Fill-Mask page, if any (the n-gram view compares with it).
     pub masked_lm: Option<Arc<crate::core::backend::MaskedLm>>,
+}
+
+/// A classifier run's validation rows on its fixed 2D basis, one snapshot per evaluation.
+#[derive(Clone, Debug)]
+pub struct TrainingEmbeddings {
+    pub run: String,
+    pub label_names: Vec<String>,
+    pub snapshots: Vec<Arc<crate::core::train::snapshot::EmbeddingSnapshot>>,
+    /// `(step, validation accuracy)` of each evaluation.
+    pub accuracy: Vec<(u64, f64)>,
 }
 
 pub struct WorkbenchApp {
@@ -226,6 +238,12 @@ impl WorkbenchApp {
         let dataset_spec = self.state.model.data.spec.clone();
         let training_checkpoint = self.state.train.live.as_ref().and_then(|l| l.masked_lm_checkpoint());
         let masked_lm = self.state.fill_mask.masked_lm().cloned();
+        let training_embeddings = self.state.train.live.as_ref().filter(|l| !l.snapshots.is_empty()).map(|l| TrainingEmbeddings {
+            run: l.run_dir.as_ref().and_then(|d| d.file_name()).map_or_else(|| "the run".into(), |n| n.to_string_lossy().into_owned()),
+            label_names: l.label_names.clone(),
+            snapshots: l.snapshots.clone(),
+            accuracy: l.evals.iter().filter(|e| e.split == "validation").map(|e| (e.step, e.accuracy)).collect(),
+        });
         egui::CentralPanel::default().show(ui, |ui| {
             let mut ctx = PageContext {
                 waker: &self.waker,
@@ -240,6 +258,7 @@ impl WorkbenchApp {
                 commands: &mut commands,
                 training_checkpoint,
                 masked_lm,
+                training_embeddings,
                 cache: &mut self.cache,
             };
             match self.state.page {

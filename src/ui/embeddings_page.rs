@@ -44,7 +44,7 @@ impl View {
 
     /// Whether the view needs a model with weights.
     fn needs_model(self) -> bool {
-        self != View::Ngram
+        !matches!(self, View::Ngram | View::Projection)
     }
 }
 
@@ -179,7 +179,7 @@ impl EmbeddingsPage {
             ui.weak(
                 "Load a model with weights to see its vectors and attention: a folder (config.json and \
                  model.safetensors of any BERT-family model), a Hub id, a model from the \"cached\" menu, or the \
-                 model loaded on Model & Data. The N-gram model needs no model.",
+                 model loaded on Model & Data. The N-gram model and a training run's projection need no model.",
             );
             return;
         }
@@ -197,11 +197,9 @@ impl EmbeddingsPage {
                 }
             }
             View::Projection => {
-                if let Some(encoder) = &encoder {
-                    if let Some(clicked) = self.projection.ui(ui, ctx, encoder, inspection.as_deref()) {
-                        *text = clicked;
-                        ctx.commands.push(super::app::AppCommand::OpenPage(super::state::Page::Tokenize));
-                    }
+                if let Some(clicked) = self.projection.ui(ui, ctx, encoder.as_ref(), inspection.as_deref()) {
+                    *text = clicked;
+                    ctx.commands.push(super::app::AppCommand::OpenPage(super::state::Page::Tokenize));
                 }
             }
             View::Attention => {

@@ -31,9 +31,24 @@ pub const LABEL_COLOURS: [Color32; 10] = [
     Color32::from_rgb(200, 60, 60),
 ];
 
+/// Which points the panel shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PointsSource {
+    /// The loaded dataset's rows, embedded by the page's model.
+    #[default]
+    Dataset,
+    /// The Train page's classifier run: its validation rows at each evaluation, on a fixed basis.
+    TrainingRun,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProjectionPanel {
+    pub source: PointsSource,
+    /// Training run: always show the latest snapshot.
+    pub follow_latest: bool,
+    #[serde(skip)]
+    pub snapshot: usize,
     pub split: SplitName,
     /// The first N rows of the split.
     pub limit: usize,
@@ -46,7 +61,7 @@ pub struct ProjectionPanel {
 
 impl Default for ProjectionPanel {
     fn default() -> Self {
-        Self { split: SplitName::Train, limit: 2000, mean_pooling: true, max_length: 128, normalize: false, state: Transient::default() }
+        Self { source: PointsSource::Dataset, follow_latest: true, snapshot: 0, split: SplitName::Train, limit: 2000, mean_pooling: true, max_length: 128, normalize: false, state: Transient::default() }
     }
 }
 
@@ -154,9 +169,26 @@ impl ProjectionPanel {
         &mut self,
         ui: &mut egui::Ui,
         ctx: &mut PageContext<'_>,
-        encoder: &Arc<EncoderModel>,
+        encoder: Option<&Arc<EncoderModel>>,
         inspection: Option<&Inspection>,
     ) -> Option<String> {
+        ui.horizontal(|ui| {
+            ui.label("Points:");
+            ui.selectable_value(&mut self.source, PointsSource::Dataset, "the loaded dataset");
+            let run = ctx.training_embeddings.as_ref().map_or_else(
+                || "the training run (none yet)".to_string(),
+                |t| format!("the training run · {} snapshots", t.snapshots.len()),
+            );
+            ui.selectable_value(&mut self.source, PointsSource::TrainingRun, run);
+        });
+        if self.source == PointsSource::TrainingRun {
+            self.training_ui(ui, ctx);
+            return None;
+        }
+        let Some(encoder) = encoder else {
+            ui.weak("Load a model above to embed the dataset's sentences.");
+            return None;
+        };
         let Some(dataset) = ctx.dataset.cloned() else {
             ui.label("Load a dataset on Model & Data to see its sentences as points.");
             if ui.button("Load the demo headlines").clicked() {
@@ -196,6 +228,76 @@ impl ProjectionPanel {
         let data = self.state.data.as_ref()?;
         let mine = inspection.filter(|_| data.options == self.sentence_options()).map(|i| data.projection.place(&i.sentence));
         scatter_ui(ui, data, mine)
+    }
+}
+
+impl ProjectionPanel {
+    /// The classifier run of the Train page: its validation rows at one evaluation, on the basis fixed at
+    /// the first one; the axes stay put while the points move.
+    fn training_ui(&mut self, ui: &mut egui::Ui, ctx: &PageContext<'_>) {
+        let Some(t) = ctx.training_embeddings.as_ref() else {
+            ui.weak(
+                "Start a classifier run on the Train page: at each evaluation its validation rows' [CLS] vectors are \
+                 projected here on one fixed basis, so you watch the classes separate as the encoder learns (and \
+                 stay as they were when only the classifier trains).",
+            );
+            return;
+        };
+        let last = t.snapshots.len() - 1;
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.follow_latest, "follow the latest evaluation");
+            if self.follow_latest {
+                self.snapshot = last;
+            }
+            let steps = t.snapshots.iter().map(|s| s.step).collect::<Vec<_>>();
+            let slider = egui::Slider::new(&mut self.snapshot, 0..=last)
+                .custom_formatter(move |i, _| format!("step {}", steps.get(i as usize).copied().unwrap_or(0)))
+                .text("evaluation");
+            if ui.add_enabled(!self.follow_latest, slider).changed() {
+                self.follow_latest = false;
+            }
+        });
+        self.snapshot = self.snapshot.min(last);
+        let s = &t.snapshots[self.snapshot];
+        let accuracy = t.accuracy.iter().find(|(step, _)| *step == s.step).map(|(_, a)| format!(" · validation accuracy {a:.3}"));
+        let ratio = &s.explained_variance_ratio;
+        // Fixed frame: the bounds of every snapshot, so only the points move.
+        let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+        for p in t.snapshots.iter().flat_map(|s| s.points.iter()) {
+            for a in 0..2 {
+                lo[a] = lo[a].min(p[a]);
+                hi[a] = hi[a].max(p[a]);
+            }
+        }
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("{} · step {}{} — {} validation rows, [CLS] of the last layer:", t.run, s.step, accuracy.unwrap_or_default(), s.points.len()));
+            for (i, name) in t.label_names.iter().enumerate() {
+                ui.colored_label(LABEL_COLOURS[i % LABEL_COLOURS.len()], format!("● {name}"));
+            }
+        });
+        let height = (ui.available_height() - 10.0).clamp(260.0, 620.0);
+        let names = t.label_names.clone();
+        Plot::new("training_scatter")
+            .height(height)
+            .allow_scroll(false)
+            .include_x(f64::from(lo[0]))
+            .include_x(f64::from(hi[0]))
+            .include_y(f64::from(lo[1]))
+            .include_y(f64::from(hi[1]))
+            .x_axis_label(format!("PC1 of the first evaluation ({:.1} %)", 100.0 * ratio.first().unwrap_or(&0.0)))
+            .y_axis_label(format!("PC2 ({:.1} %)", 100.0 * ratio.get(1).unwrap_or(&0.0)))
+            .show(ui, |plot| {
+                for (l, name) in names.iter().enumerate() {
+                    let points: Vec<[f64; 2]> = s
+                        .points
+                        .iter()
+                        .zip(&s.labels)
+                        .filter(|(_, &label)| label as usize == l)
+                        .map(|(p, _)| [f64::from(p[0]), f64::from(p[1])])
+                        .collect();
+                    plot.points(Points::new(name.clone(), PlotPoints::from(points)).color(LABEL_COLOURS[l % LABEL_COLOURS.len()]).radius(3.0));
+                }
+            });
     }
 }
 

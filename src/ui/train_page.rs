@@ -45,6 +45,8 @@ pub struct LiveRun {
     pub evals: Vec<EvalReport>,
     /// `(step, kind, folder)` of each checkpoint saved, in order (as a run's record lists them).
     pub checkpoints: Vec<(u64, String, PathBuf)>,
+    /// The validation rows on the run's fixed 2D basis, one snapshot per evaluation (classifiers).
+    pub snapshots: Vec<std::sync::Arc<crate::core::train::snapshot::EmbeddingSnapshot>>,
     pub log: Vec<String>,
     pub status: RunStatus,
     pub test: Option<EvalReport>,
@@ -67,6 +69,7 @@ impl LiveRun {
             steps: Vec::new(),
             evals: Vec::new(),
             checkpoints: Vec::new(),
+            snapshots: Vec::new(),
             log: Vec::new(),
             status: RunStatus::Running,
             test: None,
@@ -90,6 +93,7 @@ impl LiveRun {
                 }
                 TrainerEvent::Step(m) => self.steps.push(m),
                 TrainerEvent::Evaluation(e) => self.evals.push(e),
+                TrainerEvent::Embeddings(s) => self.snapshots.push(std::sync::Arc::new(s)),
                 TrainerEvent::CheckpointSaved { step, path, kind } => self.checkpoints.push((step, kind, path)),
                 TrainerEvent::Log(line) => self.log.push(line),
                 TrainerEvent::Paused { .. } => self.status = RunStatus::Paused,

@@ -1,7 +1,7 @@
 //! Principal component analysis of a set of vectors: the top components of their covariance matrix by
 //! subspace iteration with Rayleigh–Ritz steps (a small Jacobi eigensolver inside), in f64.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a projection cannot be computed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -15,7 +15,7 @@ pub enum PcaError {
 }
 
 /// A fitted PCA (as scikit-learn's: centred data, covariance with n − 1).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pca {
     pub mean: Vec<f64>,
     /// Unit, mutually orthogonal axes, largest variance first. Each axis's largest coordinate (by

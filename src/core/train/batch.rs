@@ -96,14 +96,34 @@ pub fn evaluate_split(
     label_names: &[String],
     pad_id: u32,
     batch_size: usize,
-    (step, epoch, name): (u64, f64, &str),
+    at: (u64, f64, &str),
 ) -> TrainResult<EvalReport> {
+    evaluate_split_with_vectors(model, split, label_names, pad_id, batch_size, at, 0).map(|(report, _)| report)
+}
+
+/// [`evaluate_split`] that also returns the last layer's [CLS] vectors of the first `keep_rows` rows
+/// (from the same forward passes).
+pub fn evaluate_split_with_vectors(
+    model: &TaskModel,
+    split: &EncodedSplit,
+    label_names: &[String],
+    pad_id: u32,
+    batch_size: usize,
+    (step, epoch, name): (u64, f64, &str),
+    keep_rows: usize,
+) -> TrainResult<(EvalReport, Vec<Vec<f32>>)> {
+    let mut vectors = Vec::new();
     let mut outputs = EvalOutputs::default();
     let mut loss_sum = 0.0;
     let rows: Vec<usize> = (0..split.len()).collect();
     for chunk in rows.chunks(batch_size.max(1)) {
         let (input, _) = make_batch(model, split, chunk, pad_id)?;
         let out = crate::core::model::ops::no_grad(|| model.forward(&input, &mut Dropout::eval()))?;
+        let wanted = keep_rows.saturating_sub(chunk[0]).min(chunk.len());
+        if wanted > 0 {
+            let cls = crate::core::model::encoder::first_token(&out.encoder.last_hidden_state)?.narrow(0, 0, wanted)?;
+            vectors.extend(cls.to_dtype(DType::F32)?.to_vec2::<f32>()?);
+        }
         let logits = out.logits.ok_or_else(|| TrainError::Config("the model has no classification head".into()))?;
         let labels: Vec<i64> = chunk.iter().map(|&r| i64::from(split.labels[r])).collect();
         let labels_t = Tensor::new(labels.as_slice(), model.device())?;
@@ -113,5 +133,5 @@ pub fn evaluate_split(
         outputs.labels.extend(chunk.iter().map(|&r| split.labels[r]));
     }
     outputs.loss = if split.is_empty() { 0.0 } else { loss_sum / split.len() as f64 };
-    Ok(classification_report(step, epoch, name, outputs, label_names))
+    Ok((classification_report(step, epoch, name, outputs, label_names), vectors))
 }

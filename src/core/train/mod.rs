@@ -16,6 +16,7 @@ pub mod plan;
 pub mod run;
 pub mod schedule;
 pub mod setup;
+pub mod snapshot;
 pub mod step;
 pub mod trainer;
 pub mod bench;
@@ -129,6 +130,8 @@ pub struct TrainConfig {
     pub device: String,
     /// Masked-LM: share of tokens masked.
     pub mlm_probability: f64,
+    /// Classifier runs: validation rows whose [CLS] vectors are projected at each evaluation (0: none).
+    pub snapshot_rows: usize,
     /// Where runs are written: each run is a folder in here.
     pub runs_dir: PathBuf,
     /// The run's name (its folder); empty: a timestamped name.
@@ -170,6 +173,7 @@ impl Default for TrainConfig {
             device: "auto".into(),
             group_by_length: false,
             mlm_probability: 0.15,
+            snapshot_rows: snapshot::DEFAULT_SNAPSHOT_ROWS,
             runs_dir: default_runs_dir(),
             run_name: String::new(),
             hub: None,
@@ -265,6 +269,8 @@ pub enum TrainerEvent {
     },
     Step(StepMetrics),
     Evaluation(EvalReport),
+    /// After a classifier's evaluation: validation rows on the run's fixed 2D basis.
+    Embeddings(snapshot::EmbeddingSnapshot),
     CheckpointSaved { step: u64, path: PathBuf, kind: String },
     Log(String),
     Paused { step: u64 },

@@ -40,6 +40,8 @@ pub enum MetricsLine {
     Evaluation(EvalReport),
     Checkpoint { step: u64, kind: String, path: PathBuf },
     End { status: String, step: u64, message: String },
+    /// A classifier run's validation rows on the run's fixed 2D basis (see [`super::snapshot`]).
+    Embeddings(super::snapshot::EmbeddingSnapshot),
 }
 
 impl MetricsLine {
@@ -48,6 +50,7 @@ impl MetricsLine {
             Self::Step(s) => s.step,
             Self::Evaluation(e) => e.step,
             Self::Checkpoint { step, .. } | Self::End { step, .. } => *step,
+            Self::Embeddings(s) => s.step,
         }
     }
 }
@@ -184,6 +187,8 @@ pub struct RunRecord {
     pub evals: Vec<EvalReport>,
     /// `(step, kind, folder)` of each checkpoint saved, in order.
     pub checkpoints: Vec<(u64, String, PathBuf)>,
+    /// Embedding snapshots, one per evaluation (classifier runs).
+    pub snapshots: Vec<super::snapshot::EmbeddingSnapshot>,
     /// "finished", "stopped", "failed" or "incomplete", and the end message.
     pub status: String,
     pub message: String,
@@ -204,6 +209,7 @@ pub fn load_run(dir: &Path) -> TrainResult<RunRecord> {
         steps: Vec::new(),
         evals: Vec::new(),
         checkpoints: Vec::new(),
+        snapshots: Vec::new(),
         status: "incomplete".into(),
         message: String::new(),
     };
@@ -212,6 +218,7 @@ pub fn load_run(dir: &Path) -> TrainResult<RunRecord> {
             MetricsLine::Step(s) => record.steps.push(s),
             MetricsLine::Evaluation(e) => record.evals.push(e),
             MetricsLine::Checkpoint { step, kind, path } => record.checkpoints.push((step, kind, path)),
+            MetricsLine::Embeddings(s) => record.snapshots.push(s),
             MetricsLine::End { status, message, .. } => {
                 record.status = status;
                 record.message = message;

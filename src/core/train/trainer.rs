@@ -158,6 +158,8 @@ struct Trainer {
     masking: Option<Masking>,
     /// When the elapsed time was last counted.
     tick: Instant,
+    /// The fixed 2D basis of the embedding snapshots (fitted at the first evaluation).
+    basis: Option<crate::core::embeddings::Pca>,
 }
 
 impl Trainer {
@@ -274,6 +276,8 @@ impl Trainer {
         if data.validation.is_none() {
             on_event(TrainerEvent::Log("no validation split: evaluation and early stopping are off".into()));
         }
+        // A resumed run keeps its axes; a new run fits its own.
+        let basis = if resume_from.is_some() { super::snapshot::load_basis(&run_dir) } else { None };
         Ok(Self {
             config,
             run_dir,
@@ -287,6 +291,7 @@ impl Trainer {
             pad_id,
             masking,
             tick: Instant::now(),
+            basis,
         })
     }
 
@@ -413,6 +418,32 @@ impl Trainer {
         }
     }
 
+    /// Evaluates on validation and, for a classifier, projects the first validation rows' [CLS] vectors
+    /// on the run's basis (from the same forward passes).
+    fn evaluate_validation(
+        &mut self,
+        split: &EncodedSplit,
+    ) -> TrainResult<(EvalReport, Option<super::snapshot::EmbeddingSnapshot>)> {
+        if self.masking.is_some() || self.config.snapshot_rows == 0 {
+            return Ok((self.evaluate_on(split, "validation")?, None));
+        }
+        let at = (self.state.step, self.epoch_f(), "validation");
+        let batch = self.config.batch_size * 2;
+        let keep = self.config.snapshot_rows;
+        let (report, vectors) = super::batch::evaluate_split_with_vectors(
+            &self.loaded.model,
+            split,
+            &self.data.label_names,
+            self.pad_id,
+            batch,
+            at,
+            keep,
+        )?;
+        let snapshot =
+            super::snapshot::snapshot(&mut self.basis, &self.run_dir, &vectors, &split.labels, (at.0, at.1))?;
+        Ok((report, snapshot))
+    }
+
     /// Evaluates on validation; updates best/patience; returns whether early stopping triggers.
     fn evaluate(
         &mut self,
@@ -420,12 +451,20 @@ impl Trainer {
         mut log: Option<&mut MetricsLog>,
     ) -> TrainResult<bool> {
         self.state.evaluated_at_step = Some(self.state.step);
-        let Some(validation) = &self.data.validation else {
+        let Some(validation) = self.data.validation.take() else {
             return Ok(false);
         };
-        let report = self.evaluate_on(validation, "validation")?;
+        let evaluated = self.evaluate_validation(&validation);
+        self.data.validation = Some(validation);
+        let (report, snapshot) = evaluated?;
         if let Some(log) = log.as_deref_mut() {
             log.append(&MetricsLine::Evaluation(report.clone()))?;
+            if let Some(s) = &snapshot {
+                log.append(&MetricsLine::Embeddings(s.clone()))?;
+            }
+        }
+        if let Some(s) = snapshot {
+            on_event(TrainerEvent::Embeddings(s));
         }
         let metric = best_metric_of(&self.config);
         let value = metric_value(metric, &report);
