@@ -9,19 +9,13 @@ use crate::core::embeddings::AttentionMaps;
 
 use super::heatmap::{matrix_ui, sequential};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AttentionPanel {
     pub layer: usize,
     pub head: usize,
     pub hide_special: bool,
     pub lines: bool,
-}
-
-impl Default for AttentionPanel {
-    fn default() -> Self {
-        Self { layer: 0, head: 0, hide_special: false, lines: false }
-    }
 }
 
 impl AttentionPanel {

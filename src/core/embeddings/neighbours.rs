@@ -59,11 +59,7 @@ impl VocabIndex {
     }
 
     pub fn len(&self) -> usize {
-        if self.dim == 0 {
-            0
-        } else {
-            self.raw.len() / self.dim
-        }
+        self.raw.len().checked_div(self.dim).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -278,9 +278,9 @@ mod tests {
             .collect();
         let pca = Pca::fit(&rows, 2).unwrap();
         let expected = |a: usize| sd[a] * sd[a] * n as f64 / (n - 1) as f64;
-        for a in 0..2 {
+        for (a, axis) in basis.iter().enumerate().take(2) {
             assert!((pca.explained_variance[a] - expected(a)).abs() < 1e-3 * expected(a), "{:?}", pca.explained_variance);
-            let cos = dot(&pca.components[a], &basis[a]).abs();
+            let cos = dot(&pca.components[a], axis).abs();
             assert!(cos > 0.999_99, "axis {a}: |cos| {cos}");
         }
         assert!(dot(&pca.components[0], &pca.components[1]).abs() < 1e-9);
