@@ -64,6 +64,21 @@ fn train_then_eval_the_demo_kit() {
     assert_eq!(total, eval["rows"].as_u64().unwrap());
     assert_eq!(eval["per_class"].as_array().unwrap().len(), 6);
 
+    // A file given to eval is scored whole, at the max length the run trained at (meetup finding 12:
+    // it held out 10 % of the file and scored that, at 128 tokens).
+    let whole = json_of(&run_cli(&["eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines", "--json"]));
+    assert_eq!((whole["split"].as_str(), whole["rows"].as_u64(), whole["max_length"].as_u64()), (Some("all"), Some(360), Some(48)), "{whole}");
+    let shorter = json_of(&run_cli(&[
+        "eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines", "--max-length", "16", "--json",
+    ]));
+    assert_eq!(shorter["max_length"], 16);
+    // The run's own hold-out (15 %, seed 42) when the validation split is asked for by name.
+    let held = json_of(&run_cli(&[
+        "eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines", "--split", "validation", "--json",
+    ]));
+    assert_eq!(held["rows"], eval["rows"]);
+    assert!((held["accuracy"].as_f64().unwrap() - validation["accuracy"].as_f64().unwrap()).abs() < 1e-9, "{held}");
+
     // The demo data has no test split: one error line, exit 2.
     let out = run_cli(&["eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines", "--split", "test"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -72,6 +87,15 @@ fn train_then_eval_the_demo_kit() {
         stderr.starts_with("error: ") && stderr.contains("no test split") && stderr.trim_end().lines().count() == 1,
         "{stderr}"
     );
+    // Meetup finding 13: a text column that is empty in every row is refused, naming it.
+    let blank = dir.path().join("blank.csv");
+    let rows: String = (0..40).map(|i| format!(",{}\n", ["sport", "news"][i % 2])).collect();
+    std::fs::write(&blank, format!("text,label\n{rows}")).unwrap();
+    let out = run_cli(&["train", "--model", "builtin:tiny", "--data", blank.to_str().unwrap(), "--max-steps", "2", "--out", out_dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the text column \"text\" is empty in all") && stderr.contains("blank.csv"), "{stderr}");
+
     let out = run_cli(&["train", "--model", "builtin:tiny", "--lr=-1", "--out", out_dir.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

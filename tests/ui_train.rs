@@ -152,3 +152,39 @@ fn device_picker_sets_the_run_device() {
         assert_eq!(h.state().state.train.config.device, "cpu", "a CPU-only build cannot pick the GPU");
     }
 }
+
+/// Meetup finding 2: the mid-run learning-rate field started at the previous run's rate (after the demo
+/// kit's 2e-3, a MiniLM run at 1e-4 showed 2e-3, and "Set" raised its rate 20×).
+#[test]
+fn the_mid_run_learning_rate_field_starts_at_the_runs_own_rate() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.max_steps = Some(100_000);
+    state.train.config.run_name = "first".into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    assert_eq!(h.state().state.train.config.learning_rate, 2e-3);
+    h.get_by_label("▶ Start training").scroll_to_me();
+    h.step();
+    h.get_by_label("▶ Start training").click();
+    h.step();
+    assert_eq!(h.state().state.train.mid_run_learning_rate(), Some(2e-3));
+    // Meetup finding 8: the status bar said "idle" through a whole run.
+    step_until(&mut h, "the run in the status bar", |h| h.query_by_label_contains("Training first · step ").is_some());
+    assert!(h.query_by_label("idle").is_none(), "the status bar says idle while a run trains");
+    h.get_by_label("⏹ Stop").click();
+    step_until(&mut h, "the first run to stop", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+
+    h.state_mut().state.train.config.learning_rate = 1e-4;
+    h.state_mut().state.train.config.run_name = "second".into();
+    h.run_ok();
+    h.get_by_label("▶ Start training").click();
+    h.step();
+    assert_eq!(h.state().state.train.mid_run_learning_rate(), Some(1e-4));
+    h.step();
+    h.get_by_label("⏹ Stop").click();
+    step_until(&mut h, "the second run to stop", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+}

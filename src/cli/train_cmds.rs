@@ -255,16 +255,20 @@ pub struct EvalArgs {
     /// A dataset file, folder, Hub id, or builtin:headlines.
     #[arg(long)]
     pub data: String,
-    /// train, validation or test.
-    #[arg(long, default_value = "validation")]
-    pub split: String,
-    /// Held out from train when the data has no validation split (as the run did).
-    #[arg(long, default_value_t = 0.1)]
-    pub validation_fraction: f64,
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    #[arg(long, default_value_t = 128)]
-    pub max_length: usize,
+    /// train, validation or test. Default: a single file is scored whole; a folder or Hub dataset by
+    /// its test split (its validation split when it has no test split).
+    #[arg(long)]
+    pub split: Option<String>,
+    /// Held out from train when the data has no validation split. Default: the run's setting when
+    /// --model is a checkpoint of a run folder, else 0.1.
+    #[arg(long)]
+    pub validation_fraction: Option<f64>,
+    /// Default: the run's seed, else 42.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Default: the max length the run trained at, else 128.
+    #[arg(long)]
+    pub max_length: Option<usize>,
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     #[arg(long)]
@@ -273,8 +277,10 @@ pub struct EvalArgs {
 
 #[derive(Serialize)]
 struct EvalJson<'a> {
+    /// `all` when a file was scored whole.
     split: &'a str,
     rows: usize,
+    max_length: usize,
     loss: f64,
     accuracy: f64,
     macro_f1: f64,
@@ -283,23 +289,45 @@ struct EvalJson<'a> {
     confusion: &'a [Vec<usize>],
 }
 
+/// The run a checkpoint belongs to (`RUN/checkpoints/NAME`), if `model` is one.
+fn run_of_checkpoint(model: &str) -> Option<TrainConfig> {
+    let path = std::path::Path::new(model);
+    let checkpoints = path.parent().filter(|p| p.file_name().is_some_and(|n| n == "checkpoints"))?;
+    crate::core::train::run::read_config(checkpoints.parent()?).ok()
+}
+
 pub fn run_eval(args: &EvalArgs) -> anyhow::Result<()> {
-    let split_name = SplitName::from_name(&args.split)
-        .ok_or_else(|| anyhow!("unknown split {:?}: expected train, validation or test", args.split))?;
+    let run = run_of_checkpoint(&args.model);
+    let single_file = args.data.trim() == crate::core::demo::DEMO_DATA_SPEC
+        || matches!(crate::core::data::DataSpec::parse(&args.data), Ok(crate::core::data::DataSpec::File(_)));
+    // A file given to eval is scored whole, unless a split (or a hold-out) is asked for.
+    let whole_file = single_file && args.split.is_none() && args.validation_fraction.is_none();
     let config = TrainConfig {
         data: args.data.clone(),
-        validation_fraction: args.validation_fraction,
-        seed: args.seed,
+        validation_fraction: if whole_file {
+            0.0
+        } else {
+            args.validation_fraction.or(run.as_ref().map(|r| r.validation_fraction)).unwrap_or(0.1)
+        },
+        seed: args.seed.or(run.as_ref().map(|r| r.seed)).unwrap_or(42),
         ..TrainConfig::default()
     };
     let dataset = load_data(&config)?;
+    let split_name = match &args.split {
+        Some(name) => SplitName::from_name(name)
+            .ok_or_else(|| anyhow!("unknown split {name:?}: expected train, validation or test"))?,
+        None if whole_file => SplitName::Train,
+        None if dataset.split(SplitName::Test).is_some() => SplitName::Test,
+        None => SplitName::Validation,
+    };
     let split = dataset.split(split_name).ok_or_else(|| {
         let found: Vec<&str> = dataset.splits.iter().map(|s| s.name.as_str()).collect();
-        anyhow!("{}: no {} split (found: {})", dataset.name, args.split, found.join(", "))
+        anyhow!("{}: no {} split (found: {})", dataset.name, split_name.as_str(), found.join(", "))
     })?;
     if split.labels.is_none() {
-        bail!("{}: the {} split has no labels", dataset.name, args.split);
+        bail!("{}: the {} split has no labels", dataset.name, split_name.as_str());
     }
+    let shown_split = if whole_file { "all" } else { split_name.as_str() };
     let spec = ModelSpec::parse(&args.model)?;
     let request = ModelRequest {
         task: TaskChoice::Task(Task::SequenceClassification),
@@ -320,17 +348,22 @@ pub fn run_eval(args: &EvalArgs) -> anyhow::Result<()> {
             })
         })
         .collect::<anyhow::Result<_>>()?;
-    let max_length = args.max_length.min(model_max_length(loaded.model.config()));
+    let max_length = args
+        .max_length
+        .or(run.as_ref().map(|r| r.max_length))
+        .unwrap_or(128)
+        .min(model_max_length(loaded.model.config()));
     let mut encoded = encode_split(&tokenizer, split, max_length)?;
     encoded.labels = encoded.labels.iter().map(|&l| mapping[l as usize]).collect();
     let pad_id = tokenizer.pad_token().map_or(loaded.model.config().pad_token_id, |(_, id)| id);
     let report =
-        evaluate_split(&loaded.model, &encoded, &model_labels, pad_id, args.batch_size, (0, 0.0, split_name.as_str()))?;
+        evaluate_split(&loaded.model, &encoded, &model_labels, pad_id, args.batch_size, (0, 0.0, shown_split))?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let json = EvalJson {
-            split: split_name.as_str(),
+            split: shown_split,
             rows: encoded.len(),
+            max_length,
             loss: report.loss,
             accuracy: report.accuracy,
             macro_f1: report.macro_f1,
@@ -343,8 +376,8 @@ pub fn run_eval(args: &EvalArgs) -> anyhow::Result<()> {
     }
     writeln!(
         out,
-        "{} ({} rows): accuracy {:.4}  macro-F1 {:.4}  loss {:.4}",
-        split_name.as_str(),
+        "{} ({} rows, max length {max_length}): accuracy {:.4}  macro-F1 {:.4}  loss {:.4}",
+        shown_split,
         encoded.len(),
         report.accuracy,
         report.macro_f1,

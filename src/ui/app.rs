@@ -114,8 +114,15 @@ impl WorkbenchApp {
             fonts_installed: false,
             cache: CacheListing::default(),
         };
-        let spec = app.state.model.spec.trim().to_string();
-        app.load(if spec.is_empty() { DEMO_SPEC.to_string() } else { spec });
+        // The last model that loaded, not what was last typed: a failed attempt before quitting must not
+        // leave the next start with the built-in demo and an old error.
+        let spec = match app.state.model.recent.first() {
+            Some(loaded) => loaded.clone(),
+            None => app.state.model.spec.trim().to_string(),
+        };
+        let spec = if spec.is_empty() { DEMO_SPEC.to_string() } else { spec };
+        app.state.model.spec.clone_from(&spec);
+        app.load(spec);
         app
     }
 
@@ -229,8 +236,18 @@ impl WorkbenchApp {
                 }
             });
         });
+        let training = self.state.train.live.as_ref().filter(|l| l.is_active()).map(|l| {
+            let step = l.steps.last().map_or(0, |s| s.step);
+            let name = l.run_dir.as_ref().and_then(|d| d.file_name()).map_or_else(String::new, |n| format!(" {}", n.to_string_lossy()));
+            let verb = if l.status == super::train_page::RunStatus::Paused { "Paused" } else { "Training" };
+            let speed = l.steps.last().map_or_else(String::new, |s| format!(" · {:.1} samples/s", s.samples_per_sec));
+            super::status_bar::TrainingStatus {
+                text: format!("{verb}{name} · step {step}/{}{speed}", l.total_steps),
+                fraction: (l.total_steps > 0).then(|| step as f32 / l.total_steps as f32),
+            }
+        });
         egui::Panel::bottom("status").show(ui, |ui| {
-            status_bar_ui(ui, &self.device, self.model.as_deref(), &self.jobs);
+            status_bar_ui(ui, &self.device, self.model.as_deref(), &self.jobs, training.as_ref());
         });
         let hub = self.effective_hub();
         self.state.model.data.logic(&mut self.backend, &hub);

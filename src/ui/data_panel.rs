@@ -21,6 +21,8 @@ use super::status_bar::thousands;
 #[serde(default)]
 pub struct DataPanel {
     pub spec: String,
+    /// The spec of the last dataset that loaded (opened again at start, whatever was typed since).
+    pub loaded_spec: String,
     pub options: LoadOptions,
     pub max_length: usize,
     #[serde(skip, default = "train")]
@@ -31,7 +33,7 @@ pub struct DataPanel {
 
 impl Default for DataPanel {
     fn default() -> Self {
-        Self { spec: DEMO_DATA_SPEC.into(), options: LoadOptions::default(), max_length: 128, split: SplitName::Train, state: Transient::default() }
+        Self { spec: DEMO_DATA_SPEC.into(), loaded_spec: String::new(), options: LoadOptions::default(), max_length: 128, split: SplitName::Train, state: Transient::default() }
     }
 }
 
@@ -42,6 +44,8 @@ struct Transient {
     requested: bool,
     dataset: Option<Arc<Dataset>>,
     load_job: Option<(JobId, Arc<AtomicBool>)>,
+    /// The spec the running load is for.
+    loading_spec: String,
     error: Option<String>,
     stats_job: Option<JobId>,
     /// Stats, with what they were computed for (dataset, model, max_length).
@@ -78,6 +82,7 @@ impl DataPanel {
         match event {
             Event::DatasetLoaded { dataset, .. } if loading => {
                 s.dataset = Some(dataset);
+                self.loaded_spec = std::mem::take(&mut s.loading_spec);
                 s.load_job = None;
                 s.error = None;
                 s.stats = None;
@@ -114,12 +119,17 @@ impl DataPanel {
         let cancel = Arc::new(AtomicBool::new(false));
         let command = Command::LoadDataset { spec: self.spec.clone(), options: self.options.clone(), hub: hub.clone(), cancel: cancel.clone() };
         self.state.error = None;
+        self.state.loading_spec.clone_from(&self.spec);
         self.state.load_job = Some((backend.send(command), cancel));
     }
 
     /// Starts the first load (the remembered or built-in dataset) and any load asked for from another
     /// page, whichever page is showing: every page can use the dataset.
     pub fn logic(&mut self, backend: &mut Backend, hub: &HubSettings) {
+        if !self.state.started && !self.loaded_spec.trim().is_empty() {
+            // At start: the last dataset that loaded, not a spec typed (and failed) after it.
+            self.spec.clone_from(&self.loaded_spec);
+        }
         if !self.state.started || self.state.requested {
             self.state.started = true;
             self.state.requested = false;

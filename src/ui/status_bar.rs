@@ -4,7 +4,13 @@ use crate::core::model_source::LoadedModel;
 
 use super::app::JobView;
 
-pub fn status_bar_ui(ui: &mut egui::Ui, device: &str, model: Option<&LoadedModel>, jobs: &[JobView]) {
+/// A training run as the status bar shows it.
+pub struct TrainingStatus {
+    pub text: String,
+    pub fraction: Option<f32>,
+}
+
+pub fn status_bar_ui(ui: &mut egui::Ui, device: &str, model: Option<&LoadedModel>, jobs: &[JobView], training: Option<&TrainingStatus>) {
     ui.horizontal(|ui| {
         ui.label(format!("Device: {device}"));
         ui.separator();
@@ -20,8 +26,15 @@ pub fn status_bar_ui(ui: &mut egui::Ui, device: &str, model: Option<&LoadedModel
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if jobs.is_empty() {
+            if jobs.is_empty() && training.is_none() {
                 ui.label(egui::RichText::new("idle").weak());
+            }
+            if let Some(t) = training {
+                if let Some(f) = t.fraction {
+                    ui.add(egui::ProgressBar::new(f).desired_width(120.0).show_percentage());
+                }
+                ui.label(&t.text);
+                ui.separator();
             }
             for job in jobs {
                 match job.fraction {

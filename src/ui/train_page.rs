@@ -173,6 +173,11 @@ fn secs(s: f64) -> String {
 }
 
 impl TrainPage {
+    /// The value of the mid-run learning-rate field (while a run is active).
+    pub fn mid_run_learning_rate(&self) -> Option<f64> {
+        self.live.as_ref().filter(|l| l.is_active()).and(self.new_lr)
+    }
+
     /// Drains the running trainer's events; called every frame, whichever page is shown.
     pub fn logic(&mut self) {
         if let Some(live) = &mut self.live {
@@ -319,6 +324,8 @@ impl TrainPage {
             Ok(handle) => {
                 self.error = None;
                 self.confusion = ConfusionPanel::default();
+                // The mid-run field starts at this run's rate, never at an earlier run's.
+                self.new_lr = Some(self.config.learning_rate);
                 self.live = Some(LiveRun::new(handle, self.config.task));
             }
             Err(e) => self.error = Some(e.to_string()),

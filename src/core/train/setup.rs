@@ -238,6 +238,19 @@ pub fn encode_dataset(
             _ => Ok(None),
         }
     };
+    // A text column that is blank in every row (a wrong column, an export that lost the text) would
+    // "train" on [CLS] [SEP] alone and finish as if nothing were wrong.
+    if let Some(split) = dataset.split(SplitName::Train) {
+        if !split.is_empty() && split.texts.iter().all(|t| t.trim().is_empty()) {
+            return Err(TrainError::Config(format!(
+                "{}: the text column {:?} is empty in all {} rows of the train split: nothing to learn from \
+                 (pick another text column)",
+                dataset.name,
+                dataset.mapping.text,
+                split.len()
+            )));
+        }
+    }
     let train = take(SplitName::Train)?.ok_or_else(|| {
         TrainError::Config(format!(
             "{}: the train split is empty{}",
