@@ -165,3 +165,42 @@ fn device_flag_picks_the_cpu_and_explains_a_missing_gpu() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected auto, cpu, cuda or cuda:N"));
 }
+
+/// Ctrl-C during `train` stops the run cleanly: a `last` checkpoint, a "stopped" end record, exit 0 and
+/// the summary on stdout; the run then resumes.
+#[test]
+fn ctrl_c_stops_a_cli_run_with_a_last_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("runs");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .args(["train", "--model", "builtin:tiny", "--data", "builtin:headlines", "--max-steps", "100000", "--run-name", "interrupted", "--json", "--out"])
+        .arg(&out_dir)
+        .env("HF_HUB_OFFLINE", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let metrics = out_dir.join("interrupted/metrics.jsonl");
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&metrics).is_ok_and(|m| m.contains("\"type\":\"step\"")) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no training step in a minute");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("interrupted: stopping and saving the last checkpoint"), "{stderr}");
+    let summary = json_of(&out);
+    assert_eq!(summary["status"], "stopped");
+    let run = out_dir.join("interrupted");
+    assert!(run.join("checkpoints/last/trainer_state.json").is_file());
+    let stopped_at = summary["step"].as_u64().unwrap();
+    // It resumes from there.
+    let resumed = json_of(&run_cli(&[
+        "train", "--resume", run.to_str().unwrap(), "--max-steps", &(stopped_at + 2).to_string(), "--json",
+    ]));
+    assert_eq!(resumed["status"], "finished", "{resumed}");
+    assert_eq!(resumed["step"].as_u64(), Some(stopped_at + 2));
+}

@@ -414,3 +414,36 @@ fn length_grouped_batches_pad_less_and_resume_exactly() {
         assert!((a - b).abs() < 1e-5, "{a} vs {b}");
     }
 }
+
+/// Meetup finding 1 (the resume half): a run whose `last` checkpoint is missing — quit mid-run, or
+/// killed while swapping a new checkpoint in — resumes from its newest complete checkpoint instead of
+/// refusing; a checkpoint cut off mid-write (no trainer state) is never picked.
+#[test]
+fn resume_takes_the_newest_complete_checkpoint() {
+    use lm_workbench::core::train::checkpoint::{find_checkpoint, read_state};
+    let runs = tempfile::tempdir().unwrap();
+    let first = train(toy_config(runs.path(), "run"), None, Some(5));
+    assert!(matches!(terminal(&first), TrainerEvent::Stopped { step: 5, .. }));
+    let run = runs.path().join("run");
+    let checkpoints = run.join("checkpoints");
+    assert_eq!(find_checkpoint(&run).unwrap(), checkpoints.join("last"));
+    assert_eq!(read_state(&checkpoints.join("best")).unwrap().step, 4);
+
+    // Killed between the two renames of a swap: the old `last` is `last.old`, the new one half written.
+    std::fs::rename(checkpoints.join("last"), checkpoints.join("last.old")).unwrap();
+    std::fs::create_dir_all(checkpoints.join("last.tmp")).unwrap();
+    std::fs::copy(checkpoints.join("best/config.json"), checkpoints.join("last.tmp/config.json")).unwrap();
+    assert_eq!(find_checkpoint(&run).unwrap(), checkpoints.join("last.old"));
+
+    // No `last` at all (the app quit without one): `best` is the newest complete checkpoint.
+    std::fs::remove_dir_all(checkpoints.join("last.old")).unwrap();
+    assert_eq!(find_checkpoint(&run).unwrap(), checkpoints.join("best"));
+    let second = train(toy_config(runs.path(), "run"), Some(&run), None);
+    assert!(matches!(&second[0], TrainerEvent::Started { start_step: 4, .. }), "{:?}", second[0]);
+    assert!(matches!(terminal(&second), TrainerEvent::Finished { step: 12, .. }), "{:?}", terminal(&second));
+
+    let empty = runs.path().join("empty");
+    std::fs::create_dir_all(empty.join("checkpoints/last")).unwrap();
+    let err = find_checkpoint(&empty).unwrap_err().to_string();
+    assert!(err.contains("no complete checkpoint"), "{err}");
+}

@@ -188,3 +188,61 @@ fn the_mid_run_learning_rate_field_starts_at_the_runs_own_rate() {
     h.get_by_label("⏹ Stop").click();
     step_until(&mut h, "the second run to stop", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
 }
+
+fn root_commands(h: &Harness<'_, WorkbenchApp>) -> Vec<egui::ViewportCommand> {
+    h.output().viewport_output.get(&egui::ViewportId::ROOT).map(|v| v.commands.clone()).unwrap_or_default()
+}
+
+/// Meetup finding 1: closing the window (or Ctrl+Q) during a run quit at once, with no `last`
+/// checkpoint and no end record. Now the close is held back and the app asks; "Stop, save and quit"
+/// stops the run (a `last` checkpoint, a "stopped" end record) and then closes.
+#[test]
+fn quitting_during_a_run_asks_then_stops_and_saves() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.max_steps = Some(100_000);
+    state.train.config.run_name = "quit".into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    h.get_by_label("▶ Start training").scroll_to_me();
+    h.step();
+    h.get_by_label("▶ Start training").click();
+    step_until(&mut h, "a few steps", |h| h.state().state.train.live.as_ref().is_some_and(|l| l.steps.len() >= 3));
+
+    // The window's close button.
+    h.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default().events.push(egui::ViewportEvent::Close);
+    h.step();
+    assert!(root_commands(&h).contains(&egui::ViewportCommand::CancelClose), "{:?}", root_commands(&h));
+    assert!(h.state().is_asking_to_quit());
+    h.step();
+    h.get_by_label("A run is training");
+    h.get_by_label("Keep training").click();
+    h.step();
+    h.step();
+    assert!(!h.state().is_asking_to_quit());
+    assert!(h.state().state.train.live.as_ref().unwrap().is_active(), "still training");
+
+    // Ctrl+Q asks the same question.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Q);
+    h.step();
+    assert!(h.state().is_asking_to_quit());
+    h.step();
+    h.get_by_label("Stop, save and quit").click();
+    let mut closed = false;
+    let start = std::time::Instant::now();
+    while !closed {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "the app never closed");
+        h.step();
+        closed = root_commands(&h).contains(&egui::ViewportCommand::Close);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let live = h.state().state.train.live.as_ref().unwrap();
+    assert!(matches!(live.status, lm_workbench::ui::RunStatus::Stopped(_)), "{:?}", live.status);
+    let run = runs.path().join("quit");
+    assert!(run.join("checkpoints/last/trainer_state.json").is_file(), "a last checkpoint");
+    let record = lm_workbench::core::train::load_run(&run).unwrap();
+    assert_eq!(record.status, "stopped");
+}

@@ -173,7 +173,22 @@ struct TrainSummary<'a> {
 
 pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
     let config = load_config(args)?;
-    let (_tx, rx) = crossbeam_channel::unbounded();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    // Ctrl-C stops the run cleanly: the trainer saves its `last` checkpoint and writes the end record,
+    // so the run resumes. A second Ctrl-C quits at once (the run still resumes from its newest complete
+    // checkpoint).
+    let interrupts = std::sync::atomic::AtomicUsize::new(0);
+    let handler = ctrlc::set_handler(move || {
+        if interrupts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            eprintln!("\ninterrupted: stopping and saving the last checkpoint (Ctrl-C again to quit at once)");
+            let _ = tx.send(crate::core::train::TrainerCommand::Stop);
+        } else {
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = handler {
+        tracing::warn!("Ctrl-C will not stop the run cleanly: {e}");
+    }
     let mut run_dir = None;
     let mut total = 0;
     let mut last_eval: Option<EvalReport> = None;

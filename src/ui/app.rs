@@ -68,6 +68,18 @@ pub struct TrainingEmbeddings {
     pub accuracy: Vec<(u64, f64)>,
 }
 
+/// Quitting while a run trains: the app asks first, and can stop the run (saving `last`) before it
+/// closes.
+#[derive(Debug, Default)]
+struct QuitGuard {
+    /// The question is open.
+    asking: bool,
+    /// Close as soon as the run has stopped and saved.
+    stop_then_quit: bool,
+    /// The user chose to quit: let the next close request through.
+    confirmed: bool,
+}
+
 pub struct WorkbenchApp {
     pub state: State,
     backend: Backend,
@@ -82,6 +94,7 @@ pub struct WorkbenchApp {
     hub: HubSettings,
     fonts_installed: bool,
     cache: CacheListing,
+    quit: QuitGuard,
 }
 
 impl WorkbenchApp {
@@ -113,6 +126,7 @@ impl WorkbenchApp {
             hub,
             fonts_installed: false,
             cache: CacheListing::default(),
+            quit: QuitGuard::default(),
         };
         // The last model that loaded, not what was last typed: a failed attempt before quitting must not
         // leave the next start with the built-in demo and an old error.
@@ -215,6 +229,69 @@ impl WorkbenchApp {
         }
     }
 
+    /// Whether the quit question is open.
+    pub fn is_asking_to_quit(&self) -> bool {
+        self.quit.asking
+    }
+
+    /// Ctrl+Q and the window's close button: while a run trains, the close is held back and the user
+    /// asked whether to stop the run (saving its `last` checkpoint) first.
+    fn guard_quit(&mut self, ctx: &egui::Context) {
+        let quit_key = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Q);
+        let training = self.state.train.live.as_ref().is_some_and(|l| l.is_active());
+        if ctx.input_mut(|i| i.consume_shortcut(&quit_key)) {
+            if training && !self.quit.confirmed {
+                self.quit.asking = true;
+            } else {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        }
+        if ctx.input(|i| i.viewport().close_requested()) && training && !self.quit.confirmed {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.quit.asking = true;
+        }
+        if self.quit.stop_then_quit && !training {
+            self.quit.stop_then_quit = false;
+            self.quit.confirmed = true;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if !self.quit.asking {
+            return;
+        }
+        let modal = egui::Modal::new(egui::Id::unique("quit_while_training")).show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            ui.heading("A run is training");
+            if self.quit.stop_then_quit {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Stopping the run and saving its last checkpoint…");
+                });
+                return;
+            }
+            ui.label("Stop it and save a checkpoint before quitting? It can be resumed later from the Train page.");
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                if ui.button("Stop, save and quit").clicked() {
+                    if let Some(live) = &self.state.train.live {
+                        live.stop();
+                    }
+                    self.quit.stop_then_quit = true;
+                }
+                if ui.button("Keep training").clicked() {
+                    self.quit.asking = false;
+                }
+                if ui.button("Quit without saving").on_hover_text("the run resumes from its newest checkpoint").clicked() {
+                    self.quit.asking = false;
+                    self.quit.confirmed = true;
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+        });
+        if modal.should_close() && !self.quit.stop_then_quit {
+            self.quit.asking = false;
+        }
+    }
+
     /// Draws the whole app into `ui`.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let _ = self.repaint.set(ui.ctx().clone());
@@ -223,6 +300,8 @@ impl WorkbenchApp {
             self.fonts_installed = true;
         }
         self.logic();
+        let ctx = ui.ctx().clone();
+        self.guard_quit(&ctx);
         let mut commands = Vec::new();
 
         egui::Panel::top("nav").show(ui, |ui| {

@@ -81,6 +81,11 @@ impl LiveRun {
         let _ = self.commands.send(command);
     }
 
+    /// Asks the trainer to stop: it saves its `last` checkpoint and ends.
+    pub fn stop(&self) {
+        self.send(TrainerCommand::Stop);
+    }
+
     /// Takes the trainer's events (never blocks).
     fn poll(&mut self) {
         for event in self.events.try_iter().collect::<Vec<_>>() {

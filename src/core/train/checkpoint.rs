@@ -57,16 +57,36 @@ pub struct TrainerState {
     pub evaluated_at_step: Option<u64>,
 }
 
-/// The checkpoint folder of a resume target: a checkpoint folder itself, or a run folder (its `last`).
+/// The checkpoint folder of a resume target: a checkpoint folder itself, or a run folder — then its
+/// newest complete checkpoint (the highest step among `last`, `best`, `step-N`, …; `last` on a tie).
+///
+/// A checkpoint is complete when its `trainer_state.json` parses: it is written last, atomically. That
+/// also covers a process killed while swapping a new checkpoint in (`last` renamed to `last.old`, the new
+/// one still `last.tmp`): both are complete and the newer is taken. A checkpoint cut off mid-write has no
+/// state file and is never picked.
 pub fn find_checkpoint(path: &Path) -> TrainResult<PathBuf> {
     if path.join(STATE_FILE).is_file() {
         return Ok(path.to_path_buf());
     }
-    let last = path.join(CHECKPOINTS_DIR).join("last");
-    if last.join(STATE_FILE).is_file() {
-        return Ok(last);
+    let mut best: Option<(u64, u8, PathBuf)> = None;
+    if let Ok(entries) = std::fs::read_dir(path.join(CHECKPOINTS_DIR)) {
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let Ok(state) = read_state(&dir) else { continue };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // On equal steps: a finished swap beats a leftover, and `last` beats the others.
+            let rank = match name.as_str() {
+                "last" => 3,
+                n if !n.ends_with(".tmp") && !n.ends_with(".old") => 2,
+                n if n.ends_with(".tmp") => 1,
+                _ => 0,
+            };
+            if best.as_ref().is_none_or(|(step, r, _)| (state.step, rank) > (*step, *r)) {
+                best = Some((state.step, rank, dir));
+            }
+        }
     }
-    Err(TrainError::NoCheckpoint { path: path.to_path_buf() })
+    best.map(|(_, _, dir)| dir).ok_or_else(|| TrainError::NoCheckpoint { path: path.to_path_buf() })
 }
 
 /// The run folder a checkpoint belongs to (`<run>/checkpoints/<name>`).

@@ -28,7 +28,7 @@ pub enum TrainError {
     #[error("non-finite {what} ({value}) at step {step}: lower the learning rate or enable gradient clipping")]
     NonFinite { step: u64, what: &'static str, value: f64 },
 
-    #[error("no checkpoint in {}: expected trainer_state.json there or in checkpoints/last", path.display())]
+    #[error("no complete checkpoint in {}: expected trainer_state.json there or in a folder of checkpoints/", path.display())]
     NoCheckpoint { path: PathBuf },
 
     #[error(transparent)]
