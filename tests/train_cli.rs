@@ -204,3 +204,74 @@ fn ctrl_c_stops_a_cli_run_with_a_last_checkpoint() {
     assert_eq!(resumed["status"], "finished", "{resumed}");
     assert_eq!(resumed["step"].as_u64(), Some(stopped_at + 2));
 }
+
+/// `kill -9` at many moments (seeded), checkpoint writes included: every checkpoint left behind loads,
+/// resume always finds a complete one, and the finished run's curve is the uninterrupted run's.
+#[test]
+fn sigkill_at_random_moments_never_leaves_a_checkpoint_resume_would_trip_on() {
+    use lm_workbench::core::model::{LoadOptions, TaskChoice, TaskModel};
+    use lm_workbench::core::train::checkpoint::{find_checkpoint, read_state, STATE_FILE};
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("runs");
+    let steps = "60";
+    let common = ["--model", "builtin:tiny", "--data", "builtin:headlines", "--max-steps", steps, "--save-every", "1", "--eval-steps", "10"];
+    let reference = json_of(&run_cli(&[&["train"][..], &common, &["--run-name", "reference", "--json", "--out", out_dir.to_str().unwrap()]].concat()));
+    assert_eq!(reference["status"], "finished");
+
+    let run = out_dir.join("killed");
+    let spawn = |resume: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lm-workbench"));
+        cmd.arg("train");
+        if resume {
+            cmd.args(["--resume", run.to_str().unwrap()]);
+        } else {
+            cmd.args(common).args(["--run-name", "killed", "--out", out_dir.to_str().unwrap()]);
+        }
+        cmd.arg("--json").env("HF_HUB_OFFLINE", "1").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let complete = || find_checkpoint(&run).ok();
+    let mut seed = 0x5eed_u64;
+    let mut child = spawn(false);
+    let mut kills = 0;
+    loop {
+        // The first kill waits for a first checkpoint; later ones land anywhere, startup included.
+        let start = std::time::Instant::now();
+        while kills == 0 && complete().is_none() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(60));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let delay = 20 + (seed >> 33) % 300;
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        kills += 1;
+        let picked = complete().expect("a complete checkpoint to resume from");
+        read_state(&picked).unwrap();
+        child = spawn(true);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json_of(&out)["status"], "finished");
+    assert!(kills >= 3, "only {kills} kills landed");
+    // Every checkpoint left behind loads.
+    for entry in std::fs::read_dir(run.join("checkpoints")).unwrap().flatten() {
+        let path = entry.path();
+        if path.join(STATE_FILE).is_file() {
+            TaskModel::from_dir(&path, TaskChoice::FromConfig, &LoadOptions::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+    // The curve continues the original: every step's loss as in the uninterrupted run.
+    let a = lm_workbench::core::train::load_run(&out_dir.join("reference")).unwrap();
+    let b = lm_workbench::core::train::load_run(&run).unwrap();
+    assert_eq!(b.steps.iter().map(|s| s.step).collect::<Vec<_>>(), (1..=60).collect::<Vec<_>>());
+    for (x, y) in a.steps.iter().zip(&b.steps) {
+        assert!((x.loss - y.loss).abs() < 1e-5, "step {}: {} vs {}", x.step, x.loss, y.loss);
+    }
+    println!("{kills} kills");
+}

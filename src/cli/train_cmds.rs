@@ -67,6 +67,9 @@ pub struct TrainArgs {
     /// Evaluate every N steps (default: each epoch).
     #[arg(long)]
     pub eval_steps: Option<u64>,
+    /// Also keep a checkpoint every N steps (checkpoints/step-N).
+    #[arg(long)]
+    pub save_every: Option<u64>,
     /// Warm-up as a share of all steps (e.g. 0.1).
     #[arg(long)]
     pub warmup_ratio: Option<f64>,
@@ -142,6 +145,9 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.eval_steps {
         config.eval_every = EvalEvery::Steps(v);
+    }
+    if let Some(v) = args.save_every {
+        config.save_every = Some(v);
     }
     if let Some(v) = args.warmup_ratio {
         config.warmup = crate::core::train::Warmup::Ratio(v);

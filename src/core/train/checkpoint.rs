@@ -73,6 +73,9 @@ pub fn find_checkpoint(path: &Path) -> TrainResult<PathBuf> {
         for entry in entries.flatten() {
             let dir = entry.path();
             let Ok(state) = read_state(&dir) else { continue };
+            if !dir.join(OPTIMIZER_FILE).is_file() || !dir.join("config.json").is_file() {
+                continue;
+            }
             let name = entry.file_name().to_string_lossy().into_owned();
             // On equal steps: a finished swap beats a leftover, and `last` beats the others.
             let rank = match name.as_str() {
@@ -116,7 +119,14 @@ pub struct CheckpointParts<'a> {
     pub state: &'a TrainerState,
 }
 
+/// Removes a checkpoint folder, its state file first: a removal cut short by a kill never leaves a
+/// folder that looks complete.
 fn remove_dir(path: &Path) -> TrainResult<()> {
+    match std::fs::remove_file(path.join(STATE_FILE)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(TrainError::io(path, e)),
+    }
     match std::fs::remove_dir_all(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
