@@ -246,3 +246,39 @@ fn quitting_during_a_run_asks_then_stops_and_saves() {
     let record = lm_workbench::core::train::load_run(&run).unwrap();
     assert_eq!(record.status, "stopped");
 }
+
+/// Meetup finding 6: the mouse wheel over a chart panned the chart (the curves slid out of view)
+/// instead of scrolling the page.
+#[test]
+fn the_wheel_over_a_chart_scrolls_the_page() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.max_steps = Some(20);
+    state.train.config.eval_every = lm_workbench::core::train::EvalEvery::Steps(10);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    train_to_the_end(&mut h);
+    let before = h.get_by_label("Loss").rect();
+    let over_the_chart = egui::pos2(before.center().x + 200.0, before.bottom() + 80.0);
+    h.input_mut().events.push(egui::Event::PointerMoved(over_the_chart));
+    h.step();
+    for _ in 0..3 {
+        h.input_mut().events.push(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -120.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
+    h.run_ok();
+    let after = h.get_by_label("Loss").rect();
+    assert!(after.top() < before.top() - 5.0, "the page did not scroll: {before:?} → {after:?}");
+    // … and the chart kept its automatic bounds: nothing slid out of view.
+    let memory = egui_plot::PlotMemory::load(&h.ctx, lm_workbench::ui::chart_id("live_loss")).expect("the loss chart");
+    assert_eq!(memory.auto_bounds, egui::Vec2b::TRUE, "the wheel moved the chart");
+}

@@ -28,6 +28,7 @@ mod vocab_panel;
 
 pub use app::{AppCommand, JobView, WorkbenchApp};
 pub use embeddings_page::View as EmbeddingsView;
+pub use train_plots::chart_id;
 pub use state::{Page, State};
 pub use train_page::RunStatus;
 

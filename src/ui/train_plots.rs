@@ -75,6 +75,22 @@ fn eval_x(settings: &ChartSettings, steps: &[StepMetrics], eval: &EvalReport) ->
     }
 }
 
+/// A chart inside a scrolling page: the mouse wheel scrolls the page (it does not pan the chart away),
+/// dragging does not pan either; Ctrl + wheel zooms and a double-click resets. Legends are translucent
+/// and list only the series worth naming.
+pub fn page_plot(id: &str) -> Plot<'_> {
+    Plot::new(id).id(chart_id(id)).allow_scroll(false).allow_drag(false)
+}
+
+/// The egui id of a dashboard chart (its memory holds whether the user moved or zoomed it).
+pub fn chart_id(name: &str) -> egui::Id {
+    egui::Id::unique(("lmw_chart", name))
+}
+
+fn legend() -> Legend {
+    Legend::default().background_alpha(0.55)
+}
+
 fn y(settings: &ChartSettings, v: f64) -> f64 {
     if settings.log_scale { v.max(1e-12).log10() } else { v }
 }
@@ -107,13 +123,14 @@ pub fn settings_ui(ui: &mut egui::Ui, settings: &mut ChartSettings) {
 
 /// Training loss (raw and smoothed) with validation loss markers, for one or more runs.
 pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
-    Plot::new(id).height(height).legend(Legend::default()).show(ui, |plot| {
+    page_plot(id).height(height).legend(legend()).show(ui, |plot| {
         for s in series {
             let steps = window(settings, s.steps);
             let raw: Vec<[f64; 2]> = steps.iter().map(|m| [x_of(settings, m), y(settings, m.loss)]).collect();
             let smooth = debiased_ema(&steps.iter().map(|m| m.loss).collect::<Vec<_>>(), f64::from(settings.smoothing));
             let smooth: Vec<[f64; 2]> = steps.iter().zip(smooth).map(|(m, v)| [x_of(settings, m), y(settings, v)]).collect();
-            plot.line(Line::new(format!("{} loss (raw)", s.name), PlotPoints::from(raw)).color(s.color.gamma_multiply(0.3)));
+            // Unnamed: the faint raw curve and the best-checkpoint line stay out of the legend.
+            plot.line(Line::new("", PlotPoints::from(raw)).color(s.color.gamma_multiply(0.3)));
             plot.line(Line::new(format!("{} loss", s.name), PlotPoints::from(smooth)).color(s.color).width(2.0));
             let first = steps.first().map_or(0, |m| m.step);
             let evals: Vec<[f64; 2]> = s
@@ -129,7 +146,7 @@ pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, serie
                     _ => s.steps.iter().find(|m| m.step == best).map(|m| x_of(settings, m)),
                 };
                 if let Some(x) = x {
-                    plot.vline(VLine::new(format!("{} best checkpoint", s.name), x).color(s.color.gamma_multiply(0.6)));
+                    plot.vline(VLine::new("", x).color(s.color.gamma_multiply(0.6)));
                 }
             }
         }
@@ -139,7 +156,8 @@ pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, serie
 /// Validation accuracy and macro-F1 markers (joined by lines).
 pub fn metrics_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
     // Accuracy climbs from the bottom left: the top left is where a legend hides the least.
-    Plot::new(id).height(height).legend(Legend::default().position(Corner::LeftTop)).include_y(0.0).include_y(1.0).show(ui, |plot| {
+    // Step 0 on the x-axis: a run's only evaluation sits at the right, away from the legend.
+    page_plot(id).height(height).legend(legend().position(Corner::LeftTop)).include_x(0.0).include_y(0.0).include_y(1.0).show(ui, |plot| {
         for s in series {
             let val: Vec<&EvalReport> = s.evals.iter().filter(|e| e.split == "validation").collect();
             let acc: Vec<[f64; 2]> = val.iter().map(|e| [eval_x(settings, s.steps, e), e.accuracy]).collect();
@@ -156,7 +174,7 @@ pub fn metrics_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, se
 pub fn step_value_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, steps: &[StepMetrics], name: &str, value: fn(&StepMetrics) -> f64, height: f32) {
     let steps = window(settings, steps);
     let points: Vec<[f64; 2]> = steps.iter().map(|m| [x_of(settings, m), value(m)]).collect();
-    Plot::new(id).height(height).show(ui, |plot| plot.line(Line::new(name, PlotPoints::from(points))));
+    page_plot(id).height(height).show(ui, |plot| plot.line(Line::new(name, PlotPoints::from(points))));
 }
 
 #[cfg(test)]
