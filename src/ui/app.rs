@@ -45,6 +45,8 @@ pub struct PageContext<'a> {
     /// The dataset loaded on the Model & Data page, and the spec it was loaded from.
     pub dataset: Option<&'a Arc<Dataset>>,
     pub dataset_spec: &'a str,
+    /// The share held out for validation when that dataset has no validation split.
+    pub dataset_validation_fraction: f64,
     pub load_error: Option<&'a str>,
     pub hub: &'a HubSettings,
     pub commands: &'a mut Vec<AppCommand>,
@@ -331,7 +333,11 @@ impl WorkbenchApp {
         let hub = self.effective_hub();
         self.state.model.data.logic(&mut self.backend, &hub);
         let dataset = self.state.model.data.dataset().cloned();
-        let dataset_spec = self.state.model.data.spec.clone();
+        // The spec of the dataset that is loaded (not a spec typed since that has not loaded).
+        let dataset_spec = match self.state.model.data.loaded_spec.trim() {
+            "" => self.state.model.data.spec.clone(),
+            loaded => loaded.to_string(),
+        };
         let training_checkpoint = self.state.train.live.as_ref().and_then(|l| l.masked_lm_checkpoint());
         let masked_lm = self.state.fill_mask.masked_lm().cloned();
         let training_embeddings = self.state.train.live.as_ref().filter(|l| !l.snapshots.is_empty()).map(|l| TrainingEmbeddings {
@@ -345,6 +351,7 @@ impl WorkbenchApp {
                 waker: &self.waker,
                 dataset: dataset.as_ref(),
                 dataset_spec: &dataset_spec,
+                dataset_validation_fraction: self.state.model.data.options.validation_fraction,
                 model: self.model.as_ref(),
                 backend: &mut self.backend,
                 jobs: &self.jobs,

@@ -33,7 +33,9 @@ pub struct DataPanel {
 
 impl Default for DataPanel {
     fn default() -> Self {
-        Self { spec: DEMO_DATA_SPEC.into(), loaded_spec: String::new(), options: LoadOptions::default(), max_length: 128, split: SplitName::Train, state: Transient::default() }
+        // 15 % held out, as the Train page's demo kit does: one dataset, one validation split.
+        let options = LoadOptions { validation_fraction: crate::core::train::demo_kit_config().validation_fraction, ..LoadOptions::default() };
+        Self { spec: DEMO_DATA_SPEC.into(), loaded_spec: String::new(), options, max_length: 128, split: SplitName::Train, state: Transient::default() }
     }
 }
 

@@ -52,10 +52,13 @@ pub struct LiveRun {
     pub test: Option<EvalReport>,
     /// What the run trains (the Fill-Mask page offers a masked-LM run's checkpoints).
     pub task: TrainTask,
+    /// The settings the run started with.
+    pub config: TrainConfig,
 }
 
 impl LiveRun {
-    fn new(handle: TrainerHandle, task: TrainTask) -> Self {
+    fn new(handle: TrainerHandle, config: TrainConfig) -> Self {
+        let task = config.task;
         Self {
             commands: handle.commands.clone(),
             events: handle.events.clone(),
@@ -74,6 +77,7 @@ impl LiveRun {
             status: RunStatus::Running,
             test: None,
             task,
+            config,
         }
     }
 
@@ -234,6 +238,13 @@ impl TrainPage {
                     if ui.small_button("demo").on_hover_text("360 headlines in six categories").clicked() {
                         c.data = "builtin:headlines".into();
                     }
+                    if let Some(dataset) = ctx.dataset {
+                        let hover = format!("{} (as loaded on Model & Data, with its validation split setting)", dataset.name);
+                        if ui.small_button("loaded").on_hover_text(hover).clicked() {
+                            c.data = ctx.dataset_spec.trim().to_string();
+                            c.validation_fraction = ctx.dataset_validation_fraction;
+                        }
+                    }
                 });
                 ui.end_row();
                 ui.label("Task:");
@@ -265,7 +276,8 @@ impl TrainPage {
             hyperparameters_ui(ui, &mut self.config);
         });
         ui.separator();
-        self.plan.preview_ui(ui, &self.config, self.live.as_ref().and_then(LiveRun::samples_per_sec));
+        let throughput = self.live.as_ref().and_then(|l| l.samples_per_sec_for(&self.config));
+        self.plan.preview_ui(ui, &self.config, throughput);
         ui.separator();
         self.controls_ui(ui, ctx);
     }
@@ -331,7 +343,7 @@ impl TrainPage {
                 self.confusion = ConfusionPanel::default();
                 // The mid-run field starts at this run's rate, never at an earlier run's.
                 self.new_lr = Some(self.config.learning_rate);
-                self.live = Some(LiveRun::new(handle, self.config.task));
+                self.live = Some(LiveRun::new(handle, self.config.clone()));
             }
             Err(e) => self.error = Some(e.to_string()),
         }
@@ -382,6 +394,21 @@ impl TrainPage {
 impl LiveRun {
     pub fn samples_per_sec(&self) -> Option<f64> {
         self.steps.last().map(|m| m.samples_per_sec)
+    }
+
+    /// This run's throughput, as an estimate for a run of `config`: only when that run would train the
+    /// same model the same way (model, task, length, batch, what is frozen, device). A tiny model's speed
+    /// says nothing about MiniLM's.
+    pub fn samples_per_sec_for(&self, config: &TrainConfig) -> Option<f64> {
+        let a = &self.config;
+        let same = a.model.trim() == config.model.trim()
+            && a.task == config.task
+            && a.max_length == config.max_length
+            && a.batch_size == config.batch_size
+            && a.freeze == config.freeze
+            && a.frozen_modules == config.frozen_modules
+            && a.device == config.device;
+        same.then(|| self.samples_per_sec()).flatten()
     }
 }
 
