@@ -50,7 +50,7 @@ fn demo_kit_run_from_the_train_page() {
     let count = last.confusion[0][0];
     h.get_all_by_label(&count.to_string()).next().unwrap().click();
     h.run_ok();
-    h.get_by_label(&format!("{count} examples"));
+    h.get_by_label_contains(&format!("{count} examples · true"));
 
     // The run is in the Runs list; ticking it shows its curves and final scores.
     h.get_by_label("Runs").click();
@@ -317,4 +317,44 @@ fn the_eta_comes_only_from_a_run_of_the_same_model_and_the_loaded_dataset_is_one
     h.run_ok();
     let c = &h.state().state.train.config;
     assert_eq!((c.data.as_str(), c.validation_fraction), ("builtin:headlines", 0.2));
+}
+
+/// Meetup finding 4: the confusion matrix's cells and the misclassified list showed "news → business
+/// (22%) row 22" but never the text (the texts came from the Model & Data page only when its split
+/// settings matched the run's), and ticking "Misclassified examples" under a selected cell changed nothing.
+#[test]
+fn confusion_examples_show_their_texts() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.max_steps = Some(20);
+    state.train.config.eval_every = lm_workbench::core::train::EvalEvery::Steps(20);
+    // Model & Data holds out another share: its validation rows are not the run's.
+    state.model.data.options.validation_fraction = 0.3;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1400.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    train_to_the_end(&mut h);
+    let live = h.state().state.train.live.as_ref().unwrap();
+    let eval = live.evals.iter().rfind(|e| e.split == "validation").unwrap().clone();
+    let texts = live.texts.validation.clone();
+    assert_eq!(texts.len(), 54);
+    // A diagonal cell with examples: each listed row shows its text.
+    let (class, count) = eval.confusion.iter().enumerate().map(|(i, r)| (i, r[i])).max_by_key(|(_, c)| *c).unwrap();
+    assert!(count > 0);
+    let cell = eval.confusion[class][class].to_string();
+    h.query_all_by_label(&cell).next().unwrap().scroll_to_me();
+    h.run_ok();
+    h.query_all_by_label(&cell).next().unwrap().click();
+    h.run_ok();
+    h.get_by_label_contains(&format!("{count} examples · true"));
+    let shown = eval.predictions.iter().find(|p| p.label as usize == class && p.predicted as usize == class).unwrap();
+    let text = texts[shown.index].replace('\n', " ");
+    assert!(h.query_by_label(&text).is_some(), "the text of row {} is shown: {text}", shown.index);
+    // The misclassified list replaces the cell's.
+    let wrong = eval.predictions.iter().filter(|p| p.label != p.predicted).count();
+    h.get_by_label("Misclassified examples").click();
+    h.run_ok();
+    h.get_by_label(&format!("{wrong} examples"));
 }

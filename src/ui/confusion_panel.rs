@@ -14,7 +14,17 @@ pub struct ConfusionPanel {
 }
 
 impl ConfusionPanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageContext<'_>, eval: &EvalReport, labels: &[String], config: &TrainConfig) {
+    /// `run_texts`: the texts of the evaluated split as the trainer read them (empty for a run from
+    /// disk, whose texts come from the Model & Data page's dataset when it is the same data).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &PageContext<'_>,
+        eval: &EvalReport,
+        labels: &[String],
+        config: &TrainConfig,
+        run_texts: &[String],
+    ) {
         ui.strong(format!(
             "Confusion matrix · {} at step {} · accuracy {:.3} · macro-F1 {:.3}",
             eval.split, eval.step, eval.accuracy, eval.macro_f1
@@ -36,8 +46,9 @@ impl ConfusionPanel {
                         let fill = base.gamma_multiply(0.15 + 0.85 * strength);
                         let selected = self.selected == Some((i, j));
                         let button = egui::Button::new(count.to_string()).fill(fill).selected(selected).min_size(egui::vec2(44.0, 24.0));
-                        if ui.add(button).on_hover_text(format!("true {} · predicted {}", name(i), name(j))).clicked() {
+                        if ui.add(button).on_hover_text(format!("true {} · predicted {}: click for the examples", name(i), name(j))).clicked() {
                             self.selected = if selected { None } else { Some((i, j)) };
+                            self.misclassified_only = false;
                         }
                     }
                     ui.end_row();
@@ -59,7 +70,10 @@ impl ConfusionPanel {
                 }
             });
         });
-        ui.checkbox(&mut self.misclassified_only, "Misclassified examples");
+        if ui.checkbox(&mut self.misclassified_only, "Misclassified examples").changed() && self.misclassified_only {
+            // The list of every misclassified row replaces a cell's list.
+            self.selected = None;
+        }
         let rows: Vec<&Prediction> = match (self.selected, self.misclassified_only) {
             (Some((i, j)), _) => eval.predictions.iter().filter(|p| p.label as usize == i && p.predicted as usize == j).collect(),
             (None, true) => eval.predictions.iter().filter(|p| p.label != p.predicted).collect(),
@@ -74,16 +88,22 @@ impl ConfusionPanel {
             Some(_) => true,
             None => false,
         };
-        let texts = ctx
+        let loaded = ctx
             .dataset
             .filter(|d| config.data.trim() == ctx.dataset_spec.trim() && same_rows(d))
-            .and_then(|d| d.split(split_name));
-        ui.label(format!("{} examples", rows.len()));
+            .and_then(|d| d.split(split_name))
+            .map(|s| s.texts.as_slice());
+        let texts = if run_texts.is_empty() { loaded } else { Some(run_texts) };
+        let heading = match self.selected {
+            Some((i, j)) => format!("{} examples · true {} · predicted {}", rows.len(), name(i), name(j)),
+            None => format!("{} examples", rows.len()),
+        };
+        ui.label(heading);
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         egui::ScrollArea::vertical().id_salt("confusion_examples").max_height(220.0).auto_shrink([false, true]).show_rows(ui, row_height, rows.len(), |ui, range| {
             for p in &rows[range] {
                 let probability = p.probabilities.get(p.predicted as usize).copied().unwrap_or(0.0);
-                let text = texts.and_then(|s| s.texts.get(p.index)).map_or_else(|| format!("row {}", p.index), |t| t.replace('\n', " "));
+                let text = texts.and_then(|s| s.get(p.index)).map_or_else(|| format!("row {}", p.index), |t| t.replace('\n', " "));
                 ui.horizontal(|ui| {
                     ui.label(format!("{} → {} ({:.0}%)", name(p.label as usize), name(p.predicted as usize), probability * 100.0));
                     ui.add(egui::Label::new(text).truncate());

@@ -54,6 +54,8 @@ pub struct LiveRun {
     pub task: TrainTask,
     /// The settings the run started with.
     pub config: TrainConfig,
+    /// The texts of the evaluated rows (for the confusion matrix's examples).
+    pub texts: crate::core::train::RunTexts,
 }
 
 impl LiveRun {
@@ -78,6 +80,7 @@ impl LiveRun {
             test: None,
             task,
             config,
+            texts: crate::core::train::RunTexts::default(),
         }
     }
 
@@ -94,7 +97,8 @@ impl LiveRun {
     fn poll(&mut self) {
         for event in self.events.try_iter().collect::<Vec<_>>() {
             match event {
-                TrainerEvent::Started { run_dir, total_steps, steps_per_epoch, total_params, trainable_params, label_names, .. } => {
+                TrainerEvent::Started { run_dir, total_steps, steps_per_epoch, total_params, trainable_params, label_names, texts, .. } => {
+                    self.texts = texts;
                     self.run_dir = Some(run_dir);
                     (self.total_steps, self.steps_per_epoch) = (total_steps, steps_per_epoch);
                     (self.total_params, self.trainable_params) = (total_params, trainable_params);
@@ -376,7 +380,7 @@ impl TrainPage {
         });
         if let Some(eval) = live.test.as_ref().or_else(|| live.evals.iter().rev().find(|e| e.split == "validation")) {
             ui.separator();
-            self.confusion.ui(ui, ctx, eval, &live.label_names, &self.config);
+            self.confusion.ui(ui, ctx, eval, &live.label_names, &live.config, live.texts.of(&eval.split));
         }
         if !live.checkpoints.is_empty() || !live.log.is_empty() {
             egui::CollapsingHeader::new("Checkpoints and log").show(ui, |ui| {

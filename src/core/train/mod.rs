@@ -266,6 +266,9 @@ pub enum TrainerEvent {
         label_names: Vec<String>,
         /// The step the run (re)starts from (0 for a new run).
         start_step: u64,
+        /// The texts of the evaluated splits, so that evaluations' predictions (which name rows by
+        /// index) can be shown with their text.
+        texts: RunTexts,
     },
     Step(StepMetrics),
     Evaluation(EvalReport),
@@ -281,6 +284,20 @@ pub enum TrainerEvent {
     Stopped { step: u64, reason: String },
     /// Terminal: the error names what went wrong (e.g. the step of a non-finite loss).
     Failed { error: String },
+}
+
+/// The texts of a run's validation and test rows, in split order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunTexts {
+    pub validation: std::sync::Arc<Vec<String>>,
+    pub test: std::sync::Arc<Vec<String>>,
+}
+
+impl RunTexts {
+    /// The texts of the split an evaluation names ("validation" or "test").
+    pub fn of(&self, split: &str) -> &[String] {
+        if split == "test" { &self.test } else { &self.validation }
+    }
 }
 
 impl TrainerEvent {

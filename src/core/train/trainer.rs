@@ -5,6 +5,7 @@
 //! (best checkpoint, early stopping), periodic checkpoints, and the commands that arrived.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use candle_core::{Tensor, Var};
@@ -88,6 +89,14 @@ pub fn best_metric_of(config: &TrainConfig) -> BestMetric {
     match config.task {
         TrainTask::MaskedLm => BestMetric::Loss,
         TrainTask::Classify => config.best_metric,
+    }
+}
+
+/// The texts of a split the run evaluates (empty when it does not).
+fn split_texts(dataset: &crate::core::data::Dataset, name: crate::core::data::SplitName, evaluated: bool) -> Vec<String> {
+    match dataset.split(name) {
+        Some(split) if evaluated => split.texts.clone(),
+        _ => Vec::new(),
     }
 }
 
@@ -264,6 +273,10 @@ impl Trainer {
             trainable_params: counts.trainable,
             label_names: data.label_names.clone(),
             start_step: state.step,
+            texts: super::RunTexts {
+                validation: Arc::new(split_texts(&dataset, crate::core::data::SplitName::Validation, data.validation.is_some())),
+                test: Arc::new(split_texts(&dataset, crate::core::data::SplitName::Test, data.test.is_some())),
+            },
         });
         on_event(TrainerEvent::Log(format!(
             "training on {} ({} kernels)",
