@@ -358,3 +358,28 @@ fn confusion_examples_show_their_texts() {
     h.run_ok();
     h.get_by_label(&format!("{wrong} examples"));
 }
+
+/// "Never block": the run plan spawned a thread on every frame while a value was dragged, each one
+/// reloading the dataset (over the network for a Hub id). Now one background job loads the dataset
+/// and model config per model and data; the plan follows every other edit at once.
+#[test]
+fn dragging_a_setting_does_not_reload_the_plan() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(State { page: Page::Train, ..State::default() }));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    assert_eq!(h.state().state.train.plan_loads(), 1);
+    for i in 1..=30 {
+        h.state_mut().state.train.config.learning_rate = 1e-3 + i as f64 * 1e-5;
+        h.state_mut().state.train.config.batch_size = 8 + i;
+        h.step();
+    }
+    h.run_ok();
+    assert_eq!(h.state().state.train.plan_loads(), 1, "one load, however many edits");
+    // The plan follows the edits: batch 38 over 306 rows is 9 steps per epoch.
+    h.get_by_label_contains("306 training rows · 9 steps per epoch");
+    // Another dataset is another load.
+    h.state_mut().state.train.config.validation_fraction = 0.3;
+    step_until(&mut h, "the new plan", |h| h.query_by_label_contains("252 training rows").is_some());
+    assert_eq!(h.state().state.train.plan_loads(), 2);
+}

@@ -59,6 +59,8 @@ pub enum Command {
     Project { encoder: Arc<EncoderModel>, texts: Arc<Vec<String>>, options: SentenceOptions, cancel: Arc<AtomicBool> },
     /// Count the words of a dataset's text for the n-gram model.
     BuildNgram { name: String, texts: Vec<String> },
+    /// Load a run's dataset and model config to plan it (see [`super::train::plan_inputs`]).
+    PlanInputs { config: Box<super::train::TrainConfig> },
 }
 
 /// What to find neighbours of.
@@ -102,6 +104,7 @@ impl Command {
             Command::Neighbours { .. } => "Finding neighbours".into(),
             Command::Project { texts, .. } => format!("Embedding {} rows", texts.len()),
             Command::BuildNgram { name, .. } => format!("Counting the words of {name}"),
+            Command::PlanInputs { config } => format!("Planning a run of {}", config.model.trim()),
         }
     }
 
@@ -147,6 +150,7 @@ pub enum Event {
     NeighboursFound { id: JobId, result: WordNeighbours },
     Projected { id: JobId, projection: Arc<Projection> },
     NgramBuilt { id: JobId, name: String, model: Arc<NgramModel> },
+    PlanInputs { id: JobId, inputs: Arc<super::train::PlanInputs> },
 }
 
 impl Event {
@@ -171,7 +175,8 @@ impl Event {
             | Event::Inspected { id, .. }
             | Event::NeighboursFound { id, .. }
             | Event::Projected { id, .. }
-            | Event::NgramBuilt { id, .. } => *id,
+            | Event::NgramBuilt { id, .. }
+            | Event::PlanInputs { id, .. } => *id,
         }
     }
 
@@ -380,6 +385,10 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
                 .map_err(|e| if cancel.load(std::sync::atomic::Ordering::Relaxed) { CoreError::Cancelled } else { CoreError::Model(e.to_string()) })?;
             let projection = project(&vectors).map_err(|e| CoreError::Model(e.to_string()))?;
             Ok(Event::Projected { id, projection: Arc::new(projection) })
+        }
+        Command::PlanInputs { config } => {
+            let inputs = super::train::plan_inputs(&config).map_err(|e| CoreError::Model(e.to_string()))?;
+            Ok(Event::PlanInputs { id, inputs: Arc::new(inputs) })
         }
         Command::BuildNgram { name, texts } => {
             let model = NgramModel::new(texts.iter().map(String::as_str));

@@ -222,7 +222,8 @@ impl WorkbenchApp {
                         .and_then(|e| self.state.model.hub.on_event(e))
                         .and_then(|e| self.state.model.data.on_event(e))
                         .and_then(|e| self.state.fill_mask.on_event(e))
-                        .and_then(|e| self.state.embeddings.on_event(e));
+                        .and_then(|e| self.state.embeddings.on_event(e))
+                        .and_then(|e| self.state.train.on_event(e));
                     if let Some(Event::JobFailed { name, error, .. }) = unclaimed {
                         tracing::warn!("{name}: {error}");
                     }

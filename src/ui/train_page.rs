@@ -186,6 +186,16 @@ fn secs(s: f64) -> String {
 }
 
 impl TrainPage {
+    /// Takes the events of this page's background jobs (the run plan's inputs); returns the others.
+    pub fn on_event(&mut self, event: crate::core::backend::Event) -> Option<crate::core::backend::Event> {
+        self.plan.on_event(event)
+    }
+
+    /// How many times the run plan loaded its dataset and model config.
+    pub fn plan_loads(&self) -> usize {
+        self.plan.loads()
+    }
+
     /// The value of the mid-run learning-rate field (while a run is active).
     pub fn mid_run_learning_rate(&self) -> Option<f64> {
         self.live.as_ref().filter(|l| l.is_active()).and(self.new_lr)

@@ -3,11 +3,12 @@
 //! learning-rate schedule curve, steps per epoch, effective batch and an ETA.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use egui_plot::{Line, Plot, PlotPoints};
 
-use crate::core::train::{plan_run, RunPlan, TrainConfig};
+use crate::core::backend::{Command, Event, JobId};
+use crate::core::train::{plan_from, PlanInputs, PlanKey, RunPlan, TrainConfig};
 
 use super::app::PageContext;
 use super::hub_panel::human_bytes;
@@ -16,10 +17,18 @@ use super::status_bar::thousands;
 /// What the panel shows: the plan of a config, computed off the UI thread.
 pub type PlanView = Result<RunPlan, String>;
 
+/// The dataset and model config of a plan are loaded by one background job per model and data (never
+/// per frame while a value is dragged); the plan itself follows every edit at once.
 #[derive(Default)]
 pub struct TrainPlanPanel {
-    /// The config the plan was (or is being) computed for, and the result when ready.
-    computed: Option<(TrainConfig, Arc<Mutex<Option<PlanView>>>)>,
+    /// The inputs for a key, once loaded (or why they could not be).
+    inputs: Option<(PlanKey, Result<Arc<PlanInputs>, String>)>,
+    /// The job loading inputs, and for which key.
+    job: Option<(JobId, PlanKey)>,
+    /// Jobs started so far.
+    loads: usize,
+    /// The plan of the last config drawn.
+    computed: Option<(TrainConfig, PlanView)>,
 }
 
 const PRESETS: [(&str, &str); 4] = [
@@ -30,25 +39,55 @@ const PRESETS: [(&str, &str); 4] = [
 ];
 
 impl TrainPlanPanel {
-    /// The plan for `config`, starting its computation on a background thread when the config changed.
-    fn plan(&mut self, config: &TrainConfig, ctx: &PageContext<'_>) -> Option<PlanView> {
-        let stale = self.computed.as_ref().is_none_or(|(c, _)| c != config);
-        if stale {
-            let slot: Arc<Mutex<Option<PlanView>>> = Arc::default();
-            let (out, cfg, waker) = (slot.clone(), config.clone(), Arc::clone(ctx.waker));
-            let spawned = std::thread::Builder::new().name("lmw-train-plan".into()).spawn(move || {
-                let plan = plan_run(&cfg).map_err(|e| e.to_string());
-                *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(plan);
-                waker();
-            });
-            if spawned.is_ok() {
-                self.computed = Some((config.clone(), slot));
-            }
-        }
-        self.computed.as_ref().and_then(|(_, slot)| slot.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    /// How many times the slow inputs were loaded (one per model and data, however much else changes).
+    pub fn loads(&self) -> usize {
+        self.loads
     }
 
-    pub fn freeze_ui(&mut self, ui: &mut egui::Ui, ctx: &PageContext<'_>, config: &mut TrainConfig) {
+    /// Takes the events of this panel's job; returns the others.
+    pub fn on_event(&mut self, event: Event) -> Option<Event> {
+        let id = event.job();
+        let Some((job, key)) = self.job.take_if(|(job, _)| *job == id) else { return Some(event) };
+        let _ = job;
+        match event {
+            Event::PlanInputs { inputs, .. } => self.inputs = Some((key, Ok(inputs))),
+            Event::JobFailed { error, .. } => self.inputs = Some((key, Err(error))),
+            Event::JobCancelled { .. } => {}
+            other => {
+                // A progress event: the job still runs.
+                self.job = Some((id, key));
+                return Some(other);
+            }
+        }
+        self.computed = None;
+        None
+    }
+
+    /// The plan for `config`: the inputs come from one background job per model and data (one at a
+    /// time, the latest key wins); the rest is computed here, at once.
+    fn plan(&mut self, config: &TrainConfig, ctx: &mut PageContext<'_>) -> Option<PlanView> {
+        let key = PlanKey::of(config);
+        let have = self.inputs.as_ref().is_some_and(|(k, _)| *k == key);
+        if !have && self.job.is_none() {
+            let id = ctx.backend.send(Command::PlanInputs { config: Box::new(config.clone()) });
+            self.job = Some((id, key.clone()));
+            self.loads += 1;
+        }
+        let (k, inputs) = self.inputs.as_ref()?;
+        if *k != key {
+            return None;
+        }
+        if self.computed.as_ref().is_none_or(|(c, _)| c != config) {
+            let plan = match inputs {
+                Ok(inputs) => plan_from(inputs, config).map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            };
+            self.computed = Some((config.clone(), plan));
+        }
+        self.computed.as_ref().map(|(_, plan)| plan.clone())
+    }
+
+    pub fn freeze_ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>, config: &mut TrainConfig) {
         ui.strong("What trains");
         ui.horizontal_wrapped(|ui| {
             for (spec, label) in PRESETS {
@@ -99,8 +138,8 @@ impl TrainPlanPanel {
     }
 
     pub fn preview_ui(&mut self, ui: &mut egui::Ui, config: &TrainConfig, samples_per_sec: Option<f64>) {
-        let Some((_, slot)) = &self.computed else { return };
-        let Some(Ok(plan)) = slot.lock().unwrap_or_else(|e| e.into_inner()).clone() else { return };
+        let Some((_, Ok(plan))) = &self.computed else { return };
+        let plan = plan.clone();
         ui.strong("Before launch");
         ui.label(format!(
             "{} training rows · {} steps per epoch · {} steps in all · effective batch {}",

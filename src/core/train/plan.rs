@@ -1,11 +1,14 @@
 //! What a run will be, before launch: exact parameter counts per module under the freeze settings, the
 //! training-memory estimate, steps per epoch and in all, the effective batch, and the learning-rate curve.
-//! Loads the dataset (to count rows and labels) and the model config (no weights).
+//! The slow part — loading the dataset (to count rows and labels) and resolving the model config (no
+//! weights, but possibly a Hub request) — is [`plan_inputs`], keyed by [`PlanKey`] so a caller computes
+//! it once per model and data; everything else ([`plan_from`]) takes microseconds and follows every
+//! edit of the settings.
 
 use serde::Serialize;
 
 use crate::core::data::SplitName;
-use crate::core::model::ModuleCount;
+use crate::core::model::{ModelConfig, ModuleCount, Task};
 
 use super::freeze::{estimate_memory, FreezePlan, MemoryEstimate};
 use super::schedule::{LrSchedule, StepPlan};
@@ -30,13 +33,57 @@ pub struct RunPlan {
     pub lr_curve: Vec<(u64, f64)>,
 }
 
-pub fn plan_run(config: &TrainConfig) -> TrainResult<RunPlan> {
+/// What the slow part of a plan depends on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanKey {
+    pub model: String,
+    pub data: String,
+    pub task: super::TrainTask,
+    pub validation_fraction: f64,
+    pub seed: u64,
+    pub hub: Option<crate::core::hub::HubSettings>,
+}
+
+impl PlanKey {
+    pub fn of(config: &TrainConfig) -> Self {
+        Self {
+            model: config.model.trim().to_string(),
+            data: config.data.trim().to_string(),
+            task: config.task,
+            validation_fraction: config.validation_fraction,
+            seed: config.seed,
+            hub: config.hub.clone(),
+        }
+    }
+}
+
+/// The slow part of a plan: the train split's size, the labels and the model config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanInputs {
+    pub train_rows: usize,
+    pub label_names: Vec<String>,
+    pub model: ModelConfig,
+    pub task: Task,
+}
+
+/// Loads the dataset and resolves the model config of a run (no weights are read).
+pub fn plan_inputs(config: &TrainConfig) -> TrainResult<PlanInputs> {
     let data = load_data(config)?;
     let (model, task) = model_config_for(config, &data.label_names)?;
-    let freeze = FreezePlan::from_config(config)?;
-    let counts = freeze.counts(&model, task);
-    let memory = estimate_memory(&model, task, &freeze, config.batch_size, config.max_length, 4);
     let train_rows = data.split(SplitName::Train).map_or(0, |s| s.len());
+    Ok(PlanInputs { train_rows, label_names: data.label_names, model, task })
+}
+
+pub fn plan_run(config: &TrainConfig) -> TrainResult<RunPlan> {
+    plan_from(&plan_inputs(config)?, config)
+}
+
+/// The plan of `config` from its inputs: counts, memory, steps and the learning-rate curve.
+pub fn plan_from(inputs: &PlanInputs, config: &TrainConfig) -> TrainResult<RunPlan> {
+    let (model, task, train_rows) = (&inputs.model, inputs.task, inputs.train_rows);
+    let freeze = FreezePlan::from_config(config)?;
+    let counts = freeze.counts(model, task);
+    let memory = estimate_memory(model, task, &freeze, config.batch_size, config.max_length, 4);
     let steps = StepPlan::new(train_rows, config);
     let schedule = LrSchedule::for_config(config, steps.total_steps);
     let stride = steps.total_steps.div_ceil(CURVE_POINTS).max(1);
@@ -50,7 +97,7 @@ pub fn plan_run(config: &TrainConfig) -> TrainResult<RunPlan> {
         trainable_params: counts.trainable,
         memory,
         train_rows,
-        num_labels: data.label_names.len(),
+        num_labels: inputs.label_names.len(),
         steps_per_epoch: steps.steps_per_epoch,
         total_steps: steps.total_steps,
         effective_batch: steps.effective_batch,
