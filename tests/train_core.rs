@@ -447,3 +447,63 @@ fn resume_takes_the_newest_complete_checkpoint() {
     let err = find_checkpoint(&empty).unwrap_err().to_string();
     assert!(err.contains("no complete checkpoint"), "{err}");
 }
+
+/// Record and replay: a finished run plays back through a trainer handle with the same steps,
+/// evaluations, snapshots and end as recorded, at a multiple of its pace; exported as one file, it
+/// imports into another runs folder and replays there.
+#[test]
+fn a_run_replays_as_recorded_and_travels_as_one_file() {
+    use lm_workbench::core::train::replay::{export_run, import_run, spawn_replay};
+    let runs = tempfile::tempdir().unwrap();
+    let events = train(toy_config(runs.path(), "recorded"), None, None);
+    let run = runs.path().join("recorded");
+    let record = load_run(&run).unwrap();
+
+    let replay = |dir: &Path, speed: f64| -> (Vec<TrainerEvent>, Duration) {
+        let started = Instant::now();
+        let (config, handle) = spawn_replay(dir, speed, Arc::new(|| {})).unwrap();
+        assert_eq!(config.run_name, "recorded");
+        let mut got = Vec::new();
+        while let Ok(e) = handle.events.recv_timeout(Duration::from_secs(30)) {
+            let end = e.is_terminal();
+            got.push(e);
+            if end {
+                break;
+            }
+        }
+        (got, started.elapsed())
+    };
+    let (got, took) = replay(&run, 50.0);
+    assert!(matches!(got.first(), Some(TrainerEvent::Started { total_steps: 12, .. })), "{:?}", got.first());
+    assert!(matches!(got.last(), Some(TrainerEvent::Finished { step: 12, .. })), "{:?}", got.last());
+    // Steps may be merged by the 50 ms throttle (as live); the last one is the recorded last step.
+    let steps_seen = steps(&got);
+    assert_eq!(steps_seen.last().map(|s| s.step), Some(12));
+    let key = |e: &EvalReport| (e.step, e.split.clone(), e.confusion.clone(), (e.accuracy * 1e9).round() as i64);
+    let replayed: Vec<_> = evals(&got).iter().map(key).collect();
+    let live: Vec<_> = evals(&events).iter().filter(|e| e.split == "validation").map(key).collect();
+    assert_eq!(replayed, live);
+    assert_eq!(snapshots(&got).len(), record.snapshots.len());
+    let recorded_secs = record.steps.last().unwrap().elapsed_secs;
+    assert!(took.as_secs_f64() < recorded_secs / 50.0 + 2.0, "{took:?} for {recorded_secs} s at 50×");
+
+    // One file, into another runs folder; it replays there the same way.
+    let bundle = runs.path().join("recorded.lmwrun.json");
+    export_run(&run, &bundle).unwrap();
+    assert!(std::fs::metadata(&bundle).unwrap().len() < 200_000, "small: no weights");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let imported = import_run(&bundle, elsewhere.path()).unwrap();
+    assert_eq!(imported, elsewhere.path().join("recorded"));
+    let again = import_run(&bundle, elsewhere.path()).unwrap();
+    assert_eq!(again, elsewhere.path().join("recorded-2"), "nothing is overwritten");
+    let copy = load_run(&imported).unwrap();
+    assert_eq!((copy.steps.len(), copy.evals.len(), copy.status.as_str()), (record.steps.len(), record.evals.len(), "finished"));
+    let (got, _) = replay(&imported, 50.0);
+    assert!(matches!(got.last(), Some(TrainerEvent::Finished { step: 12, .. })));
+
+    // Not a bundle: a clear error naming the file.
+    let bad = runs.path().join("bad.json");
+    std::fs::write(&bad, "{\"format\": \"something else\", \"version\": 1, \"name\": \"x\", \"config\": {}, \"metrics\": []}").unwrap();
+    let err = import_run(&bad, elsewhere.path()).unwrap_err().to_string();
+    assert!(err.contains("bad.json") && err.contains("not a run bundle"), "{err}");
+}

@@ -383,3 +383,40 @@ fn dragging_a_setting_does_not_reload_the_plan() {
     step_until(&mut h, "the new plan", |h| h.query_by_label_contains("252 training rows").is_some());
     assert_eq!(h.state().state.train.plan_loads(), 2);
 }
+
+/// Record and replay: a finished run, replayed from the Runs page at 10×, fills the Train page's
+/// dashboard as if live (marked as a replay) and ends as the recording does.
+#[test]
+fn a_run_replays_on_the_train_page() {
+    let runs = tempfile::tempdir().unwrap();
+    let config = lm_workbench::core::train::TrainConfig {
+        runs_dir: runs.path().into(),
+        run_name: "recorded".into(),
+        max_steps: Some(40),
+        eval_every: lm_workbench::core::train::EvalEvery::Steps(10),
+        ..lm_workbench::core::train::demo_kit_config()
+    };
+    let (_tx, rx) = crossbeam_channel::unbounded();
+    lm_workbench::core::train::run_training(config, None, &mut |_| {}, &rx);
+    let record = lm_workbench::core::train::load_run(&runs.path().join("recorded")).unwrap();
+    let mut state = State { page: Page::Runs, ..State::default() };
+    state.runs.runs_dir = runs.path().into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the runs list", |h| h.query_by_label("▶ Replay").is_some());
+    h.get_by_label("10×").click();
+    h.run_ok();
+    h.get_by_label("▶ Replay").click();
+    h.step();
+    assert_eq!(h.state().state.page, Page::Train);
+    step_until(&mut h, "the replay to end", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+    h.get_by_label_contains("REPLAY of recorded at 10×");
+    let live = h.state().state.train.live.as_ref().unwrap();
+    assert_eq!(live.replay, Some(10.0));
+    assert_eq!(live.status, lm_workbench::ui::RunStatus::Finished);
+    assert_eq!(live.steps.last().map(|s| s.step), Some(40));
+    assert_eq!(live.evals.len(), record.evals.iter().filter(|e| e.split == "validation").count());
+    assert_eq!(live.snapshots.len(), record.snapshots.len());
+    h.get_by_label_contains("Confusion matrix");
+}

@@ -61,6 +61,40 @@ pub enum Command {
     BuildNgram { name: String, texts: Vec<String> },
     /// Load a run's dataset and model config to plan it (see [`super::train::plan_inputs`]).
     PlanInputs { config: Box<super::train::TrainConfig> },
+    /// The runs of a runs folder.
+    ListRuns { dir: PathBuf },
+    /// One run's record (config, metrics, checkpoints).
+    LoadRun { dir: PathBuf },
+    /// A run folder as one file (see [`super::train::replay::export_run`]).
+    ExportRun { dir: PathBuf, path: PathBuf },
+    /// A run file unpacked into a runs folder.
+    ImportRun { path: PathBuf, runs_dir: PathBuf },
+    /// A native file dialog, off the UI thread (the window keeps drawing while it is open).
+    FileDialog { dialog: FileDialog },
+}
+
+/// A file dialog to show.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileDialog {
+    PickFolder { title: String },
+    PickFile { title: String, filter: Option<(String, Vec<String>)> },
+    SaveFile { title: String, file_name: String },
+}
+
+impl FileDialog {
+    fn show(&self) -> Option<PathBuf> {
+        match self {
+            Self::PickFolder { title } => rfd::FileDialog::new().set_title(title).pick_folder(),
+            Self::PickFile { title, filter } => {
+                let mut dialog = rfd::FileDialog::new().set_title(title);
+                if let Some((name, extensions)) = filter {
+                    dialog = dialog.add_filter(name, extensions);
+                }
+                dialog.pick_file()
+            }
+            Self::SaveFile { title, file_name } => rfd::FileDialog::new().set_title(title).set_file_name(file_name).save_file(),
+        }
+    }
 }
 
 /// What to find neighbours of.
@@ -105,6 +139,11 @@ impl Command {
             Command::Project { texts, .. } => format!("Embedding {} rows", texts.len()),
             Command::BuildNgram { name, .. } => format!("Counting the words of {name}"),
             Command::PlanInputs { config } => format!("Planning a run of {}", config.model.trim()),
+            Command::ListRuns { dir } => format!("Listing the runs in {}", dir.display()),
+            Command::LoadRun { dir } => format!("Reading run {}", dir.display()),
+            Command::ExportRun { dir, .. } => format!("Exporting run {}", dir.display()),
+            Command::ImportRun { path, .. } => format!("Importing {}", path.display()),
+            Command::FileDialog { .. } => "Waiting for the file dialog".into(),
         }
     }
 
@@ -151,6 +190,11 @@ pub enum Event {
     Projected { id: JobId, projection: Arc<Projection> },
     NgramBuilt { id: JobId, name: String, model: Arc<NgramModel> },
     PlanInputs { id: JobId, inputs: Arc<super::train::PlanInputs> },
+    RunsListed { id: JobId, dir: PathBuf, runs: Vec<super::train::RunSummary> },
+    RunLoaded { id: JobId, dir: PathBuf, record: Box<super::train::RunRecord> },
+    RunExported { id: JobId, path: PathBuf },
+    RunImported { id: JobId, dir: PathBuf },
+    FileChosen { id: JobId, path: Option<PathBuf> },
 }
 
 impl Event {
@@ -176,7 +220,12 @@ impl Event {
             | Event::NeighboursFound { id, .. }
             | Event::Projected { id, .. }
             | Event::NgramBuilt { id, .. }
-            | Event::PlanInputs { id, .. } => *id,
+            | Event::PlanInputs { id, .. }
+            | Event::RunsListed { id, .. }
+            | Event::RunLoaded { id, .. }
+            | Event::RunExported { id, .. }
+            | Event::RunImported { id, .. }
+            | Event::FileChosen { id, .. } => *id,
         }
     }
 
@@ -386,6 +435,20 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
             let projection = project(&vectors).map_err(|e| CoreError::Model(e.to_string()))?;
             Ok(Event::Projected { id, projection: Arc::new(projection) })
         }
+        Command::ListRuns { dir } => Ok(Event::RunsListed { id, runs: super::train::list_runs(&dir), dir }),
+        Command::LoadRun { dir } => {
+            let record = super::train::load_run(&dir).map_err(|e| CoreError::Model(e.to_string()))?;
+            Ok(Event::RunLoaded { id, dir, record: Box::new(record) })
+        }
+        Command::ExportRun { dir, path } => {
+            super::train::replay::export_run(&dir, &path).map_err(|e| CoreError::Model(e.to_string()))?;
+            Ok(Event::RunExported { id, path })
+        }
+        Command::ImportRun { path, runs_dir } => {
+            let dir = super::train::replay::import_run(&path, &runs_dir).map_err(|e| CoreError::Model(e.to_string()))?;
+            Ok(Event::RunImported { id, dir })
+        }
+        Command::FileDialog { dialog } => Ok(Event::FileChosen { id, path: dialog.show() }),
         Command::PlanInputs { config } => {
             let inputs = super::train::plan_inputs(&config).map_err(|e| CoreError::Model(e.to_string()))?;
             Ok(Event::PlanInputs { id, inputs: Arc::new(inputs) })

@@ -21,6 +21,8 @@ pub enum AppCommand {
     /// Open a dataset on the Model & Data page.
     LoadDataset(String),
     OpenPage(Page),
+    /// Play a run folder back on the Train page at `speed`× its recorded pace.
+    Replay { dir: std::path::PathBuf, speed: f64 },
 }
 
 /// A background job as the UI shows it.
@@ -223,7 +225,8 @@ impl WorkbenchApp {
                         .and_then(|e| self.state.model.data.on_event(e))
                         .and_then(|e| self.state.fill_mask.on_event(e))
                         .and_then(|e| self.state.embeddings.on_event(e))
-                        .and_then(|e| self.state.train.on_event(e));
+                        .and_then(|e| self.state.train.on_event(e))
+                        .and_then(|e| self.state.runs.on_event(e));
                     if let Some(Event::JobFailed { name, error, .. }) = unclaimed {
                         tracing::warn!("{name}: {error}");
                     }
@@ -241,7 +244,8 @@ impl WorkbenchApp {
     /// asked whether to stop the run (saving its `last` checkpoint) first.
     fn guard_quit(&mut self, ctx: &egui::Context) {
         let quit_key = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Q);
-        let training = self.state.train.live.as_ref().is_some_and(|l| l.is_active());
+        // A replay has nothing to lose.
+        let training = self.state.train.live.as_ref().is_some_and(|l| l.is_active() && l.replay.is_none());
         if ctx.input_mut(|i| i.consume_shortcut(&quit_key)) {
             if training && !self.quit.confirmed {
                 self.quit.asking = true;
@@ -321,7 +325,11 @@ impl WorkbenchApp {
         let training = self.state.train.live.as_ref().filter(|l| l.is_active()).map(|l| {
             let step = l.steps.last().map_or(0, |s| s.step);
             let name = l.run_dir.as_ref().and_then(|d| d.file_name()).map_or_else(String::new, |n| format!(" {}", n.to_string_lossy()));
-            let verb = if l.status == super::train_page::RunStatus::Paused { "Paused" } else { "Training" };
+            let verb = match (l.replay, &l.status) {
+                (Some(_), _) => "Replaying",
+                (None, super::train_page::RunStatus::Paused) => "Paused",
+                (None, _) => "Training",
+            };
             let speed = l.steps.last().map_or_else(String::new, |s| format!(" · {:.1} samples/s", s.samples_per_sec));
             super::status_bar::TrainingStatus {
                 text: format!("{verb}{name} · step {step}/{}{speed}", l.total_steps),
@@ -384,6 +392,10 @@ impl WorkbenchApp {
             AppCommand::LoadModel(spec) => self.load(spec),
             AppCommand::LoadDataset(spec) => self.state.model.data.request_load(spec),
             AppCommand::OpenPage(page) => self.state.page = page,
+            AppCommand::Replay { dir, speed } => {
+                self.state.train.start_replay(&dir, speed, &self.waker);
+                self.state.page = Page::Train;
+            }
         }
     }
 }

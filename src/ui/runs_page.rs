@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::train::{best_checkpoint_step, default_runs_dir, diff_configs, list_runs, load_run, RunRecord, RunSummary};
+use crate::core::backend::{Command, Event, FileDialog, JobId};
+use crate::core::train::replay::SPEEDS;
+use crate::core::train::{best_checkpoint_step, default_runs_dir, diff_configs, RunRecord, RunSummary};
 
-use super::app::PageContext;
+use super::app::{AppCommand, PageContext};
 use super::train_plots::{loss_plot_ui, metrics_plot_ui, settings_ui, ChartSettings, Series};
 
 const COLORS: [egui::Color32; 6] = [
@@ -22,77 +23,176 @@ const COLORS: [egui::Color32; 6] = [
     egui::Color32::from_rgb(80, 200, 210),
 ];
 
-type Slot<T> = Arc<Mutex<Option<T>>>;
-
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
 pub struct RunsPage {
     pub runs_dir: PathBuf,
     pub charts: ChartSettings,
+    /// Replay speed (× the recorded pace).
+    pub replay_speed: f64,
     #[serde(skip)]
-    listing: Option<Slot<Vec<RunSummary>>>,
-    #[serde(skip)]
-    selected: BTreeMap<PathBuf, Slot<Result<RunRecord, String>>>,
+    state: Transient,
 }
 
 impl Default for RunsPage {
     fn default() -> Self {
-        Self { runs_dir: default_runs_dir(), charts: ChartSettings::default(), listing: None, selected: BTreeMap::new() }
+        Self { runs_dir: default_runs_dir(), charts: ChartSettings::default(), replay_speed: 10.0, state: Transient::default() }
     }
 }
 
-/// Runs `work` on a named thread; its result lands in the returned slot, then the UI is woken.
-fn in_background<T: Send + 'static>(ctx: &PageContext<'_>, name: &str, work: impl FnOnce() -> T + Send + 'static) -> Slot<T> {
-    let slot: Slot<T> = Arc::default();
-    let (out, waker) = (slot.clone(), Arc::clone(ctx.waker));
-    let _ = std::thread::Builder::new().name(name.into()).spawn(move || {
-        *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(work());
-        waker();
-    });
-    slot
+/// A job's result, or the job still running.
+enum Pending<T> {
+    Running(JobId),
+    Done(T),
 }
 
-fn take<T: Clone>(slot: &Slot<T>) -> Option<T> {
-    slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
+/// What a file dialog was opened for.
+enum DialogFor {
+    Export(PathBuf),
+    Import,
+}
+
+#[derive(Default)]
+struct Transient {
+    listing: Option<Pending<Vec<RunSummary>>>,
+    selected: BTreeMap<PathBuf, Pending<Result<RunRecord, String>>>,
+    dialog: Option<(JobId, DialogFor)>,
+    transfer: Option<JobId>,
+    /// A file the user chose, waiting for the next frame to start its export or import.
+    pending_transfer: Option<(DialogFor, PathBuf)>,
+    /// The outcome of the last export or import.
+    message: Option<Result<String, String>>,
 }
 
 impl RunsPage {
+    /// Takes the events of this page's jobs; returns the others.
+    pub fn on_event(&mut self, event: Event) -> Option<Event> {
+        let s = &mut self.state;
+        let id = event.job();
+        let is = |p: &Option<Pending<Vec<RunSummary>>>| matches!(p, Some(Pending::Running(job)) if *job == id);
+        match event {
+            Event::RunsListed { runs, .. } if is(&s.listing) => s.listing = Some(Pending::Done(runs)),
+            Event::RunLoaded { dir, record, .. } if matches!(s.selected.get(&dir), Some(Pending::Running(job)) if *job == id) => {
+                s.selected.insert(dir, Pending::Done(Ok(*record)));
+            }
+            Event::JobFailed { error, .. } if s.selected.values().any(|p| matches!(p, Pending::Running(job) if *job == id)) => {
+                if let Some(slot) = s.selected.values_mut().find(|p| matches!(p, Pending::Running(job) if *job == id)) {
+                    *slot = Pending::Done(Err(error));
+                }
+            }
+            Event::FileChosen { path, .. } if s.dialog.as_ref().is_some_and(|(job, _)| *job == id) => {
+                let (_, purpose) = s.dialog.take()?;
+                let path = path?;
+                // The transfer itself is started by the next frame's ui (it needs the backend).
+                s.message = None;
+                s.pending_transfer = Some((purpose, path));
+            }
+            Event::RunExported { path, .. } if s.transfer == Some(id) => {
+                s.transfer = None;
+                s.message = Some(Ok(format!("exported to {}", path.display())));
+            }
+            Event::RunImported { dir, .. } if s.transfer == Some(id) => {
+                s.transfer = None;
+                s.message = Some(Ok(format!("imported as {}", dir.display())));
+                s.listing = None;
+            }
+            Event::JobFailed { error, .. } if s.transfer == Some(id) || s.dialog.as_ref().is_some_and(|(job, _)| *job == id) || is(&s.listing) => {
+                if is(&s.listing) {
+                    s.listing = Some(Pending::Done(Vec::new()));
+                }
+                s.transfer = None;
+                s.dialog = None;
+                s.message = Some(Err(error));
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
+        if let Some((purpose, path)) = self.state.pending_transfer.take() {
+            let command = match purpose {
+                DialogFor::Export(dir) => Command::ExportRun { dir, path },
+                DialogFor::Import => Command::ImportRun { path, runs_dir: self.runs_dir.clone() },
+            };
+            self.state.transfer = Some(ctx.backend.send(command));
+        }
         ui.horizontal(|ui| {
             ui.heading("Runs");
             ui.weak(self.runs_dir.display().to_string());
             if ui.button("⟳ Refresh").clicked() {
-                self.listing = None;
+                self.state.listing = None;
+            }
+            if ui.button("Import a run file…").on_hover_text("a run exported by another copy of the app (config and metrics, no weights)").clicked() {
+                let dialog = FileDialog::PickFile { title: "Import a run".into(), filter: Some(("run file".into(), vec!["json".into()])) };
+                self.state.dialog = Some((ctx.backend.send(Command::FileDialog { dialog }), DialogFor::Import));
+            }
+            ui.separator();
+            ui.label("replay at");
+            for speed in SPEEDS {
+                ui.selectable_value(&mut self.replay_speed, speed, format!("{speed}×"));
             }
         });
-        let dir = self.runs_dir.clone();
-        let listing = self.listing.get_or_insert_with(|| in_background(ctx, "lmw-list-runs", move || list_runs(&dir)));
-        let Some(runs) = take(listing) else {
+        match &self.state.message {
+            Some(Ok(m)) => {
+                ui.label(format!("✔ {m}"));
+            }
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+            }
+            None => {}
+        }
+        if self.state.listing.is_none() {
+            self.state.listing = Some(Pending::Running(ctx.backend.send(Command::ListRuns { dir: self.runs_dir.clone() })));
+        }
+        let Some(Pending::Done(runs)) = &self.state.listing else {
             ui.spinner();
             return;
         };
         if runs.is_empty() {
-            ui.label("No runs yet: start one on the Train page.");
+            ui.label("No runs yet: start one on the Train page (or import a run file).");
             return;
         }
+        let runs = runs.clone();
         egui::ScrollArea::vertical().id_salt("runs_list").max_height(180.0).show(ui, |ui| {
             for run in &runs {
-                let mut on = self.selected.contains_key(&run.dir);
-                let best = run.best.map_or(String::new(), |b| format!(" · best {b:.3}"));
-                let label = format!("{} · {} · {} steps · {}{best}", run.name, run.config.model, run.last_step, run.status);
-                if ui.checkbox(&mut on, label).changed() {
-                    if on {
-                        let dir = run.dir.clone();
-                        let slot = in_background(ctx, "lmw-load-run", move || load_run(&dir).map_err(|e| e.to_string()));
-                        self.selected.insert(run.dir.clone(), slot);
-                    } else {
-                        self.selected.remove(&run.dir);
+                ui.horizontal(|ui| {
+                    let mut on = self.state.selected.contains_key(&run.dir);
+                    let best = run.best.map_or(String::new(), |b| format!(" · best {b:.3}"));
+                    let label = format!("{} · {} · {} steps · {}{best}", run.name, run.config.model, run.last_step, run.status);
+                    if ui.checkbox(&mut on, label).changed() {
+                        if on {
+                            let job = ctx.backend.send(Command::LoadRun { dir: run.dir.clone() });
+                            self.state.selected.insert(run.dir.clone(), Pending::Running(job));
+                        } else {
+                            self.state.selected.remove(&run.dir);
+                        }
                     }
-                }
+                    if run.last_step > 0 {
+                        let replay = ui.small_button("▶ Replay").on_hover_text(format!(
+                            "play this run back on the Train page at {}× its pace, as if it were training now",
+                            self.replay_speed
+                        ));
+                        if replay.clicked() {
+                            ctx.commands.push(AppCommand::Replay { dir: run.dir.clone(), speed: self.replay_speed });
+                        }
+                        if ui.small_button("Export…").on_hover_text("one small file (settings and metrics, no weights) another copy of the app imports").clicked() {
+                            let dialog = FileDialog::SaveFile { title: "Export the run".into(), file_name: format!("{}.lmwrun.json", run.name) };
+                            self.state.dialog = Some((ctx.backend.send(Command::FileDialog { dialog }), DialogFor::Export(run.dir.clone())));
+                        }
+                    }
+                });
             }
         });
-        let records: Vec<(PathBuf, Result<RunRecord, String>)> =
-            self.selected.iter().filter_map(|(dir, slot)| take(slot).map(|r| (dir.clone(), r))).collect();
+        let records: Vec<(PathBuf, Result<RunRecord, String>)> = self
+            .state
+            .selected
+            .iter()
+            .filter_map(|(dir, p)| match p {
+                Pending::Done(r) => Some((dir.clone(), r.clone())),
+                Pending::Running(_) => None,
+            })
+            .collect();
         if records.is_empty() {
             ui.weak("Tick one or more runs to see and compare their curves.");
             return;

@@ -56,6 +56,8 @@ pub struct LiveRun {
     pub config: TrainConfig,
     /// The texts of the evaluated rows (for the confusion matrix's examples).
     pub texts: crate::core::train::RunTexts,
+    /// A recorded run played back, at this many times its pace.
+    pub replay: Option<f64>,
 }
 
 impl LiveRun {
@@ -81,6 +83,7 @@ impl LiveRun {
             task,
             config,
             texts: crate::core::train::RunTexts::default(),
+            replay: None,
         }
     }
 
@@ -350,6 +353,25 @@ impl TrainPage {
         }
     }
 
+    /// Plays a run folder back as if it were training now (a stopped or finished live run is replaced;
+    /// an active one is not touched).
+    pub fn start_replay(&mut self, dir: &std::path::Path, speed: f64, waker: &crate::core::backend::Waker) {
+        if self.live.as_ref().is_some_and(LiveRun::is_active) {
+            self.error = Some("a run is training: stop it before replaying another".into());
+            return;
+        }
+        match crate::core::train::replay::spawn_replay(dir, speed, Arc::clone(waker)) {
+            Ok((config, handle)) => {
+                self.error = None;
+                self.confusion = ConfusionPanel::default();
+                let mut live = LiveRun::new(handle, config);
+                live.replay = Some(speed);
+                self.live = Some(live);
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
     fn start(&mut self, ctx: &mut PageContext<'_>, resume: Option<PathBuf>) {
         match crate::core::train::spawn_trainer(self.config.clone(), resume, Arc::clone(ctx.waker)) {
             Ok(handle) => {
@@ -427,6 +449,14 @@ impl LiveRun {
 }
 
 fn progress_ui(ui: &mut egui::Ui, live: &LiveRun) {
+    if let Some(speed) = live.replay {
+        let name = live.run_dir.as_ref().and_then(|d| d.file_name()).map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        ui.label(
+            egui::RichText::new(format!("⏵ REPLAY of {name} at {speed}× — a recorded run, not training now"))
+                .strong()
+                .color(ui.visuals().warn_fg_color),
+        );
+    }
     let step = live.steps.last().map_or(0, |m| m.step);
     let fraction = if live.total_steps > 0 { step as f32 / live.total_steps as f32 } else { 0.0 };
     let status = match &live.status {

@@ -27,6 +27,11 @@ pub struct TrainerHandle {
 }
 
 impl TrainerHandle {
+    /// A handle over channels and a thread made elsewhere (the replay).
+    pub(crate) fn from_parts(commands: Sender<TrainerCommand>, events: Receiver<TrainerEvent>, thread: JoinHandle<()>) -> Self {
+        Self { commands, events, thread: Some(thread) }
+    }
+
     /// Sends a command (ignored when the trainer has ended).
     pub fn send(&self, command: TrainerCommand) {
         let _ = self.commands.send(command);

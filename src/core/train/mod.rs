@@ -13,6 +13,7 @@ pub mod handle;
 pub mod metrics;
 pub mod mlm;
 pub mod plan;
+pub mod replay;
 pub mod run;
 pub mod schedule;
 pub mod setup;
