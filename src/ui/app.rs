@@ -58,6 +58,8 @@ pub struct PageContext<'a> {
     pub training_checkpoint: Option<(u64, std::path::PathBuf)>,
     /// The embedding snapshots of the Train page's classifier run, if it has any.
     pub training_embeddings: Option<TrainingEmbeddings>,
+    /// Native file dialogs, shown off the UI thread.
+    pub dialogs: &'a mut super::file_dialogs::Dialogs,
     /// The masked LM loaded on the Fill-Mask page, if any (the n-gram view compares with it).
     pub masked_lm: Option<Arc<crate::core::backend::MaskedLm>>,
 }
@@ -99,6 +101,7 @@ pub struct WorkbenchApp {
     fonts_installed: bool,
     cache: CacheListing,
     quit: QuitGuard,
+    dialogs: super::file_dialogs::Dialogs,
 }
 
 impl WorkbenchApp {
@@ -131,6 +134,7 @@ impl WorkbenchApp {
             fonts_installed: false,
             cache: CacheListing::default(),
             quit: QuitGuard::default(),
+            dialogs: super::file_dialogs::Dialogs::default(),
         };
         // The last model that loaded, not what was last typed: a failed attempt before quitting must not
         // leave the next start with the built-in demo and an old error.
@@ -219,8 +223,9 @@ impl WorkbenchApp {
                         self.cache.invalidate();
                     }
                     let unclaimed = self
-                        .cache
+                        .dialogs
                         .on_event(other)
+                        .and_then(|e| self.cache.on_event(e))
                         .and_then(|e| self.state.model.hub.on_event(e))
                         .and_then(|e| self.state.model.data.on_event(e))
                         .and_then(|e| self.state.fill_mask.on_event(e))
@@ -371,6 +376,7 @@ impl WorkbenchApp {
                 training_checkpoint,
                 masked_lm,
                 training_embeddings,
+                dialogs: &mut self.dialogs,
                 cache: &mut self.cache,
             };
             match self.state.page {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use egui_plot::{Bar, BarChart, Plot};
 use serde::{Deserialize, Serialize};
 
-use crate::core::backend::{Backend, Command, Event, JobId};
+use crate::core::backend::{Backend, Command, Event, FileDialog, JobId};
 use crate::core::data::{ColumnPick, Dataset, LoadOptions, SplitName, TokenLengthStats};
 use crate::core::demo::DEMO_DATA_SPEC;
 use crate::core::hub::HubSettings;
@@ -182,25 +182,21 @@ impl DataPanel {
             if ui.button("Load data").clicked() || enter {
                 self.load(ctx);
             }
-            if ui.button("Open file…").clicked() {
-                let picked = rfd::FileDialog::new()
-                    .set_title("Choose a data file")
-                    .add_filter("data", &["csv", "tsv", "jsonl", "parquet", "txt"])
-                    .pick_file();
-                if let Some(file) = picked {
-                    self.spec = file.display().to_string();
-                    self.load(ctx);
-                }
+            if ui.add_enabled(!ctx.dialogs.is_open("data-file"), egui::Button::new("Open file…")).clicked() {
+                let extensions = ["csv", "tsv", "jsonl", "parquet", "txt"].map(String::from).to_vec();
+                let dialog = FileDialog::PickFile { title: "Choose a data file".into(), filter: Some(("data".into(), extensions)) };
+                ctx.dialogs.open(ctx.backend, "data-file", dialog);
             }
-            if ui.button("Open folder…").clicked() {
-                if let Some(folder) = rfd::FileDialog::new().set_title("Choose a dataset folder").pick_folder() {
-                    self.spec = folder.display().to_string();
-                    self.load(ctx);
-                }
+            if ui.add_enabled(!ctx.dialogs.is_open("data-folder"), egui::Button::new("Open folder…")).clicked() {
+                ctx.dialogs.open(ctx.backend, "data-folder", FileDialog::PickFolder { title: "Choose a dataset folder".into() });
+            }
+            if let Some(picked) = ctx.dialogs.take("data-file").or_else(|| ctx.dialogs.take("data-folder")) {
+                self.spec = picked.display().to_string();
+                self.load(ctx);
             }
             if ui.button("Demo headlines").clicked() {
                 self.spec = DEMO_DATA_SPEC.into();
-                self.options = LoadOptions::default();
+                self.options = DataPanel::default().options;
                 self.load(ctx);
             }
             if let Some((_, cancel)) = &self.state.load_job {

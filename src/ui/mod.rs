@@ -7,6 +7,7 @@ mod chips;
 mod confusion_panel;
 mod data_panel;
 mod embeddings_page;
+mod file_dialogs;
 mod fill_mask_page;
 mod fonts;
 mod heatmap;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::demo::DEMO_SPEC;
 use crate::core::hub::token_status;
 
+use crate::core::backend::FileDialog;
 use super::app::{AppCommand, PageContext};
 use super::data_panel::DataPanel;
 use super::hub_panel::HubPanel;
@@ -21,11 +22,14 @@ pub struct ModelPage {
     pub recent: Vec<String>,
     pub hub: HubPanel,
     pub data: DataPanel,
+    /// Where the Hub token comes from (masked), read once, not every frame (it may mean a file read).
+    #[serde(skip)]
+    token: Option<String>,
 }
 
 impl Default for ModelPage {
     fn default() -> Self {
-        Self { spec: DEMO_SPEC.into(), offline: false, recent: Vec::new(), hub: HubPanel::default(), data: DataPanel::default() }
+        Self { spec: DEMO_SPEC.into(), offline: false, recent: Vec::new(), hub: HubPanel::default(), data: DataPanel::default(), token: None }
     }
 }
 
@@ -90,11 +94,13 @@ impl ModelPage {
             if ui.button("Load").clicked() || enter {
                 ctx.commands.push(AppCommand::LoadModel(self.spec.clone()));
             }
-            if ui.button("Browse folder…").clicked() {
-                if let Some(folder) = rfd::FileDialog::new().set_title("Choose a model folder").pick_folder() {
-                    self.spec = folder.display().to_string();
-                    ctx.commands.push(AppCommand::LoadModel(self.spec.clone()));
-                }
+            if ui.add_enabled(!ctx.dialogs.is_open("model-folder"), egui::Button::new("Browse folder…")).clicked() {
+                let dialog = FileDialog::PickFolder { title: "Choose a model folder".into() };
+                ctx.dialogs.open(ctx.backend, "model-folder", dialog);
+            }
+            if let Some(folder) = ctx.dialogs.take("model-folder") {
+                self.spec = folder.display().to_string();
+                ctx.commands.push(AppCommand::LoadModel(self.spec.clone()));
             }
             if ui.button("Built-in demo").clicked() {
                 self.spec = DEMO_SPEC.into();
@@ -113,7 +119,12 @@ impl ModelPage {
                 ui.label(ctx.hub.cache_dir.display().to_string());
                 ui.end_row();
                 ui.label("Token");
-                ui.label(token_status());
+                ui.horizontal(|ui| {
+                    ui.label(self.token.get_or_insert_with(token_status).as_str());
+                    if ui.small_button("⟳").on_hover_text("read the token again (HF_TOKEN or the token file)").clicked() {
+                        self.token = None;
+                    }
+                });
                 ui.end_row();
                 ui.label("Offline");
                 if ctx.hub.offline {

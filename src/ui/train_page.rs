@@ -343,10 +343,13 @@ impl TrainPage {
                 self.start(ctx, Some(dir));
             }
         });
-        if ui.button("Export run config…").clicked() {
-            if let Some(path) = rfd::FileDialog::new().set_file_name("run.toml").save_file() {
-                self.error = super::train_plan::export_config(&self.config, &path).err();
-            }
+        if ui.add_enabled(!ctx.dialogs.is_open("export-config"), egui::Button::new("Export run config…")).clicked() {
+            let dialog = crate::core::backend::FileDialog::SaveFile { title: "Export the run's settings".into(), file_name: "run.toml".into() };
+            ctx.dialogs.open(ctx.backend, "export-config", dialog);
+        }
+        if let Some(path) = ctx.dialogs.take("export-config") {
+            // A few hundred bytes of settings: written at once.
+            self.error = super::train_plan::export_config(&self.config, &path).err();
         }
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
