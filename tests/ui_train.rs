@@ -420,3 +420,45 @@ fn a_run_replays_on_the_train_page() {
     assert_eq!(live.snapshots.len(), record.snapshots.len());
     h.get_by_label_contains("Confusion matrix");
 }
+
+/// Meetup finding 3: at 1280×800, "Start training" was below the fold of the settings panel and the
+/// "cached ▾" button wrapped under the Data field; at 1024×700 the per-class table lost its recall,
+/// F1 and support columns.
+#[test]
+fn the_train_page_fits_a_laptop_screen() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.max_steps = Some(20);
+    state.train.config.eval_every = lm_workbench::core::train::EvalEvery::Steps(20);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
+    let start = h.get_by_label("▶ Start training").rect();
+    assert!(window.contains_rect(start), "Start training is below the fold: {start:?}");
+    // No control overlaps another in the Run settings (the cached menu wrapped under the Data field).
+    let controls: Vec<egui::Rect> = ["cached ▾", "tiny", "demo", "Model:", "Data:", "classify", "masked LM"]
+        .iter()
+        .map(|l| h.get_by_label(l).rect())
+        .collect();
+    for (i, a) in controls.iter().enumerate() {
+        for b in &controls[i + 1..] {
+            assert!(!a.shrink(1.0).intersects(b.shrink(1.0)), "overlapping controls: {a:?} and {b:?}");
+        }
+    }
+
+    h.get_by_label("▶ Start training").click();
+    step_until(&mut h, "the run to finish", |h| h.state().state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+    h.set_size(egui::vec2(1024.0, 700.0));
+    h.run_ok();
+    let narrow = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1024.0, 700.0));
+    for column in ["precision", "recall", "F1", "support"] {
+        let node = h.get_by_label(column);
+        node.scroll_to_me();
+        h.run_ok();
+        let rect = h.get_by_label(column).rect();
+        assert!(rect.right() <= narrow.right() && rect.left() >= 0.0, "{column} is cut off at 1024 wide: {rect:?}");
+    }
+}

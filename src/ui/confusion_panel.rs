@@ -31,7 +31,11 @@ impl ConfusionPanel {
         ));
         let name = |i: usize| labels.get(i).cloned().unwrap_or_else(|| i.to_string());
         let max = eval.confusion.iter().flatten().copied().max().unwrap_or(1).max(1);
-        ui.horizontal_top(|ui| {
+        // Side by side when there is room (the matrix needs about 50 points a class, the table 330);
+        // stacked otherwise, so that no column of the table is cut off.
+        let wide = ui.available_width() >= 50.0 * (eval.confusion.len() as f32 + 2.0) + 360.0;
+        let layout = if wide { egui::Layout::left_to_right(egui::Align::Min) } else { egui::Layout::top_down(egui::Align::Min) };
+        ui.with_layout(layout, |ui| {
             egui::Grid::new("confusion").spacing([2.0, 2.0]).show(ui, |ui| {
                 ui.weak("true ↓ / predicted →");
                 for j in 0..eval.confusion.len() {

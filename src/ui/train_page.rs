@@ -218,6 +218,9 @@ impl TrainPage {
             self.config.hub = Some(ctx.hub.clone());
         }
         egui::Panel::left("train_settings").resizable(true).default_size(380.0).show(ui, |ui| {
+            // Start / pause / stop stay in view above the settings, whatever the window height.
+            self.controls_ui(ui, ctx);
+            ui.separator();
             egui::ScrollArea::vertical().id_salt("train_settings_scroll").show(ui, |ui| {
                 self.settings_ui(ui, ctx);
             });
@@ -233,35 +236,40 @@ impl TrainPage {
         ui.add_enabled_ui(!running, |ui| {
             let c = &mut self.config;
             egui::Grid::new("what").num_columns(2).spacing([8.0, 4.0]).show(ui, |ui| {
+                // The field on its own line, its shortcuts under it: nothing wraps into the next row.
                 let label = ui.label("Model:");
-                ui.horizontal_wrapped(|ui| {
-                    ui.add(egui::TextEdit::singleline(&mut c.model).desired_width(190.0)).labelled_by(label.id);
-                    if ui.small_button("tiny").on_hover_text("a tiny BERT trained from scratch on the demo vocabulary").clicked() {
-                        switch_model(c, BUILTIN_TINY);
-                    }
-                    if let Some(model) = ctx.model.filter(|m| m.files.is_some()) {
-                        if ui.small_button("loaded").on_hover_text(model.spec.label()).clicked() {
-                            switch_model(c, &model.spec.label());
+                ui.vertical(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut c.model).desired_width(250.0)).labelled_by(label.id);
+                    ui.horizontal(|ui| {
+                        if ui.small_button("tiny").on_hover_text("a tiny BERT trained from scratch on the demo vocabulary").clicked() {
+                            switch_model(c, BUILTIN_TINY);
                         }
-                    }
-                    if let Some(repo) = cached_models_menu(ui, ctx) {
-                        switch_model(c, &repo);
-                    }
+                        if let Some(model) = ctx.model.filter(|m| m.files.is_some()) {
+                            if ui.small_button("loaded").on_hover_text(model.spec.label()).clicked() {
+                                switch_model(c, &model.spec.label());
+                            }
+                        }
+                        if let Some(repo) = cached_models_menu(ui, ctx) {
+                            switch_model(c, &repo);
+                        }
+                    });
                 });
                 ui.end_row();
                 let label = ui.label("Data:");
-                ui.horizontal(|ui| {
-                    ui.add(egui::TextEdit::singleline(&mut c.data).desired_width(190.0)).labelled_by(label.id);
-                    if ui.small_button("demo").on_hover_text("360 headlines in six categories").clicked() {
-                        c.data = "builtin:headlines".into();
-                    }
-                    if let Some(dataset) = ctx.dataset {
-                        let hover = format!("{} (as loaded on Model & Data, with its validation split setting)", dataset.name);
-                        if ui.small_button("loaded").on_hover_text(hover).clicked() {
-                            c.data = ctx.dataset_spec.trim().to_string();
-                            c.validation_fraction = ctx.dataset_validation_fraction;
+                ui.vertical(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut c.data).desired_width(250.0)).labelled_by(label.id);
+                    ui.horizontal(|ui| {
+                        if ui.small_button("demo").on_hover_text("360 headlines in six categories").clicked() {
+                            c.data = "builtin:headlines".into();
                         }
-                    }
+                        if let Some(dataset) = ctx.dataset {
+                            let hover = format!("{} (as loaded on Model & Data, with its validation split setting)", dataset.name);
+                            if ui.small_button("loaded").on_hover_text(hover).clicked() {
+                                c.data = ctx.dataset_spec.trim().to_string();
+                                c.validation_fraction = ctx.dataset_validation_fraction;
+                            }
+                        }
+                    });
                 });
                 ui.end_row();
                 ui.label("Task:");
@@ -296,7 +304,7 @@ impl TrainPage {
         let throughput = self.live.as_ref().and_then(|l| l.samples_per_sec_for(&self.config));
         self.plan.preview_ui(ui, &self.config, throughput);
         ui.separator();
-        self.controls_ui(ui, ctx);
+        self.resume_ui(ui, ctx);
     }
 
     fn controls_ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
@@ -335,6 +343,14 @@ impl TrainPage {
                 }
             });
         }
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
+        }
+    }
+
+    /// Resuming a stopped run, exporting the settings.
+    fn resume_ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
+        let running = self.live.as_ref().is_some_and(LiveRun::is_active);
         ui.horizontal(|ui| {
             let label = ui.label("Resume run:");
             ui.add(egui::TextEdit::singleline(&mut self.resume_dir).hint_text("run folder").desired_width(170.0)).labelled_by(label.id);
@@ -350,9 +366,6 @@ impl TrainPage {
         if let Some(path) = ctx.dialogs.take("export-config") {
             // A few hundred bytes of settings: written at once.
             self.error = super::train_plan::export_config(&self.config, &path).err();
-        }
-        if let Some(error) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
         }
     }
 
