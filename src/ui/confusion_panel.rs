@@ -39,7 +39,10 @@ impl ConfusionPanel {
             egui::Grid::new("confusion").spacing([2.0, 2.0]).show(ui, |ui| {
                 ui.weak("true ↓ / predicted →");
                 for j in 0..eval.confusion.len() {
-                    ui.weak(name(j));
+                    // Column heads no wider than their cells: long names are cut, whole on hover.
+                    let full = name(j);
+                    let short: String = if full.chars().count() > 6 { format!("{}…", full.chars().take(5).collect::<String>()) } else { full.clone() };
+                    ui.weak(short).on_hover_text(full);
                 }
                 ui.end_row();
                 for (i, row) in eval.confusion.iter().enumerate() {
