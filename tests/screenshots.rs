@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use common::hub_server::{HubServer, Repo};
 use common::{fixture, minilm};
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use lm_workbench::core::hub::HubSettings;
 use lm_workbench::core::train::{demo_kit_config, run_training, TrainConfig, TrainerEvent};
@@ -189,4 +189,69 @@ fn every_embeddings_view_renders() {
     h.get_by_label("Sample a sentence").click();
     h.run_ok();
     save_checked(&mut h, "embeddings-ngram");
+}
+
+/// Presenter mode at 1280×720 (a projector): every page renders larger and high contrast, and every
+/// control on it can be brought into view (none is cut off at the window's edge). Screenshots of each
+/// page go to screenshots/presenter-*.png.
+#[test]
+fn presenter_mode_fits_a_projector() {
+    use egui::accesskit::Role;
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { presenter: true, ..State::default() };
+    state.model.spec = minilm().display().to_string();
+    state.embeddings.model = minilm().display().to_string();
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.max_steps = Some(20);
+    state.train.config.eval_every = lm_workbench::core::train::EvalEvery::Steps(10);
+    state.runs.runs_dir = runs.path().into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .wgpu()
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the model", |h| h.state().model().is_some_and(|m| m.name == "all-minilm-l6-v2"));
+    assert_eq!(h.ctx.zoom_factor(), 1.25);
+    for page in Page::ALL {
+        h.state_mut().state.page = page;
+        h.run_ok();
+        match page {
+            Page::Train => train_to_the_end(&mut h),
+            Page::Embeddings => {
+                h.get_by_label("Load model").click();
+                step_until(&mut h, "the vectors", |h| h.state().state.embeddings.inspection().is_some() && h.state().jobs().is_empty());
+            }
+            _ => {}
+        }
+        h.run_ok();
+        let window = h.ctx.content_rect();
+        let roles = [Role::Button, Role::TextInput, Role::CheckBox, Role::ComboBox, Role::Slider, Role::SpinButton];
+        let labels: Vec<(Role, String)> = roles
+            .iter()
+            .flat_map(|role| h.query_all_by_role(*role).map(|n| (*role, n.accesskit_node().label().unwrap_or_default())).collect::<Vec<_>>())
+            .collect();
+        assert!(labels.len() > 3, "{page:?}: {labels:?}");
+        let mut clipped = Vec::new();
+        for (role, label) in &labels {
+            let Some(node) = h.query_all_by_role(*role).find(|n| n.accesskit_node().label().unwrap_or_default() == *label) else { continue };
+            node.scroll_to_me();
+            h.run_ok();
+            let Some(node) = h.query_all_by_role(*role).find(|n| n.accesskit_node().label().unwrap_or_default() == *label) else { continue };
+            let rect = node.rect();
+            if !window.expand(0.5).contains_rect(rect) {
+                clipped.push(format!("{role:?} {label:?} at {rect:?}"));
+            }
+        }
+        assert!(clipped.is_empty(), "{page:?} in presenter mode at 1280×720, window {window:?}: controls cut off: {clipped:#?}");
+        save_presenter(&mut h, &format!("presenter-{}", file_name(page)));
+    }
+}
+
+/// As `save_checked`, for the 1280×720 presenter screenshots.
+fn save_presenter(h: &mut Harness<'_, WorkbenchApp>, name: &str) {
+    let image = h.render().expect("render with wgpu");
+    let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(colours.len() > 20, "{name} rendered only {} colours", colours.len());
+    image.save(out_dir().join(format!("{name}.png"))).unwrap();
 }

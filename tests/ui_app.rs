@@ -168,3 +168,41 @@ fn a_restart_reopens_the_last_model_and_dataset_that_loaded() {
     step_until(&mut h, "the dataset after restart", |app| app.state.model.data.dataset().is_some());
     assert_eq!(h.state().state.model.data.spec, "builtin:headlines");
 }
+
+/// Presenter mode and the hotkeys: F5 toggles the larger, high-contrast look (persisted with the
+/// state); Ctrl+1…6 open the pages; Ctrl+Enter starts, pauses and resumes training from any page;
+/// Ctrl+. stops it.
+#[test]
+fn presenter_mode_and_hotkeys() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State::default();
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.max_steps = Some(100_000);
+    let mut h = harness(state);
+    step_until(&mut h, "the demo tokenizer", |app| app.model().is_some());
+    h.key_press(egui::Key::F5);
+    h.run_ok();
+    assert!(h.state().state.presenter);
+    assert_eq!(h.ctx.zoom_factor(), 1.25);
+    let saved: State = serde_json::from_str(&serde_json::to_string(&h.state().state).unwrap()).unwrap();
+    assert!(saved.presenter, "presenter mode is remembered");
+    for (key, page) in [(egui::Key::Num3, Page::Embeddings), (egui::Key::Num6, Page::Runs), (egui::Key::Num1, Page::ModelData)] {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, key);
+        h.run_ok();
+        assert_eq!(h.state().state.page, page);
+    }
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    h.step();
+    let status = |h: &Harness<'_, WorkbenchApp>| h.state().state.train.live.as_ref().map(|l| l.status.clone());
+    assert_eq!(status(&h), Some(lm_workbench::ui::RunStatus::Running), "started from the Model & Data page");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    step_until(&mut h, "the pause", |app| app.state.train.live.as_ref().is_some_and(|l| l.status == lm_workbench::ui::RunStatus::Paused));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    step_until(&mut h, "the resume", |app| app.state.train.live.as_ref().is_some_and(|l| l.status == lm_workbench::ui::RunStatus::Running));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Period);
+    step_until(&mut h, "the stop", |app| app.state.train.live.as_ref().is_some_and(|l| !l.is_active()));
+    h.key_press(egui::Key::F5);
+    h.run_ok();
+    assert!(!h.state().state.presenter);
+    assert_eq!(h.ctx.zoom_factor(), 1.0);
+}

@@ -91,3 +91,18 @@ fn demo_headlines_then_a_local_folder_with_column_mapping() {
     h.get_by_label_contains("/no/such/data.csv");
     assert_eq!(h.state().state.model.data.dataset().unwrap().label_names, ["business", "health", "sport"]);
 }
+
+/// Meetup finding 11: the preview table showed about 3 rows (an inner scroll area inside the page's is
+/// 64 points tall by default), with empty space below.
+#[test]
+fn the_preview_table_shows_a_screenful_of_rows() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(State { page: Page::ModelData, ..State::default() }));
+    step_until(&mut h, "the demo dataset", |h| dataset_name(h).is_some());
+    h.run_ok();
+    let demo = h.state().state.model.data.dataset().unwrap().clone();
+    let texts = &demo.split(SplitName::Train).unwrap().texts;
+    let shown = texts.iter().take(12).filter(|t| h.query_by_label(t).is_some()).count();
+    assert!(shown >= 8, "only {shown} preview rows shown");
+}

@@ -102,6 +102,8 @@ pub struct WorkbenchApp {
     cache: CacheListing,
     quit: QuitGuard,
     dialogs: super::file_dialogs::Dialogs,
+    /// The look applied (presenter or not), so it is set only when it changes.
+    theme_applied: Option<bool>,
 }
 
 impl WorkbenchApp {
@@ -135,6 +137,7 @@ impl WorkbenchApp {
             cache: CacheListing::default(),
             quit: QuitGuard::default(),
             dialogs: super::file_dialogs::Dialogs::default(),
+            theme_applied: None,
         };
         // The last model that loaded, not what was last typed: a failed attempt before quitting must not
         // leave the next start with the built-in demo and an old error.
@@ -304,6 +307,29 @@ impl WorkbenchApp {
         }
     }
 
+    /// F5 presenter mode; Ctrl+1…6 the pages; Ctrl+Enter start / pause / resume training; Ctrl+.
+    /// stop it.
+    fn hotkeys(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let pressed = |shortcut: KeyboardShortcut| ctx.input_mut(|i| i.consume_shortcut(&shortcut));
+        if pressed(KeyboardShortcut::new(Modifiers::NONE, Key::F5)) {
+            self.state.presenter = !self.state.presenter;
+        }
+        let keys = [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6];
+        for (key, page) in keys.into_iter().zip(Page::ALL) {
+            if pressed(KeyboardShortcut::new(Modifiers::COMMAND, key)) {
+                self.state.page = page;
+            }
+        }
+        if pressed(KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter)) {
+            let hub = self.effective_hub();
+            self.state.train.start_pause_resume(&self.waker, &hub);
+        }
+        if pressed(KeyboardShortcut::new(Modifiers::COMMAND, Key::Period)) {
+            self.state.train.stop_run();
+        }
+    }
+
     /// Draws the whole app into `ui`.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let _ = self.repaint.set(ui.ctx().clone());
@@ -314,17 +340,27 @@ impl WorkbenchApp {
         self.logic();
         let ctx = ui.ctx().clone();
         self.guard_quit(&ctx);
+        self.hotkeys(&ctx);
+        if self.theme_applied != Some(self.state.presenter) {
+            super::theme::apply(&ctx, self.state.presenter);
+            self.theme_applied = Some(self.state.presenter);
+        }
         let mut commands = Vec::new();
 
         egui::Panel::top("nav").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.label(egui::RichText::new(super::APP_NAME).strong());
                 ui.separator();
-                for page in Page::ALL {
-                    if ui.selectable_label(self.state.page == page, page.title()).clicked() {
+                for (i, page) in Page::ALL.into_iter().enumerate() {
+                    let tab = ui.selectable_label(self.state.page == page, page.title()).on_hover_text(format!("Ctrl+{}", i + 1));
+                    if tab.clicked() {
                         commands.push(AppCommand::OpenPage(page));
                     }
                 }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let hint = "F5: presenter mode (larger, high contrast) · Ctrl+1…6: pages · Ctrl+Enter: start / pause / resume training · Ctrl+.: stop";
+                    ui.toggle_value(&mut self.state.presenter, "Presenter").on_hover_text(hint);
+                });
             });
         });
         let training = self.state.train.live.as_ref().filter(|l| l.is_active()).map(|l| {

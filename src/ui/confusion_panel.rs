@@ -107,7 +107,7 @@ impl ConfusionPanel {
         };
         ui.label(heading);
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-        egui::ScrollArea::vertical().id_salt("confusion_examples").max_height(220.0).auto_shrink([false, true]).show_rows(ui, row_height, rows.len(), |ui, range| {
+        egui::ScrollArea::vertical().id_salt("confusion_examples").max_height(220.0).min_scrolled_height(220.0).auto_shrink([false, true]).show_rows(ui, row_height, rows.len(), |ui, range| {
             for p in &rows[range] {
                 let probability = p.probabilities.get(p.predicted as usize).copied().unwrap_or(0.0);
                 let text = texts.and_then(|s| s.get(p.index)).map_or_else(|| format!("row {}", p.index), |t| t.replace('\n', " "));

@@ -304,7 +304,14 @@ fn preview_ui(ui: &mut egui::Ui, dataset: &Dataset, split: SplitName) {
         ui.add_sized([label_width, row_height], egui::Label::new(egui::RichText::new(dataset.mapping.label.as_deref().unwrap_or("—")).strong()));
         ui.strong(&dataset.mapping.text);
     });
-    egui::ScrollArea::vertical().id_salt("data_preview").max_height(300.0).auto_shrink([false, false]).show_rows(ui, row_height, rows, |ui, range| {
+    // Inside the page's own scroll area an inner one is only 64 points tall unless told otherwise
+    // (meetup finding 11: "the preview table shows about 3 rows").
+    egui::ScrollArea::vertical()
+        .id_salt("data_preview")
+        .max_height(300.0)
+        .min_scrolled_height(300.0)
+        .auto_shrink([false, false])
+        .show_rows(ui, row_height, rows, |ui, range| {
         for row in dataset.preview(split, range.start, range.len()) {
             ui.horizontal(|ui| {
                 ui.add_sized([50.0, row_height], egui::Label::new(egui::RichText::new(row.index.to_string()).weak()));
@@ -313,7 +320,9 @@ fn preview_ui(ui: &mut egui::Ui, dataset: &Dataset, split: SplitName) {
                 if let Some(pair) = row.pair {
                     text = format!("{text}  ‖  {pair}");
                 }
-                ui.add(egui::Label::new(text).truncate()).on_hover_text(row.text.chars().take(600).collect::<String>());
+                // One tooltip: ours (up to 600 characters), not also the label's own for elided text.
+                ui.add(egui::Label::new(text).truncate().show_tooltip_when_elided(false))
+                    .on_hover_text(row.text.chars().take(600).collect::<String>());
             });
         }
     });

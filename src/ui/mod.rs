@@ -20,6 +20,7 @@ mod projection_panel;
 mod runs_page;
 mod state;
 mod status_bar;
+mod theme;
 mod tokenize_page;
 mod train_page;
 mod train_plan;

@@ -41,6 +41,8 @@ impl Page {
 #[serde(default)]
 pub struct State {
     pub page: Page,
+    /// Presenter mode: larger, high-contrast, for a projector (F5).
+    pub presenter: bool,
     pub model: ModelPage,
     pub tokenize: TokenizePage,
     pub embeddings: EmbeddingsPage,

@@ -389,7 +389,29 @@ impl TrainPage {
     }
 
     fn start(&mut self, ctx: &mut PageContext<'_>, resume: Option<PathBuf>) {
-        match crate::core::train::spawn_trainer(self.config.clone(), resume, Arc::clone(ctx.waker)) {
+        self.start_with(ctx.waker, ctx.hub, resume);
+    }
+
+    /// The hotkey for start / pause / resume: pauses a running run, resumes a paused one, else starts
+    /// a run of the current settings.
+    pub fn start_pause_resume(&mut self, waker: &crate::core::backend::Waker, hub: &crate::core::hub::HubSettings) {
+        match self.live.as_ref().filter(|l| l.is_active()).map(|l| l.status.clone()) {
+            Some(RunStatus::Running) => self.live.as_ref().map_or((), |l| l.send(TrainerCommand::Pause)),
+            Some(RunStatus::Paused) => self.live.as_ref().map_or((), |l| l.send(TrainerCommand::Resume)),
+            _ => self.start_with(waker, hub, None),
+        }
+    }
+
+    /// The hotkey for stop.
+    pub fn stop_run(&mut self) {
+        if let Some(live) = self.live.as_ref().filter(|l| l.is_active()) {
+            live.stop();
+        }
+    }
+
+    fn start_with(&mut self, waker: &crate::core::backend::Waker, hub: &crate::core::hub::HubSettings, resume: Option<PathBuf>) {
+        self.config.hub = Some(hub.clone());
+        match crate::core::train::spawn_trainer(self.config.clone(), resume, Arc::clone(waker)) {
             Ok(handle) => {
                 self.error = None;
                 self.confusion = ConfusionPanel::default();
