@@ -56,15 +56,24 @@ mod tests {
     #[test]
     fn text_is_readable_and_presenter_mode_is_larger_and_high_contrast() {
         let ctx = egui::Context::default();
+        // The zoom factor takes effect at the next frame.
+        let frame = |ctx: &egui::Context| {
+            let mut output = ctx.run_ui(egui::RawInput::default(), |_| {});
+            output.textures_delta.clear();
+        };
         apply(&ctx, false);
-        let body = ctx.style().text_styles[&TextStyle::Body].size;
-        assert!(body >= 14.0 && ctx.style().text_styles[&TextStyle::Small].size >= 11.0);
+        frame(&ctx);
+        let style = ctx.style_of(egui::Theme::Dark);
+        let body = style.text_styles[&TextStyle::Body].size;
+        assert!(body >= 14.0 && style.text_styles[&TextStyle::Small].size >= 11.0);
         assert_eq!(ctx.zoom_factor(), 1.0);
         apply(&ctx, true);
+        frame(&ctx);
         assert_eq!(ctx.zoom_factor(), PRESENTER_ZOOM);
         let v = ctx.style_of(egui::Theme::Dark).visuals.clone();
         assert_eq!((v.panel_fill, v.override_text_color), (Color32::BLACK, Some(Color32::WHITE)));
         apply(&ctx, false);
+        frame(&ctx);
         assert_eq!(ctx.zoom_factor(), 1.0);
         assert_ne!(ctx.style_of(egui::Theme::Dark).visuals.panel_fill, Color32::BLACK);
     }
