@@ -3,6 +3,11 @@
 
 use egui::{Color32, FontId, Response, Role, Sense, Stroke, StrokeKind, Ui, Vec2, WidgetInfo};
 
+/// A chip's text, in points.
+pub const CHIP_TEXT_SIZE: f32 = 14.0;
+/// The ID under a chip, in points.
+pub const CHIP_ID_SIZE: f32 = 11.5;
+
 /// How a chip looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChipKind {
@@ -64,8 +69,10 @@ impl Chip<'_> {
         let weak = visuals.weak_text_color();
         let dark = visuals.dark_mode;
         let painter = ui.painter();
-        let galley = painter.layout_no_wrap(self.text.to_string(), FontId::monospace(13.0), text_color);
-        let sub = self.sub.as_ref().map(|s| painter.layout_no_wrap(s.clone(), FontId::monospace(9.5), weak));
+        let galley = painter.layout_no_wrap(self.text.to_string(), FontId::monospace(CHIP_TEXT_SIZE), text_color);
+        // The ID under a chip: readable (meetup finding 10: it was 9.5 points and dim).
+        let id_color = visuals.text_color();
+        let sub = self.sub.as_ref().map(|s| painter.layout_no_wrap(s.clone(), FontId::monospace(CHIP_ID_SIZE), id_color));
         let pad = Vec2::new(4.0, 2.0);
         let width = galley.size().x.max(sub.as_ref().map_or(0.0, |g| g.size().x));
         let height = galley.size().y + sub.as_ref().map_or(0.0, |g| g.size().y);
@@ -85,7 +92,7 @@ impl Chip<'_> {
             let x = |w: f32| rect.center().x - w / 2.0;
             painter.galley(egui::pos2(x(galley.size().x), rect.top() + pad.y), galley.clone(), text_color);
             if let Some(sub) = sub {
-                painter.galley(egui::pos2(x(sub.size().x), rect.top() + pad.y + galley.size().y), sub, weak);
+                painter.galley(egui::pos2(x(sub.size().x), rect.top() + pad.y + galley.size().y), sub, id_color);
             }
         }
         response
