@@ -2,6 +2,8 @@
 //! window) on the Train page, starts a whole-model fine-tune of all-MiniLM-L6-v2 on BBC News from the
 //! page's own button, and times every frame while the trainer thread runs (egui layout and our UI code;
 //! painting is the GPU's job in the app), one frame every 16 ms as a 60 Hz display asks for them.
+//! While it trains, a value of the page changes every frame as a drag does (the charts' smoothing slider,
+//! which re-smooths every curve; `DRAG=0` turns that off).
 //! Prints and writes target/bench/train_frame_time.json: frame time p50/p99/max and the run's samples/s.
 //!
 //! Run: `bash scripts/fetch-fixtures.sh && cargo run --release --example train_frame_time`
@@ -53,7 +55,15 @@ fn main() {
     let mut frames = Vec::new();
     let mut samples_per_sec = Vec::new();
     let mut training = false;
+    let drag = std::env::var("DRAG").map_or(true, |v| v != "0");
+    let mut frame_no = 0u32;
     loop {
+        if drag {
+            // A drag from 0 to 0.99 and back, one position per frame.
+            frame_no += 1;
+            let phase = (frame_no % 200) as f32 / 100.0;
+            h.state_mut().state.train.charts.smoothing = if phase <= 1.0 { phase * 0.99 } else { (2.0 - phase) * 0.99 };
+        }
         let t = Instant::now();
         h.step();
         let frame = t.elapsed();
@@ -85,6 +95,7 @@ fn main() {
         "model": "all-MiniLM-L6-v2 (whole model)",
         "data": "bbc-news",
         "steps": steps,
+        "dragging": if drag { "the charts' smoothing slider, every frame" } else { "nothing" },
         "frames": frames.len(),
         "frame_ms_p50": percentile_ms(&sorted, 0.5),
         "frame_ms_p99": percentile_ms(&sorted, 0.99),

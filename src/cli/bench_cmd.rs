@@ -43,6 +43,9 @@ pub struct BenchStepArgs {
     pub lr: f64,
     #[arg(long, value_enum, default_value = "fused")]
     pub kernels: KernelsArg,
+    /// auto (a GPU where this build and the machine have one, else the CPU), cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
     /// One JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -53,7 +56,8 @@ pub fn run(args: &BenchStepArgs) -> anyhow::Result<()> {
         BenchTask::Classify => Task::SequenceClassification,
         BenchTask::Mlm => Task::MaskedLm,
     };
-    let options = LoadOptions::default();
+    let device = crate::core::device::parse_device(&args.device).map_err(|e| anyhow::anyhow!(e))?;
+    let options = LoadOptions { device, ..LoadOptions::default() };
     let (config_path, dir) = if args.model.is_dir() {
         (args.model.join("config.json"), Some(args.model.clone()))
     } else {
