@@ -196,3 +196,23 @@ fn hub_repos_load_weights_from_the_offline_cache() {
         .expect("run");
     assert_bad_input(&out, "acme/not-cached");
 }
+
+/// Meetup finding 11: with the Hub unreachable (and offline mode off), loading a cached model worked but
+/// printed 5–8 `ERROR hf_hub::retry: retry exhausted` lines. The fallback to the cache is ours to report.
+#[test]
+fn a_cached_model_with_the_hub_down_loads_without_error_lines() {
+    let cache = tempfile::tempdir().unwrap();
+    build_hf_cache(cache.path(), "sentence-transformers/all-MiniLM-L6-v2", &common::minilm(), &["config.json", "tokenizer.json"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_lm-workbench"))
+        .args(["tokenize", "--model", "sentence-transformers/all-MiniLM-L6-v2", "--text", "hello world", "--json"])
+        .env("HF_HUB_CACHE", cache.path())
+        .env("HF_ENDPOINT", "http://127.0.0.1:9")
+        .env_remove("HF_HUB_OFFLINE")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(json_of(&out)["input_ids"], serde_json::json!([101, 7592, 2088, 102]));
+    assert!(!stderr.contains("ERROR") && !stderr.contains("retry exhausted"), "{stderr}");
+}
