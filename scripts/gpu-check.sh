@@ -36,6 +36,8 @@ check() {  # name, command...
   status+=("{\"check\": \"$name\", \"exit\": $rc, \"seconds\": $((SECONDS - start))}")
   echo "$name: exit $rc ($((SECONDS - start)) s)"
 }
+# The test binaries were built in another checkout: they find fixtures/ and tests/reference/ here.
+export LMW_REPO_ROOT="$PWD"
 for t in "$BIN"/tests/*; do
   case "$t" in *.xz) continue ;; esac
   check "test-$(basename "$t")" "$t" --test-threads 1

