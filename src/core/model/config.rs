@@ -195,6 +195,34 @@ impl ModelConfig {
     }
 
     fn validate(&self) -> ModelResult<()> {
+        // Sizes no BERT-family model comes near: a config claiming them is broken or hostile, and building
+        // it would exhaust memory instead of saying so.
+        let limits = [
+            ("hidden_size", self.hidden_size, 1 << 16),
+            ("intermediate_size", self.intermediate_size, 1 << 18),
+            ("num_hidden_layers", self.num_hidden_layers, 1 << 10),
+            ("num_attention_heads", self.num_attention_heads, 1 << 10),
+            ("vocab_size", self.vocab_size, 1 << 24),
+            ("max_position_embeddings", self.max_position_embeddings, 1 << 20),
+            ("type_vocab_size", self.type_vocab_size, 1 << 16),
+        ];
+        for (field, value, limit) in limits {
+            if value > limit {
+                return Err(ModelError::Config(format!("{field} is {value}, more than any model this app can build ({limit})")));
+            }
+        }
+        let h = self.hidden_size as f64;
+        let params = (self.vocab_size + self.max_position_embeddings + self.type_vocab_size) as f64 * h
+            + self.num_hidden_layers as f64 * (4.0 * h * h + 2.0 * h * self.intermediate_size as f64);
+        if params > 2e10 {
+            return Err(ModelError::Config(format!(
+                "hidden_size {}, {} layers and vocab_size {} make about {:.0} billion parameters: too many to hold in memory",
+                self.hidden_size,
+                self.num_hidden_layers,
+                self.vocab_size,
+                params / 1e9
+            )));
+        }
         if self.hidden_size == 0
             || self.num_attention_heads == 0
             || !self.hidden_size.is_multiple_of(self.num_attention_heads)
