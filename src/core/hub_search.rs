@@ -191,13 +191,36 @@ pub fn scan_cache(cache_dir: &Path) -> Vec<CachedRepo> {
             .unwrap_or_default();
         snapshots.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
         snapshots.reverse();
-        let size = std::fs::read_dir(dir.join("blobs"))
-            .map(|it| it.flatten().filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
-            .unwrap_or(0);
+        let size = disk_size(&dir);
         repos.push(CachedRepo { kind, id: rest.replace("--", "/"), refs, snapshots, size });
     }
     repos.sort_by(|a, b| (a.kind.plural(), &a.id).cmp(&(b.kind.plural(), &b.id)));
     repos
+}
+
+/// The bytes a cached repo holds: every file under `blobs/` and `snapshots/`, links followed, each file
+/// counted once. (Counting only regular files in `blobs/` showed 0 B for caches whose blobs are links, or
+/// whose snapshots hold the files themselves, as caches made without symlink support do.)
+fn disk_size(repo_dir: &Path) -> u64 {
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0;
+    let mut stack = vec![repo_dir.join("blobs"), repo_dir.join("snapshots")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::metadata(&path) else { continue };
+            if meta.is_dir() {
+                // Never follow a linked folder (a loop would never end); snapshot folders are real.
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(path);
+                }
+            } else if meta.is_file() && seen.insert(std::fs::canonicalize(&path).unwrap_or(path)) {
+                total += meta.len();
+            }
+        }
+    }
+    total
 }
 
 /// Reads `refs/` recursively (refs such as `refs/convert/parquet` are nested).
