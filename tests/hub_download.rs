@@ -195,3 +195,13 @@ fn cached_sizes_count_linked_blobs_and_plain_snapshot_files() {
     assert_eq!(size("acme/plain"), Some(config + vocab));
     assert_eq!(size("acme/linked"), Some(vocab), "one file counted once");
 }
+
+/// Meetup finding 11: with no network, a Hub search showed the HTTP client's raw "HTTP request error …"
+/// (and "No results yet: search above." under it). It now says what happened and what still works.
+#[test]
+fn a_search_with_the_hub_unreachable_says_so_plainly() {
+    let down = HubSettings { endpoint: Some("http://127.0.0.1:9".into()), cache_dir: std::env::temp_dir(), offline: false };
+    let err = search(&down, RepoKind::Model, &SearchQuery::default()).unwrap_err().to_string();
+    assert!(err.contains("could not be reached") && err.contains("http://127.0.0.1:9"), "{err}");
+    assert!(!err.contains("HTTP request error") && !err.contains("error sending request"), "{err}");
+}

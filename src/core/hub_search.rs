@@ -69,6 +69,26 @@ fn hub_err(repo: &str, e: impl ToString) -> CoreError {
     CoreError::Hub { repo: repo.to_string(), message: e.to_string() }
 }
 
+/// A failed request in words a user can act on: an unreachable Hub says so (and what still works)
+/// instead of the HTTP client's "HTTP request error: error sending request …".
+fn request_err(hub: &HubSettings, what: &str, e: impl ToString) -> CoreError {
+    let raw = e.to_string();
+    let lower = raw.to_ascii_lowercase();
+    let unreachable = ["error sending request", "connection refused", "dns error", "timed out", "connect error", "network is unreachable", "tcp connect"]
+        .iter()
+        .any(|needle| lower.contains(needle));
+    if unreachable {
+        return hub_err(
+            what,
+            format!(
+                "the Hub ({}) could not be reached — no network? Models and datasets already on this machine still load (offline mode uses only those)",
+                hub.endpoint_label()
+            ),
+        );
+    }
+    hub_err(what, raw)
+}
+
 /// Searches models (or datasets) on the Hub.
 pub fn search(hub: &HubSettings, kind: RepoKind, query: &SearchQuery) -> CoreResult<Vec<RepoHit>> {
     let what = format!("search {:?}", query.text);
@@ -85,7 +105,7 @@ pub fn search(hub: &HubSettings, kind: RepoKind, query: &SearchQuery) -> CoreRes
                 .sort(query.sort.api_name().to_string())
                 .maybe_limit(limit)
                 .send()
-                .map_err(|e| hub_err(&what, e))?;
+                .map_err(|e| request_err(hub, &what, e))?;
             Ok(models
                 .into_iter()
                 .map(|m| RepoHit {
@@ -105,7 +125,7 @@ pub fn search(hub: &HubSettings, kind: RepoKind, query: &SearchQuery) -> CoreRes
                 .sort(query.sort.api_name().to_string())
                 .maybe_limit(limit)
                 .send()
-                .map_err(|e| hub_err(&what, e))?;
+                .map_err(|e| request_err(hub, &what, e))?;
             Ok(datasets
                 .into_iter()
                 .map(|d| RepoHit {
@@ -137,7 +157,7 @@ pub fn list_files(hub: &HubSettings, kind: RepoKind, repo: &str, revision: Optio
         RepoKind::Model => client.model(owner, name).list_tree().maybe_revision(revision.map(str::to_string)).recursive(true).send(),
         RepoKind::Dataset => client.dataset(owner, name).list_tree().maybe_revision(revision.map(str::to_string)).recursive(true).send(),
     }
-    .map_err(|e| hub_err(repo, e))?;
+    .map_err(|e| request_err(hub, repo, e))?;
     let mut files: Vec<RepoFile> = entries
         .into_iter()
         .filter_map(|e| match e {

@@ -162,7 +162,10 @@ impl HubPanel {
 
     fn results_ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
         if self.state.hits.is_empty() {
-            ui.weak("No results yet: search above.");
+            // Under an error the error says it all.
+            if self.state.error.is_none() && self.state.search_job.is_none() {
+                ui.weak("No results yet: search above.");
+            }
             return;
         }
         let mut clicked = None;
