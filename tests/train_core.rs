@@ -507,3 +507,43 @@ fn a_run_replays_as_recorded_and_travels_as_one_file() {
     let err = import_run(&bad, elsewhere.path()).unwrap_err().to_string();
     assert!(err.contains("bad.json") && err.contains("not a run bundle"), "{err}");
 }
+
+/// Masked-LM pre-training on chunked text (issue 12's first step): the split's text tokenised,
+/// concatenated and cut into blocks framed by [CLS] … [SEP]; on a real novel every token appears once,
+/// in order, with only the last partial block dropped; a run on chunks trains.
+#[test]
+fn masked_lm_on_chunked_text() {
+    use lm_workbench::core::data::{Split, SplitOrigin};
+    use lm_workbench::core::tokenizer::TextTokenizer;
+    use lm_workbench::core::train::chunk::chunk_split;
+    let novel = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/gutenberg-novels/valid.txt");
+    let text = std::fs::read_to_string(&novel).unwrap_or_else(|e| panic!("{}: {e} (put shared/ beside the repository)", novel.display()));
+    let texts: Vec<String> = text.lines().filter(|l| !l.trim().is_empty()).take(400).map(String::from).collect();
+    let split = Split { name: SplitName::Train, origin: SplitOrigin::Files, paths: vec![novel], texts, pairs: None, labels: None };
+    let tokenizer = TextTokenizer::from_tokenizer_json(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/all-minilm-l6-v2/tokenizer.json")).unwrap();
+    let chunks = chunk_split(&tokenizer, &split, 64).unwrap();
+    let stream: Vec<u32> = tokenizer.encode_plain_batch(&split.texts).unwrap().into_iter().flatten().collect();
+    assert_eq!(chunks.len(), stream.len() / 62);
+    assert!(chunks.ids.iter().all(|b| b.len() == 64 && b[0] == 101 && b[63] == 102));
+    assert!(chunks.special.iter().all(|s| s[0] && s[63] && s[1..63].iter().all(|x| !x)));
+    let content: Vec<u32> = chunks.ids.iter().flat_map(|b| b[1..63].iter().copied()).collect();
+    assert_eq!(content, stream[..chunks.len() * 62], "every token once, in order");
+
+    let runs = tempfile::tempdir().unwrap();
+    let corpus = runs.path().join("corpus.txt");
+    std::fs::write(&corpus, lm_workbench::core::demo::DEMO_CORPUS).unwrap();
+    let config = TrainConfig {
+        task: lm_workbench::core::train::TrainTask::MaskedLm,
+        data: corpus.display().to_string(),
+        chunk_size: Some(32),
+        max_steps: Some(4),
+        eval_every: EvalEvery::Steps(4),
+        ..toy_config(runs.path(), "chunked")
+    };
+    let events = train(config.clone(), None, None);
+    assert!(matches!(terminal(&events), TrainerEvent::Finished { step: 4, .. }), "{:?}", terminal(&events));
+    assert!(evals(&events).iter().any(|e| e.split == "validation"));
+    // Longer than the model's positions: refused with the reason.
+    let too_long = train(TrainConfig { chunk_size: Some(100_000), run_name: "too-long".into(), ..config }, None, None);
+    assert!(matches!(terminal(&too_long), TrainerEvent::Failed { error } if error.contains("chunk_size 100000")), "{:?}", terminal(&too_long));
+}

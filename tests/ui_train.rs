@@ -462,3 +462,20 @@ fn the_train_page_fits_a_laptop_screen() {
         assert!(rect.right() <= narrow.right() && rect.left() >= 0.0, "{column} is cut off at 1024 wide: {rect:?}");
     }
 }
+
+/// Masked LM on the Train page: "in chunks" sets the run's chunk size (128 tokens by default).
+#[test]
+fn masked_lm_text_in_chunks_from_the_train_page() {
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.task = lm_workbench::core::train::TrainTask::MaskedLm;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1400.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    assert_eq!(h.state().state.train.config.chunk_size, None);
+    h.get_by_label("in chunks").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("in chunks").click();
+    h.run_ok();
+    assert_eq!(h.state().state.train.config.chunk_size, Some(128));
+}

@@ -70,6 +70,10 @@ pub struct TrainArgs {
     /// Also keep a checkpoint every N steps (checkpoints/step-N).
     #[arg(long)]
     pub save_every: Option<u64>,
+    /// Masked LM: concatenate the text and cut it into blocks of N tokens (specials included) instead of
+    /// one truncated row per example.
+    #[arg(long)]
+    pub chunk_size: Option<usize>,
     /// Warm-up as a share of all steps (e.g. 0.1).
     #[arg(long)]
     pub warmup_ratio: Option<f64>,
@@ -148,6 +152,9 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.save_every {
         config.save_every = Some(v);
+    }
+    if let Some(v) = args.chunk_size {
+        config.chunk_size = Some(v);
     }
     if let Some(v) = args.warmup_ratio {
         config.warmup = crate::core::train::Warmup::Ratio(v);

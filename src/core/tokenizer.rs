@@ -296,6 +296,27 @@ impl TextTokenizer {
             .collect())
     }
 
+    /// The token IDs of many texts without special tokens and without truncation (for chunking a corpus).
+    pub fn encode_plain_batch(&self, texts: &[String]) -> CoreResult<Vec<Vec<u32>>> {
+        let mut tokenizer = self.inner.clone();
+        tokenizer.with_truncation(None).map_err(|e| CoreError::Tokenize(e.to_string()))?;
+        tokenizer.with_padding(None);
+        let inputs: Vec<EncodeInput> = texts.iter().map(|t| t.as_str().into()).collect();
+        let encodings = tokenizer.encode_batch(inputs, false).map_err(|e| CoreError::Tokenize(e.to_string()))?;
+        Ok(encodings.into_iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
+    /// The special tokens the tokenizer puts before and after one text (`[CLS]` and `[SEP]` for BERT,
+    /// `<s>` and `</s>` for RoBERTa).
+    pub fn special_frame(&self) -> CoreResult<(Vec<u32>, Vec<u32>)> {
+        let encoding = self.inner.encode("a", true).map_err(|e| CoreError::Tokenize(e.to_string()))?;
+        let ids = encoding.get_ids();
+        let sequence = encoding.get_sequence_ids();
+        let first = sequence.iter().position(Option::is_some).unwrap_or(ids.len());
+        let last = sequence.iter().rposition(Option::is_some).map_or(ids.len(), |i| i + 1);
+        Ok((ids[..first].to_vec(), ids[last..].to_vec()))
+    }
+
     /// Number of `[UNK]` tokens in an encoding.
     pub fn unk_count(&self, encoded: &EncodedText) -> usize {
         self.unk.as_ref().map_or(0, |(_, id)| encoded.input_ids.iter().filter(|&&x| x == *id).count())

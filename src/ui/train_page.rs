@@ -553,6 +553,20 @@ fn hyperparameters_ui(ui: &mut egui::Ui, c: &mut TrainConfig) {
         let row = ui.label("max length");
         ui.add(egui::DragValue::new(&mut c.max_length).range(8..=4096)).labelled_by(row.id);
         ui.end_row();
+        if c.task == TrainTask::MaskedLm {
+            ui.label("text");
+            ui.horizontal(|ui| {
+                let mut chunked = c.chunk_size.is_some();
+                let hint = "concatenate the text and cut it into blocks of N tokens (specials included), as the Hugging Face course's group_texts; off: one truncated row per line";
+                if ui.checkbox(&mut chunked, "in chunks").on_hover_text(hint).changed() {
+                    c.chunk_size = chunked.then_some(128);
+                }
+                if let Some(n) = &mut c.chunk_size {
+                    ui.add(egui::DragValue::new(n).range(8..=4096).suffix(" tokens"));
+                }
+            });
+            ui.end_row();
+        }
         let row = ui.label("warm-up");
         ui.horizontal(|ui| match &mut c.warmup {
             Warmup::Ratio(r) => {

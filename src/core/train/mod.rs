@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod checkpoint;
+pub mod chunk;
 pub mod error;
 pub mod freeze;
 pub mod handle;
@@ -117,6 +118,10 @@ pub struct TrainConfig {
     pub group_by_length: bool,
     /// Overrides the config's hidden and attention dropout when set.
     pub dropout: Option<f64>,
+    /// Masked LM: tokenize the whole split, concatenate, and cut into blocks of this many tokens (special
+    /// tokens included; the remainder dropped, as the Hugging Face course's `group_texts`). `None`: one
+    /// row per example, truncated to `max_length`.
+    pub chunk_size: Option<usize>,
     pub seed: u64,
     pub eval_every: EvalEvery,
     /// Stop after this many evaluations without improvement of `best_metric`.
@@ -165,6 +170,7 @@ impl Default for TrainConfig {
             max_grad_norm: Some(1.0),
             gradient_accumulation: 1,
             dropout: None,
+            chunk_size: None,
             seed: 42,
             eval_every: EvalEvery::Epoch,
             early_stopping_patience: None,

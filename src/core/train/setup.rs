@@ -230,11 +230,21 @@ pub fn encode_dataset(
 ) -> TrainResult<RunData> {
     let max_length = config.max_length.min(model_max_length(model)).max(2);
     let classify = config.task == TrainTask::Classify;
+    let chunk = config.chunk_size.filter(|_| !classify);
+    if let Some(size) = chunk {
+        if size > model_max_length(model) {
+            return Err(TrainError::Config(format!(
+                "chunk_size {size} is longer than the model takes ({} positions)",
+                model_max_length(model)
+            )));
+        }
+    }
     let take = |name: SplitName| -> TrainResult<Option<EncodedSplit>> {
         match dataset.split(name) {
-            Some(split) if !split.is_empty() && (!classify || split.labels.is_some()) => {
-                Ok(Some(encode_split(tokenizer, split, max_length)?))
-            }
+            Some(split) if !split.is_empty() && (!classify || split.labels.is_some()) => match chunk {
+                Some(size) => Ok(Some(super::chunk::chunk_split(tokenizer, split, size)?)).map(|s| s.filter(|s| !s.is_empty())),
+                None => Ok(Some(encode_split(tokenizer, split, max_length)?)),
+            },
             _ => Ok(None),
         }
     };
