@@ -247,6 +247,33 @@ fn quitting_during_a_run_asks_then_stops_and_saves() {
     assert_eq!(record.status, "stopped");
 }
 
+/// Found in a real window: a run that ends on its own while the quit question is open left the question
+/// up (asking about a run that had finished). The app now quits, as asked, since nothing can be lost.
+#[test]
+fn the_quit_question_goes_when_the_run_ends_on_its_own() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.train.config.runs_dir = runs.path().into();
+    state.train.config.max_steps = Some(30);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    h.get_by_label("▶ Start training").click();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Q);
+    h.step();
+    assert!(h.state().is_asking_to_quit());
+    let start = std::time::Instant::now();
+    while !root_commands(&h).contains(&egui::ViewportCommand::Close) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "the app never closed");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(!h.state().is_asking_to_quit());
+    assert_eq!(h.state().state.train.live.as_ref().unwrap().status, lm_workbench::ui::RunStatus::Finished);
+}
+
 /// Meetup finding 6: the mouse wheel over a chart panned the chart (the curves slid out of view)
 /// instead of scrolling the page.
 #[test]

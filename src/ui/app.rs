@@ -265,8 +265,11 @@ impl WorkbenchApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.quit.asking = true;
         }
-        if self.quit.stop_then_quit && !training {
+        // Stopped and saved as asked — or the run ended on its own while the question was open: either
+        // way nothing is lost any more, and the user asked to quit.
+        if (self.quit.stop_then_quit || self.quit.asking) && !training {
             self.quit.stop_then_quit = false;
+            self.quit.asking = false;
             self.quit.confirmed = true;
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
