@@ -69,31 +69,17 @@ pub enum Command {
     ExportRun { dir: PathBuf, path: PathBuf },
     /// A run file unpacked into a runs folder.
     ImportRun { path: PathBuf, runs_dir: PathBuf },
-    /// A native file dialog, off the UI thread (the window keeps drawing while it is open).
-    FileDialog { dialog: FileDialog },
+    /// Asks the user for a path with something the UI supplies (a native file dialog), on a job thread:
+    /// the window keeps drawing while it is open. The core knows nothing of how it is asked.
+    PickPath { title: String, pick: PathPicker },
 }
 
-/// A file dialog to show.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FileDialog {
-    PickFolder { title: String },
-    PickFile { title: String, filter: Option<(String, Vec<String>)> },
-    SaveFile { title: String, file_name: String },
-}
+/// What asks the user for a path; `None` when they cancel.
+pub struct PathPicker(pub Box<dyn FnOnce() -> Option<PathBuf> + Send>);
 
-impl FileDialog {
-    fn show(&self) -> Option<PathBuf> {
-        match self {
-            Self::PickFolder { title } => rfd::FileDialog::new().set_title(title).pick_folder(),
-            Self::PickFile { title, filter } => {
-                let mut dialog = rfd::FileDialog::new().set_title(title);
-                if let Some((name, extensions)) = filter {
-                    dialog = dialog.add_filter(name, extensions);
-                }
-                dialog.pick_file()
-            }
-            Self::SaveFile { title, file_name } => rfd::FileDialog::new().set_title(title).set_file_name(file_name).save_file(),
-        }
+impl std::fmt::Debug for PathPicker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PathPicker")
     }
 }
 
@@ -143,7 +129,7 @@ impl Command {
             Command::LoadRun { dir } => format!("Reading run {}", dir.display()),
             Command::ExportRun { dir, .. } => format!("Exporting run {}", dir.display()),
             Command::ImportRun { path, .. } => format!("Importing {}", path.display()),
-            Command::FileDialog { .. } => "Waiting for the file dialog".into(),
+            Command::PickPath { title, .. } => format!("Waiting for \"{title}\""),
         }
     }
 
@@ -448,7 +434,7 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
             let dir = super::train::replay::import_run(&path, &runs_dir).map_err(|e| CoreError::Model(e.to_string()))?;
             Ok(Event::RunImported { id, dir })
         }
-        Command::FileDialog { dialog } => Ok(Event::FileChosen { id, path: dialog.show() }),
+        Command::PickPath { pick, .. } => Ok(Event::FileChosen { id, path: (pick.0)() }),
         Command::PlanInputs { config } => {
             let inputs = super::train::plan_inputs(&config).map_err(|e| CoreError::Model(e.to_string()))?;
             Ok(Event::PlanInputs { id, inputs: Arc::new(inputs) })

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use egui_plot::{Bar, BarChart, Plot};
 use serde::{Deserialize, Serialize};
 
-use crate::core::backend::{Backend, Command, Event, FileDialog, JobId};
+use crate::core::backend::{Backend, Command, Event, JobId};
+use super::file_dialogs::FileDialog;
 use crate::core::data::{ColumnPick, Dataset, LoadOptions, SplitName, TokenLengthStats};
 use crate::core::demo::DEMO_DATA_SPEC;
 use crate::core::hub::HubSettings;

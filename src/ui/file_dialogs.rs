@@ -4,7 +4,37 @@
 
 use std::path::PathBuf;
 
-use crate::core::backend::{Backend, Command, Event, FileDialog, JobId};
+use crate::core::backend::{Backend, Command, Event, JobId, PathPicker};
+
+/// A native file dialog to show (rfd stays in the UI; the core only runs it on a job thread).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileDialog {
+    PickFolder { title: String },
+    PickFile { title: String, filter: Option<(String, Vec<String>)> },
+    SaveFile { title: String, file_name: String },
+}
+
+impl FileDialog {
+    fn title(&self) -> &str {
+        match self {
+            Self::PickFolder { title } | Self::PickFile { title, .. } | Self::SaveFile { title, .. } => title,
+        }
+    }
+
+    fn show(self) -> Option<PathBuf> {
+        match self {
+            Self::PickFolder { title } => rfd::FileDialog::new().set_title(title).pick_folder(),
+            Self::PickFile { title, filter } => {
+                let mut dialog = rfd::FileDialog::new().set_title(title);
+                if let Some((name, extensions)) = filter {
+                    dialog = dialog.add_filter(name, &extensions);
+                }
+                dialog.pick_file()
+            }
+            Self::SaveFile { title, file_name } => rfd::FileDialog::new().set_title(title).set_file_name(file_name).save_file(),
+        }
+    }
+}
 
 #[derive(Default)]
 pub struct Dialogs {
@@ -18,7 +48,8 @@ impl Dialogs {
         if self.is_open(purpose) {
             return;
         }
-        let id = backend.send(Command::FileDialog { dialog });
+        let title = dialog.title().to_string();
+        let id = backend.send(Command::PickPath { title, pick: PathPicker(Box::new(move || dialog.show())) });
         self.open.push((id, purpose));
     }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::demo::DEMO_SPEC;
 use crate::core::hub::token_status;
 
-use crate::core::backend::FileDialog;
+use super::file_dialogs::FileDialog;
 use super::app::{AppCommand, PageContext};
 use super::data_panel::DataPanel;
 use super::hub_panel::HubPanel;

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::backend::{Command, Event, FileDialog, JobId};
+use crate::core::backend::{Command, Event, JobId};
 use crate::core::train::replay::SPEEDS;
 use crate::core::train::{best_checkpoint_step, default_runs_dir, diff_configs, RunRecord, RunSummary};
 
 use super::app::{AppCommand, PageContext};
+use super::file_dialogs::FileDialog;
 use super::train_plots::{loss_plot_ui, metrics_plot_ui, settings_ui, ChartSettings, Series};
 
 const COLORS: [egui::Color32; 6] = [
@@ -46,20 +47,13 @@ enum Pending<T> {
     Done(T),
 }
 
-/// What a file dialog was opened for.
-enum DialogFor {
-    Export(PathBuf),
-    Import,
-}
-
 #[derive(Default)]
 struct Transient {
     listing: Option<Pending<Vec<RunSummary>>>,
     selected: BTreeMap<PathBuf, Pending<Result<RunRecord, String>>>,
-    dialog: Option<(JobId, DialogFor)>,
+    /// The run whose export dialog is open.
+    exporting: Option<PathBuf>,
     transfer: Option<JobId>,
-    /// A file the user chose, waiting for the next frame to start its export or import.
-    pending_transfer: Option<(DialogFor, PathBuf)>,
     /// The outcome of the last export or import.
     message: Option<Result<String, String>>,
 }
@@ -80,13 +74,6 @@ impl RunsPage {
                     *slot = Pending::Done(Err(error));
                 }
             }
-            Event::FileChosen { path, .. } if s.dialog.as_ref().is_some_and(|(job, _)| *job == id) => {
-                let (_, purpose) = s.dialog.take()?;
-                let path = path?;
-                // The transfer itself is started by the next frame's ui (it needs the backend).
-                s.message = None;
-                s.pending_transfer = Some((purpose, path));
-            }
             Event::RunExported { path, .. } if s.transfer == Some(id) => {
                 s.transfer = None;
                 s.message = Some(Ok(format!("exported to {}", path.display())));
@@ -96,12 +83,11 @@ impl RunsPage {
                 s.message = Some(Ok(format!("imported as {}", dir.display())));
                 s.listing = None;
             }
-            Event::JobFailed { error, .. } if s.transfer == Some(id) || s.dialog.as_ref().is_some_and(|(job, _)| *job == id) || is(&s.listing) => {
+            Event::JobFailed { error, .. } if s.transfer == Some(id) || is(&s.listing) => {
                 if is(&s.listing) {
                     s.listing = Some(Pending::Done(Vec::new()));
                 }
                 s.transfer = None;
-                s.dialog = None;
                 s.message = Some(Err(error));
             }
             other => return Some(other),
@@ -110,11 +96,13 @@ impl RunsPage {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
-        if let Some((purpose, path)) = self.state.pending_transfer.take() {
-            let command = match purpose {
-                DialogFor::Export(dir) => Command::ExportRun { dir, path },
-                DialogFor::Import => Command::ImportRun { path, runs_dir: self.runs_dir.clone() },
-            };
+        let chosen = match (ctx.dialogs.take("import-run"), ctx.dialogs.take("export-run")) {
+            (Some(path), _) => Some(Command::ImportRun { path, runs_dir: self.runs_dir.clone() }),
+            (None, Some(path)) => self.state.exporting.take().map(|dir| Command::ExportRun { dir, path }),
+            (None, None) => None,
+        };
+        if let Some(command) = chosen {
+            self.state.message = None;
             self.state.transfer = Some(ctx.backend.send(command));
         }
         ui.horizontal(|ui| {
@@ -125,7 +113,7 @@ impl RunsPage {
             }
             if ui.button("Import a run file…").on_hover_text("a run exported by another copy of the app (config and metrics, no weights)").clicked() {
                 let dialog = FileDialog::PickFile { title: "Import a run".into(), filter: Some(("run file".into(), vec!["json".into()])) };
-                self.state.dialog = Some((ctx.backend.send(Command::FileDialog { dialog }), DialogFor::Import));
+                ctx.dialogs.open(ctx.backend, "import-run", dialog);
             }
             ui.separator();
             ui.label("replay at");
@@ -178,7 +166,10 @@ impl RunsPage {
                         }
                         if ui.small_button("Export…").on_hover_text("one small file (settings and metrics, no weights) another copy of the app imports").clicked() {
                             let dialog = FileDialog::SaveFile { title: "Export the run".into(), file_name: format!("{}.lmwrun.json", run.name) };
-                            self.state.dialog = Some((ctx.backend.send(Command::FileDialog { dialog }), DialogFor::Export(run.dir.clone())));
+                            if !ctx.dialogs.is_open("export-run") {
+                                self.state.exporting = Some(run.dir.clone());
+                                ctx.dialogs.open(ctx.backend, "export-run", dialog);
+                            }
                         }
                     }
                 });

@@ -360,7 +360,7 @@ impl TrainPage {
             }
         });
         if ui.add_enabled(!ctx.dialogs.is_open("export-config"), egui::Button::new("Export run config…")).clicked() {
-            let dialog = crate::core::backend::FileDialog::SaveFile { title: "Export the run's settings".into(), file_name: "run.toml".into() };
+            let dialog = super::file_dialogs::FileDialog::SaveFile { title: "Export the run's settings".into(), file_name: "run.toml".into() };
             ctx.dialogs.open(ctx.backend, "export-config", dialog);
         }
         if let Some(path) = ctx.dialogs.take("export-config") {
