@@ -295,6 +295,31 @@ impl Backend {
     }
 }
 
+/// A job's error from a model, training or projection error (its message as the user sees it).
+fn job_err(e: impl std::fmt::Display) -> CoreError {
+    CoreError::Model(e.to_string())
+}
+
+/// Loads a model spec with its weights (never random ones) for `task`, reporting progress; returns its
+/// display name, the model and its tokenizer.
+fn load_with_weights(
+    id: JobId,
+    out: &Outbox,
+    spec: &str,
+    hub: &HubSettings,
+    task: Task,
+) -> Result<(String, super::model::source::SpecModel, TextTokenizer), CoreError> {
+    let parsed = ModelSpec::parse(spec)?;
+    let request =
+        ModelRequest { task: TaskChoice::Task(task), num_labels: None, require_weights: true, options: ModelLoadOptions::default() };
+    let loaded = load_spec(&parsed, hub, &request, &mut |m| {
+        out.send(Event::JobProgress { id, message: m.to_string(), fraction: None });
+    })
+    .map_err(job_err)?;
+    let tokenizer = loaded.tokenizer().map_err(job_err)?;
+    Ok((parsed.label(), loaded, tokenizer))
+}
+
 fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError> {
     match command {
         Command::LoadModel { spec, hub } => {
@@ -355,56 +380,31 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
             Ok(Event::TokenStats { id, stats })
         }
         Command::LoadMaskedLm { spec, hub } => {
-            let parsed = ModelSpec::parse(&spec)?;
-            let request = ModelRequest {
-                task: TaskChoice::Task(Task::MaskedLm),
-                num_labels: None,
-                require_weights: true,
-                options: ModelLoadOptions::default(),
-            };
-            let model_err = |e: super::model::ModelError| CoreError::Model(e.to_string());
-            let loaded = load_spec(&parsed, &hub, &request, &mut |m| {
-                out.send(Event::JobProgress { id, message: m.to_string(), fraction: None });
-            })
-            .map_err(model_err)?;
-            let tokenizer = loaded.tokenizer().map_err(model_err)?;
-            let lm = MaskedLm { name: parsed.label(), newly_initialized: loaded.report.newly_initialized.clone(), model: loaded.model, tokenizer };
+            let (name, loaded, tokenizer) = load_with_weights(id, out, &spec, &hub, Task::MaskedLm)?;
+            let lm = MaskedLm { name, newly_initialized: loaded.report.newly_initialized.clone(), model: loaded.model, tokenizer };
             Ok(Event::MaskedLmLoaded { id, lm: Arc::new(lm) })
         }
         Command::FillMask { lm, text, top_k } => {
-            let masks = fill_mask(&lm.model, &lm.tokenizer, &text, top_k).map_err(|e| CoreError::Model(e.to_string()))?;
+            let masks = fill_mask(&lm.model, &lm.tokenizer, &text, top_k).map_err(job_err)?;
             Ok(Event::FillMaskResult { id, text, masks })
         }
         Command::LoadEncoder { spec, hub } => {
-            let parsed = ModelSpec::parse(&spec)?;
-            let request = ModelRequest {
-                task: TaskChoice::Task(Task::Base),
-                num_labels: None,
-                require_weights: true,
-                options: ModelLoadOptions::default(),
-            };
-            let model_err = |e: super::model::ModelError| CoreError::Model(e.to_string());
-            let loaded = load_spec(&parsed, &hub, &request, &mut |m| {
-                out.send(Event::JobProgress { id, message: m.to_string(), fraction: None });
-            })
-            .map_err(model_err)?;
-            let tokenizer = loaded.tokenizer().map_err(model_err)?;
+            let (name, loaded, tokenizer) = load_with_weights(id, out, &spec, &hub, Task::Base)?;
             out.send(Event::JobProgress { id, message: "indexing the vocabulary".into(), fraction: None });
             let newly = loaded.report.newly_initialized.clone();
-            let encoder = EncoderModel::new(parsed.label(), loaded.model, tokenizer, newly).map_err(model_err)?;
+            let encoder = EncoderModel::new(name, loaded.model, tokenizer, newly).map_err(job_err)?;
             Ok(Event::EncoderLoaded { id, encoder: Arc::new(encoder) })
         }
         Command::Inspect { encoder, text, source, max_length, sentence } => {
             let inspection =
-                inspect(&encoder, &text, source, max_length, &sentence).map_err(|e| CoreError::Model(e.to_string()))?;
+                inspect(&encoder, &text, source, max_length, &sentence).map_err(job_err)?;
             Ok(Event::Inspected { id, inspection: Box::new(inspection) })
         }
         Command::Neighbours { encoder, query, top_k } => {
-            let model_err = |e: super::model::ModelError| CoreError::Model(e.to_string());
             let result = match query {
-                NeighbourQuery::Word(word) => word_neighbours(&encoder.index, &encoder.tokenizer, &word, top_k).map_err(model_err)?,
+                NeighbourQuery::Word(word) => word_neighbours(&encoder.index, &encoder.tokenizer, &word, top_k).map_err(job_err)?,
                 NeighbourQuery::Vector { label, vector, exclude } => WordNeighbours {
-                    neighbours: encoder.index.nearest(&vector, top_k, &exclude).map_err(model_err)?,
+                    neighbours: encoder.index.nearest(&vector, top_k, &exclude).map_err(job_err)?,
                     word: label,
                     tokens: exclude.iter().map(|&i| encoder.index.token(i).unwrap_or("?").to_string()).collect(),
                     ids: exclude,
@@ -417,26 +417,26 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
                 out.send(Event::JobProgress { id, message: format!("{done} of {total} rows"), fraction: Some(done as f32 / total.max(1) as f32) });
             };
             let vectors = sentence_vectors(&encoder.model, &encoder.tokenizer, &texts, &options, &mut progress, Some(&cancel))
-                .map_err(|e| if cancel.load(std::sync::atomic::Ordering::Relaxed) { CoreError::Cancelled } else { CoreError::Model(e.to_string()) })?;
-            let projection = project(&vectors).map_err(|e| CoreError::Model(e.to_string()))?;
+                .map_err(|e| if cancel.load(std::sync::atomic::Ordering::Relaxed) { CoreError::Cancelled } else { job_err(e) })?;
+            let projection = project(&vectors).map_err(job_err)?;
             Ok(Event::Projected { id, projection: Arc::new(projection) })
         }
         Command::ListRuns { dir } => Ok(Event::RunsListed { id, runs: super::train::list_runs(&dir), dir }),
         Command::LoadRun { dir } => {
-            let record = super::train::load_run(&dir).map_err(|e| CoreError::Model(e.to_string()))?;
+            let record = super::train::load_run(&dir).map_err(job_err)?;
             Ok(Event::RunLoaded { id, dir, record: Box::new(record) })
         }
         Command::ExportRun { dir, path } => {
-            super::train::replay::export_run(&dir, &path).map_err(|e| CoreError::Model(e.to_string()))?;
+            super::train::replay::export_run(&dir, &path).map_err(job_err)?;
             Ok(Event::RunExported { id, path })
         }
         Command::ImportRun { path, runs_dir } => {
-            let dir = super::train::replay::import_run(&path, &runs_dir).map_err(|e| CoreError::Model(e.to_string()))?;
+            let dir = super::train::replay::import_run(&path, &runs_dir).map_err(job_err)?;
             Ok(Event::RunImported { id, dir })
         }
         Command::PickPath { pick, .. } => Ok(Event::FileChosen { id, path: (pick.0)() }),
         Command::PlanInputs { config } => {
-            let inputs = super::train::plan_inputs(&config).map_err(|e| CoreError::Model(e.to_string()))?;
+            let inputs = super::train::plan_inputs(&config).map_err(job_err)?;
             Ok(Event::PlanInputs { id, inputs: Arc::new(inputs) })
         }
         Command::BuildNgram { name, texts } => {
