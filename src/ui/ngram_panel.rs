@@ -15,7 +15,7 @@ use super::heatmap::value_bar_ui;
 use super::app::{AppCommand, PageContext};
 use super::state::Page;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(default)]
 pub struct NgramPanel {
     pub n: usize,
@@ -46,12 +46,6 @@ struct Transient {
     mlm_job: Option<JobId>,
     mlm_for: Option<(usize, String, usize)>,
     mlm: Option<Result<Vec<MaskPrediction>, String>>,
-}
-
-impl PartialEq for Transient {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

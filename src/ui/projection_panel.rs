@@ -41,7 +41,7 @@ pub enum PointsSource {
     TrainingRun,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProjectionPanel {
     pub source: PointsSource,
@@ -65,10 +65,8 @@ impl Default for ProjectionPanel {
     }
 }
 
-/// A finished projection with the rows it shows.
-#[derive(Clone, Debug)]
-struct Projected {
-    projection: Arc<Projection>,
+/// The rows a projection is (being) made of.
+struct Rows {
     texts: Arc<Vec<String>>,
     labels: Option<Vec<u32>>,
     label_names: Vec<String>,
@@ -76,20 +74,14 @@ struct Projected {
     options: SentenceOptions,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Default)]
 struct Transient {
     job: Option<JobId>,
     cancel: Arc<AtomicBool>,
-    /// The rows being projected (moved into `data` when the job ends).
-    pending: Option<Projected>,
-    data: Option<Projected>,
+    /// The rows being projected (shown with their points when the job ends).
+    pending: Option<Rows>,
+    data: Option<(Arc<Projection>, Rows)>,
     error: Option<String>,
-}
-
-impl PartialEq for Transient {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
 }
 
 impl ProjectionPanel {
@@ -114,7 +106,7 @@ impl ProjectionPanel {
 
     /// The number of points shown.
     pub fn points(&self) -> usize {
-        self.state.data.as_ref().map_or(0, |d| d.projection.points.len())
+        self.state.data.as_ref().map_or(0, |(p, _)| p.points.len())
     }
 
     pub fn on_event(&mut self, event: Event) -> Option<Event> {
@@ -122,9 +114,8 @@ impl ProjectionPanel {
         let id = event.job();
         match event {
             Event::Projected { projection, .. } if s.job == Some(id) => {
-                if let Some(mut data) = s.pending.take() {
-                    data.projection = projection;
-                    s.data = Some(data);
+                if let Some(rows) = s.pending.take() {
+                    s.data = Some((projection, rows));
                 }
                 s.job = None;
                 s.error = None;
@@ -148,8 +139,7 @@ impl ProjectionPanel {
         let texts = Arc::new(split.texts[..rows].to_vec());
         let options = self.sentence_options();
         self.state.cancel = Arc::new(AtomicBool::new(false));
-        self.state.pending = Some(Projected {
-            projection: Arc::new(Projection { points: Vec::new(), pca: empty_pca() }),
+        self.state.pending = Some(Rows {
             texts: Arc::clone(&texts),
             labels: split.labels.as_ref().map(|l| l[..rows].to_vec()),
             label_names: dataset.label_names.clone(),
@@ -225,9 +215,9 @@ impl ProjectionPanel {
         if let Some(error) = &self.state.error {
             ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
         }
-        let data = self.state.data.as_ref()?;
-        let mine = inspection.filter(|_| data.options == self.sentence_options()).map(|i| data.projection.place(&i.sentence));
-        scatter_ui(ui, data, mine)
+        let (projection, rows) = self.state.data.as_ref()?;
+        let mine = inspection.filter(|_| rows.options == self.sentence_options()).map(|i| projection.place(&i.sentence));
+        scatter_ui(ui, projection, rows, mine)
     }
 }
 
@@ -301,12 +291,8 @@ impl ProjectionPanel {
     }
 }
 
-fn empty_pca() -> crate::core::embeddings::Pca {
-    crate::core::embeddings::Pca { mean: Vec::new(), components: Vec::new(), explained_variance: Vec::new(), explained_variance_ratio: Vec::new(), total_variance: 0.0 }
-}
-
-fn scatter_ui(ui: &mut egui::Ui, data: &Projected, mine: Option<[f32; 2]>) -> Option<String> {
-    let ratio = &data.projection.pca.explained_variance_ratio;
+fn scatter_ui(ui: &mut egui::Ui, projection: &Projection, data: &Rows, mine: Option<[f32; 2]>) -> Option<String> {
+    let ratio = &projection.pca.explained_variance_ratio;
     let pct = |i: usize| 100.0 * ratio.get(i).copied().unwrap_or(0.0);
     // One series per label (the legend row below names them; nothing is drawn over the points).
     let groups: Vec<(String, Vec<usize>)> = match &data.labels {
@@ -317,7 +303,7 @@ fn scatter_ui(ui: &mut egui::Ui, data: &Projected, mine: Option<[f32; 2]>) -> Op
             })
             .filter(|(_, rows)| !rows.is_empty())
             .collect(),
-        None => vec![("rows".to_string(), (0..data.projection.points.len()).collect())],
+        None => vec![("rows".to_string(), (0..projection.points.len()).collect())],
     };
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("{} — PCA of the sentence vectors:", data.what));
@@ -350,7 +336,7 @@ fn scatter_ui(ui: &mut egui::Ui, data: &Projected, mine: Option<[f32; 2]>) -> Op
         .show(ui, |plot| {
             for (i, (name, rows)) in groups.iter().enumerate() {
                 let points: Vec<[f64; 2]> =
-                    rows.iter().map(|&r| data.projection.points[r]).map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
+                    rows.iter().map(|&r| projection.points[r]).map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
                 plot.points(Points::new(name.clone(), PlotPoints::from(points)).color(LABEL_COLOURS[i % LABEL_COLOURS.len()]).radius(2.5));
             }
             if let Some(p) = mine {
@@ -362,8 +348,7 @@ fn scatter_ui(ui: &mut egui::Ui, data: &Projected, mine: Option<[f32; 2]>) -> Op
                 return None;
             }
             let pointer = plot.response().interact_pointer_pos()?;
-            let nearest = data
-                .projection
+            let nearest = projection
                 .points
                 .iter()
                 .enumerate()
