@@ -7,13 +7,13 @@ use std::sync::Arc;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use serde::{Deserialize, Serialize};
 
-use crate::core::backend::{Command, Event, JobId, NeighbourQuery};
-use crate::core::embeddings::{EncoderModel, Inspection, VectorSource, WordNeighbours};
+use crate::core::backend::{Event, NeighbourQuery};
+use crate::core::embeddings::{EncoderModel, Inspection, VectorSource};
 
 use super::app::PageContext;
 use super::chips::{visible_whitespace, Chip, ChipKind};
 use super::heatmap::{robust_scale, strip_ui};
-use super::neighbours_panel::neighbour_table_ui;
+use super::neighbours_panel::{neighbour_table_ui, NeighbourSearch};
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
@@ -21,36 +21,20 @@ pub struct VectorsPanel {
     pub source: VectorSource,
     #[serde(skip)]
     selected: Option<usize>,
+    /// Neighbours of the clicked token's vector, for (token position, source, text).
     #[serde(skip)]
-    job: Option<JobId>,
-    /// The (token position, source, text) the neighbours are for.
-    #[serde(skip)]
-    asked: Option<(usize, VectorSource, String)>,
-    #[serde(skip)]
-    result: Option<Result<WordNeighbours, String>>,
+    search: NeighbourSearch<(usize, VectorSource, String)>,
 }
 
 impl Default for VectorsPanel {
     fn default() -> Self {
-        Self { source: VectorSource::Input, selected: None, job: None, asked: None, result: None }
+        Self { source: VectorSource::Input, selected: None, search: NeighbourSearch::default() }
     }
 }
 
 impl VectorsPanel {
     pub fn on_event(&mut self, event: Event) -> Option<Event> {
-        let id = event.job();
-        match event {
-            Event::NeighboursFound { result, .. } if self.job == Some(id) => {
-                self.result = Some(Ok(result));
-                self.job = None;
-            }
-            Event::JobFailed { error, .. } if self.job == Some(id) => {
-                self.result = Some(Err(error));
-                self.job = None;
-            }
-            other => return Some(other),
-        }
-        None
+        self.search.on_event(event)
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>, encoder: &Arc<EncoderModel>, inspection: &Inspection) {
@@ -108,14 +92,14 @@ impl VectorsPanel {
         });
         let Some(selected) = self.selected.filter(|&s| s < v.tokens.len()) else { return };
         let wanted = (selected, self.source, inspection.text.clone());
-        if self.job.is_none() && self.asked.as_ref() != Some(&wanted) {
-            let label = format!("{} ({})", v.tokens[selected], self.source.label());
-            let query = NeighbourQuery::Vector { label, vector: v.vectors[selected].clone(), exclude: vec![v.ids[selected]] };
-            self.job = Some(ctx.backend.send(Command::Neighbours { encoder: Arc::clone(encoder), query, top_k: 10 }));
-            self.asked = Some(wanted);
-        }
+        let query = || NeighbourQuery::Vector {
+            label: format!("{} ({})", v.tokens[selected], self.source.label()),
+            vector: v.vectors[selected].clone(),
+            exclude: vec![v.ids[selected]],
+        };
+        self.search.ask(ctx, encoder, wanted, query, 10);
         ui.add_space(8.0);
-        match &self.result {
+        match self.search.result() {
             Some(Ok(found)) => {
                 ui.strong(format!("Nearest vocabulary tokens to the vector of {}", found.word));
                 if self.source != VectorSource::Input {
