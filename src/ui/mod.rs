@@ -11,6 +11,7 @@ mod file_dialogs;
 mod fill_mask_page;
 mod fonts;
 mod heatmap;
+mod live_run;
 mod hub_panel;
 mod model_page;
 mod neighbours_panel;
@@ -32,7 +33,7 @@ pub use app::{AppCommand, JobView, WorkbenchApp};
 pub use embeddings_page::View as EmbeddingsView;
 pub use train_plots::chart_id;
 pub use state::{Page, State};
-pub use train_page::RunStatus;
+pub use live_run::RunStatus;
 
 /// The window title and the name eframe stores settings under.
 pub const APP_NAME: &str = "LM Workbench";
