@@ -1,11 +1,14 @@
 //! The built-in demo: a BERT-style (uncased) WordPiece tokenizer whose vocabulary was trained on a
 //! small text written for this project (`assets/demo_corpus.txt`), so every page works on first start
-//! with no network and nothing in the cache.
+//! with no network and nothing in the cache; a small encoder pre-trained on demo text
+//! ([`demo_encoder_dir`]); and labelled demo headlines ([`DEMO_HEADLINES`]) for the demo kit.
 //!
 //! The tokenizers trainer breaks ties between equally frequent merges in hash order, so two trainings
 //! can differ in a few rare tokens. The vocabulary is therefore trained once by
 //! `cargo run --example train_demo_vocab` and shipped as `assets/demo_vocab.txt`: the demo is the same
 //! on every start and every machine.
+
+use std::path::{Path, PathBuf};
 
 use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainer};
 use tokenizers::models::TrainerWrapper;
@@ -16,7 +19,7 @@ use tokenizers::{AddedToken, Tokenizer};
 use super::tokenizer::TextTokenizer;
 use super::{CoreError, CoreResult};
 
-/// The spec string that names the built-in demo.
+/// The spec string that names the built-in demo (its tokenizer and the demo encoder).
 pub const DEMO_SPEC: &str = "builtin:demo";
 
 /// The demo corpus (written for this project).
@@ -28,20 +31,60 @@ pub const DEMO_VOCAB: &str = include_str!("../../assets/demo_vocab.txt");
 /// The spec string that names the built-in demo dataset.
 pub const DEMO_DATA_SPEC: &str = "builtin:headlines";
 
-/// A labelled dataset written for this project: 360 short headlines in six categories.
+/// A labelled dataset written for this project: 2,100 short headlines in six categories (360 written
+/// one by one, the rest composed from phrases written for each category by
+/// `scripts/make_demo_headlines.py`).
 pub const DEMO_HEADLINES: &str = include_str!("../../assets/demo_headlines.csv");
 
-/// Writes the demo headlines to a file (in the temp folder) the dataset loader can read; returns its path.
-pub fn demo_headlines_path() -> CoreResult<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join("lm-workbench-demo");
-    let path = dir.join("demo_headlines.csv");
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(DEMO_HEADLINES) {
-        std::fs::create_dir_all(&dir).map_err(|e| CoreError::io(&dir, e))?;
-        let tmp = dir.join(format!(".demo_headlines.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, DEMO_HEADLINES).map_err(|e| CoreError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| CoreError::io(&path, e))?;
+/// The folder (in the temp folder) where the built-in files are written for the loaders to read.
+fn demo_dir() -> PathBuf {
+    std::env::temp_dir().join("lm-workbench-demo")
+}
+
+/// Writes `bytes` to `path` unless it already holds exactly them (atomically: a temp file, then a rename,
+/// so a second copy of the app reading it never sees half a file).
+fn write_if_changed(path: &Path, bytes: &[u8]) -> CoreResult<()> {
+    if std::fs::read(path).ok().as_deref() == Some(bytes) {
+        return Ok(());
     }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
+    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| CoreError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| CoreError::io(path, e))
+}
+
+/// Writes the demo headlines to a file (in the temp folder) the dataset loader can read; returns its path.
+pub fn demo_headlines_path() -> CoreResult<PathBuf> {
+    let path = demo_dir().join("demo_headlines.csv");
+    write_if_changed(&path, DEMO_HEADLINES.as_bytes())?;
     Ok(path)
+}
+
+/// The demo encoder: a small BERT masked LM (2 layers, hidden 64, the demo vocabulary) pre-trained by
+/// this project's own masked-LM training on `assets/demo_pretrain.txt` (6,000 unlabelled headlines
+/// written for the project, none of them in the labelled demo set). `scripts/make-demo-encoder.sh`
+/// reproduces it. A Hugging Face BertForMaskedLM folder: transformers loads it as it is.
+pub const DEMO_ENCODER_FILES: [(&str, &[u8]); 5] = [
+    ("config.json", include_bytes!("../../assets/demo-encoder/config.json")),
+    ("model.safetensors", include_bytes!("../../assets/demo-encoder/model.safetensors")),
+    ("tokenizer.json", include_bytes!("../../assets/demo-encoder/tokenizer.json")),
+    ("tokenizer_config.json", include_bytes!("../../assets/demo-encoder/tokenizer_config.json")),
+    ("special_tokens_map.json", include_bytes!("../../assets/demo-encoder/special_tokens_map.json")),
+];
+
+/// Writes the demo encoder's files to a folder (in the temp folder) the model loaders read; returns it.
+/// The folder is named by a fingerprint of the files, so a newer build never reads an older copy.
+pub fn demo_encoder_dir() -> CoreResult<PathBuf> {
+    let fingerprint = DEMO_ENCODER_FILES.iter().flat_map(|(_, bytes)| bytes.iter()).fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let dir = demo_dir().join(format!("encoder-{fingerprint:016x}"));
+    for (name, bytes) in DEMO_ENCODER_FILES {
+        write_if_changed(&dir.join(name), bytes)?;
+    }
+    Ok(dir)
 }
 
 /// Vocabulary size the demo is trained to.

@@ -51,7 +51,7 @@ fn cuda_device(ordinal: usize) -> Result<Device, String> {
 pub fn device_label(device: &Device) -> String {
     match device {
         Device::Cpu => {
-            let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            let threads = candle_core::utils::get_num_threads();
             format!("CPU ({threads} threads)")
         }
         Device::Cuda(_) => "CUDA GPU 0".to_string(),

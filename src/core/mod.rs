@@ -17,5 +17,6 @@ pub mod ngram;
 pub mod onehot;
 pub mod segment;
 pub mod tokenizer;
+pub mod tokenizer_train;
 
 pub use error::{CoreError, CoreResult};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::config::ConfigSummary;
-use super::demo::{demo_tokenizer, DEMO_SPEC};
+use super::demo::{demo_encoder_dir, DEMO_SPEC};
 use super::hub::HubSettings;
 use super::tokenizer::TextTokenizer;
 use super::{CoreError, CoreResult};
@@ -14,7 +14,7 @@ use super::{CoreError, CoreResult};
 /// A model named by the user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum ModelSpec {
-    /// The built-in demo tokenizer (no network, no files).
+    /// The built-in demo: its tokenizer and the small demo encoder (no network, nothing in the cache).
     Demo,
     /// A folder with config.json and tokenizer.json or vocab.txt, or a path to a config.json.
     Local(PathBuf),
@@ -43,6 +43,14 @@ impl ModelSpec {
             None => (spec.to_string(), None),
         };
         Ok(Self::Hub { repo, revision })
+    }
+
+    /// The spec as it would be typed: `parse(spec.to_spec_string())` gives the spec back.
+    pub fn to_spec_string(&self) -> String {
+        match self {
+            Self::Demo => DEMO_SPEC.into(),
+            other => other.label(),
+        }
     }
 
     pub fn label(&self) -> String {
@@ -117,8 +125,8 @@ pub type ProgressFn<'a> = &'a mut dyn FnMut(&str, Option<f32>);
 pub fn load_model(spec: &ModelSpec, hub: &HubSettings, progress: ProgressFn<'_>) -> CoreResult<LoadedModel> {
     match spec {
         ModelSpec::Demo => {
-            progress("training the demo tokenizer", None);
-            Ok(LoadedModel { spec: spec.clone(), name: "built-in demo".into(), files: None, tokenizer: demo_tokenizer()?, config: None })
+            progress("writing the demo encoder", None);
+            load_files(spec, "built-in demo".into(), ModelFiles::in_dir(&demo_encoder_dir()?))
         }
         ModelSpec::Local(path) => {
             progress(&format!("reading {}", path.display()), None);
@@ -183,6 +191,9 @@ mod tests {
     #[test]
     fn specs_are_read_like_transformers_reads_them() {
         assert_eq!(ModelSpec::parse("builtin:demo").unwrap(), ModelSpec::Demo);
+        for spec in ["builtin:demo", "owner/name@rev", "owner/name", "/models/x"] {
+            assert_eq!(ModelSpec::parse(spec).unwrap().to_spec_string(), spec);
+        }
         assert_eq!(
             ModelSpec::parse("sentence-transformers/all-MiniLM-L6-v2").unwrap(),
             ModelSpec::Hub { repo: "sentence-transformers/all-MiniLM-L6-v2".into(), revision: None }

@@ -126,8 +126,15 @@ impl TextTokenizer {
 
     /// As [`Self::from_vocab_txt`], from the text of a vocab.txt (one token per line, line number = ID).
     pub fn from_vocab_text(text: &str, lowercase: bool) -> Result<Self, String> {
+        let lines: Vec<String> = text.lines().map(|line| line.trim_end_matches('\r').to_string()).collect();
+        Self::from_vocab_lines(&lines, lowercase, None)
+    }
+
+    /// BERT's WordPiece tokenizer over a vocabulary (position = ID); `strip_accents` `None`: when
+    /// lower-casing, as transformers' BertTokenizer.
+    pub fn from_vocab_lines(lines: &[String], lowercase: bool, strip_accents: Option<bool>) -> Result<Self, String> {
         let vocab: std::collections::HashMap<String, u32> =
-            text.lines().enumerate().map(|(i, line)| (line.trim_end_matches('\r').to_string(), i as u32)).collect();
+            lines.iter().enumerate().map(|(i, line)| (line.clone(), i as u32)).collect();
         let id_of = |token: &str| vocab.get(token).copied().ok_or_else(|| format!("the vocabulary has no {token} token"));
         let (cls, sep) = (id_of("[CLS]")?, id_of("[SEP]")?);
         id_of("[UNK]")?;
@@ -138,7 +145,7 @@ impl TextTokenizer {
             .map_err(|e| e.to_string())?;
         let mut tokenizer = Tokenizer::new(model);
         tokenizer
-            .with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase)))
+            .with_normalizer(Some(BertNormalizer::new(true, true, strip_accents, lowercase)))
             .map_err(|e| e.to_string())?
             .with_pre_tokenizer(Some(BertPreTokenizer))
             .with_post_processor(Some(BertProcessing::new(("[SEP]".into(), sep), ("[CLS]".into(), cls))))
@@ -204,6 +211,17 @@ impl TextTokenizer {
     /// The unknown token and its ID, where the model has one.
     pub fn unk(&self) -> Option<(&str, u32)> {
         self.unk.as_ref().map(|(t, id)| (t.as_str(), *id))
+    }
+
+    /// The ID of the unknown token, where the model has one.
+    pub fn unk_id(&self) -> Option<u32> {
+        self.unk.as_ref().map(|(_, id)| *id)
+    }
+
+    /// The tokens (and IDs) one word becomes, without special tokens.
+    pub fn word_pieces(&self, word: &str) -> CoreResult<Vec<(String, u32)>> {
+        let encoding = self.inner.encode(word, false).map_err(|e| CoreError::Tokenize(e.to_string()))?;
+        Ok(encoding.get_tokens().iter().cloned().zip(encoding.get_ids().iter().copied()).collect())
     }
 
     /// The padding token, if any: `[PAD]`, `<pad>` or `<|padding|>`.

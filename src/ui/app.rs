@@ -361,6 +361,7 @@ impl WorkbenchApp {
                     }
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    ui.toggle_value(&mut self.state.tour.open, "Tour").on_hover_text("a walk through the talk's story, offline, in six steps");
                     let hint = "F5: presenter mode (larger, high contrast) · Ctrl+1…6: pages · Ctrl+Enter: start / pause / resume training · Ctrl+.: stop";
                     ui.toggle_value(&mut self.state.presenter, "Presenter").on_hover_text(hint);
                 });
@@ -380,6 +381,13 @@ impl WorkbenchApp {
                 fraction: (l.total_steps > 0).then(|| step as f32 / l.total_steps as f32),
             }
         });
+        if self.state.tour.open {
+            let fill = ui.visuals().faint_bg_color;
+            let tour = egui::Panel::top("tour").frame(egui::Frame::side_top_panel(ui.style()).fill(fill)).show(ui, |ui| self.state.tour.ui(ui));
+            if let Some(request) = tour.inner {
+                self.tour_step(request);
+            }
+        }
         egui::Panel::bottom("status").show(ui, |ui| {
             status_bar_ui(ui, &self.device, self.model.as_deref(), &self.jobs, training.as_ref());
         });
@@ -429,6 +437,49 @@ impl WorkbenchApp {
         });
         for command in commands {
             self.run_command(command);
+        }
+    }
+
+    /// Opens the page of a tour step and sets it up (the demo's text, the demo kit's settings with the
+    /// step's freeze, the demo encoder), starting the run of a training step when asked.
+    fn tour_step(&mut self, request: super::tour::TourRequest) {
+        match request.step {
+            0 | 1 => {
+                if self.state.tokenize.text.trim().is_empty() {
+                    self.state.tokenize.text = super::tokenize_page::DEFAULT_TEXT.into();
+                }
+                self.state.tokenize.tab =
+                    if request.step == 0 { super::tokenize_page::Tab::Encoding } else { super::tokenize_page::Tab::OneHot };
+                if self.model.is_none() {
+                    self.load(DEMO_SPEC.to_string());
+                }
+                self.state.page = Page::Tokenize;
+            }
+            2 | 3 => {
+                let freeze = if request.step == 2 { "classifier" } else { "none" };
+                let name = if request.step == 2 { "demo-classifier-only" } else { "demo-whole-model" };
+                let config = crate::core::train::TrainConfig {
+                    freeze: freeze.into(),
+                    run_name: name.into(),
+                    runs_dir: self.state.train.config.runs_dir.clone(),
+                    ..crate::core::train::demo_kit_config()
+                };
+                if request.start_run {
+                    let hub = self.effective_hub();
+                    self.state.train.start_config(config, &self.waker, &hub);
+                } else if !self.state.train.live.as_ref().is_some_and(super::live_run::LiveRun::is_active) {
+                    self.state.train.config = config;
+                }
+                self.state.page = Page::Train;
+            }
+            4 => self.state.page = Page::Runs,
+            _ => {
+                let fill = &mut self.state.fill_mask;
+                if !fill.text.contains("[MASK]") {
+                    fill.text = "The prime minister [MASK] a snap election.".into();
+                }
+                self.state.page = Page::FillMask;
+            }
         }
     }
 

@@ -68,7 +68,7 @@ pub struct EmbeddingsPage {
 impl Default for EmbeddingsPage {
     fn default() -> Self {
         Self {
-            model: String::new(),
+            model: crate::core::demo::DEMO_SPEC.into(),
             view: View::default(),
             max_length: 128,
             vectors: VectorsPanel::default(),
@@ -83,6 +83,8 @@ impl Default for EmbeddingsPage {
 
 #[derive(Default)]
 struct Transient {
+    /// The model named in the field was loaded (or tried) this session: a start opens it once.
+    opened: bool,
     encoder: Option<Arc<EncoderModel>>,
     load_job: Option<JobId>,
     inspect_job: Option<JobId>,
@@ -214,6 +216,10 @@ impl EmbeddingsPage {
     }
 
     fn model_row_ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
+        // The first time the page shows, it opens the model it names (the demo encoder on a first start).
+        if !std::mem::replace(&mut self.state.opened, true) && self.state.encoder.is_none() && !self.model.trim().is_empty() {
+            self.load(ctx, self.model.clone());
+        }
         ui.horizontal(|ui| {
             let label = ui.label("Model:");
             ui.add(egui::TextEdit::singleline(&mut self.model).hint_text("folder or owner/name").desired_width(340.0))
@@ -223,7 +229,7 @@ impl EmbeddingsPage {
             }
             if let Some(model) = ctx.model.filter(|m| m.files.is_some()) {
                 if ui.button("Use the loaded model").on_hover_text(model.spec.label()).clicked() {
-                    self.load(ctx, model.spec.label());
+                    self.load(ctx, model.spec.to_spec_string());
                 }
             }
             if let Some(repo) = cached_models_menu(ui, ctx) {

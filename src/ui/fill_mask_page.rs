@@ -24,8 +24,8 @@ pub struct FillMaskPage {
 impl Default for FillMaskPage {
     fn default() -> Self {
         Self {
-            model: String::new(),
-            text: "The weather is [MASK] today.".into(),
+            model: crate::core::demo::DEMO_SPEC.into(),
+            text: "The prime minister [MASK] a snap election.".into(),
             top_k: 5,
             state: Transient::default(),
         }
@@ -34,6 +34,8 @@ impl Default for FillMaskPage {
 
 #[derive(Default)]
 struct Transient {
+    /// The model named in the field was loaded (or tried) this session: a start opens it once.
+    opened: bool,
     lm: Option<Arc<MaskedLm>>,
     load_job: Option<JobId>,
     predict_job: Option<JobId>,
@@ -83,6 +85,10 @@ impl FillMaskPage {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
         ui.heading("Fill-Mask");
+        // The first time the page shows, it opens the model it names (the demo encoder on a first start).
+        if !std::mem::replace(&mut self.state.opened, true) && self.state.lm.is_none() && !self.model.trim().is_empty() {
+            self.load(ctx, self.model.clone());
+        }
         ui.label("A masked language model guesses the hidden word at each [MASK] — the task BERT was pre-trained on.");
         ui.horizontal(|ui| {
             let label = ui.label("Masked LM:");
@@ -93,7 +99,7 @@ impl FillMaskPage {
             }
             if let Some(model) = ctx.model.filter(|m| m.files.is_some()) {
                 if ui.button("Use the loaded model").on_hover_text(model.spec.label()).clicked() {
-                    self.load(ctx, model.spec.label());
+                    self.load(ctx, model.spec.to_spec_string());
                 }
             }
             if let Some(repo) = cached_models_menu(ui, ctx) {

@@ -23,6 +23,7 @@ mod state;
 mod status_bar;
 mod theme;
 mod tokenize_page;
+mod tour;
 mod train_page;
 mod train_plan;
 mod train_plots;

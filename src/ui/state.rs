@@ -43,6 +43,8 @@ pub struct State {
     pub page: Page,
     /// Presenter mode: larger, high-contrast, for a projector (F5).
     pub presenter: bool,
+    /// The first-start walkthrough.
+    pub tour: super::tour::Tour,
     pub model: ModelPage,
     pub tokenize: TokenizePage,
     pub embeddings: EmbeddingsPage,

@@ -25,7 +25,10 @@ pub struct ResolvedModel {
 /// Finds (or, for Hub repos, fetches) the files of a model.
 pub fn resolve(spec: &ModelSpec, hub: &HubSettings, progress: &mut dyn FnMut(&str)) -> ModelResult<ResolvedModel> {
     match spec {
-        ModelSpec::Demo => Err(ModelError::Input("the built-in demo is a tokenizer only; it has no model".into())),
+        ModelSpec::Demo => {
+            let dir = crate::core::demo::demo_encoder_dir()?;
+            Ok(ResolvedModel { config_path: dir.join("config.json"), weights: WeightFiles::find(&dir)?, dir })
+        }
         ModelSpec::Local(path) if path.is_file() => {
             let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             Ok(ResolvedModel { config_path: path.clone(), dir, weights: None })

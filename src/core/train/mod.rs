@@ -35,7 +35,7 @@ pub use handle::{spawn_trainer, TrainerHandle};
 pub use plan::{plan_from, plan_inputs, plan_run, PlanInputs, PlanKey, RunPlan};
 pub use run::{best_checkpoint_step, diff_configs, list_runs, load_run, ConfigDiff, RunRecord, RunSummary};
 pub use schedule::{LrSchedule, StepPlan};
-pub use setup::{demo_kit_config, recipe_for, switch_model, Recipe, BUILTIN_TINY, FINE_TUNE, FROM_SCRATCH};
+pub use setup::{demo_kit_config, recipe_for, switch_model, Recipe, BUILTIN_TINY, DEMO_ENCODER, FINE_TUNE, FROM_SCRATCH};
 pub use trainer::run_training;
 
 /// What to train.

@@ -113,14 +113,15 @@ mod tests {
     fn demo_kit_plan() {
         let config = TrainConfig { runs_dir: std::env::temp_dir(), ..TrainConfig::default() };
         let plan = plan_run(&config).unwrap();
-        // 360 headlines, 10% held out for validation: 324 train rows, 16 per batch → 21 steps per epoch.
-        assert_eq!(plan.train_rows, 324);
+        // 2,100 headlines (350 per label), 10% of each label held out for validation: 1,890 train rows,
+        // 16 per batch → 119 steps per epoch, 3 epochs.
+        assert_eq!(plan.train_rows, 1890);
         assert_eq!(plan.num_labels, 6);
-        assert_eq!(plan.steps_per_epoch, 21);
-        assert_eq!(plan.total_steps, 63);
+        assert_eq!(plan.steps_per_epoch, 119);
+        assert_eq!(plan.total_steps, 357);
         assert_eq!(plan.trainable_params, plan.total_params);
         assert_eq!(plan.modules.iter().map(|m| m.total).sum::<usize>(), plan.total_params);
-        // Linear warm-up over the first 10% (7 steps), then linear decay to 0.
+        // Linear warm-up over the first 10%, then linear decay to 0.
         assert_eq!(plan.lr_curve.first(), Some(&(0, 0.0)));
         let peak = plan.lr_curve.iter().map(|&(_, lr)| lr).fold(0.0, f64::max);
         assert!((peak - config.learning_rate).abs() < 1e-12, "{peak}");

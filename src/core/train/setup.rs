@@ -9,7 +9,7 @@ use serde_json::json;
 use super::error::{TrainError, TrainResult};
 use super::{TrainConfig, TrainTask};
 use crate::core::data::{load_dataset, load_hub_dataset, DataSpec, Dataset, LoadOptions as DataLoadOptions, Split, SplitName};
-use crate::core::demo::{demo_headlines_path, demo_tokenizer, DEMO_DATA_SPEC};
+use crate::core::demo::{demo_headlines_path, demo_tokenizer, DEMO_DATA_SPEC, DEMO_SPEC};
 use crate::core::device::parse_device;
 use crate::core::hub::HubSettings;
 use crate::core::model::source::{request_config, resolve, ModelRequest, ResolvedModel};
@@ -54,11 +54,22 @@ pub const FROM_SCRATCH: Recipe = Recipe { learning_rate: 2e-3, epochs: 15, label
 /// the tiny BERT from scratch stays below 0.5).
 pub const FINE_TUNE: Recipe = Recipe { learning_rate: 1e-4, epochs: 5, label: "fine-tuning a pretrained model" };
 
-/// The recipe for a model spec: from scratch for `builtin:tiny` and bare `config.json` files, else
-/// fine-tuning.
+/// Fine-tuning the demo encoder (`builtin:demo`, 2 layers of 64, pre-trained on demo headlines): a small
+/// model takes a large learning rate; on the demo headlines the whole model reaches about 0.9 validation
+/// accuracy in ten epochs (about 20 s on two cores), the classifier alone about 0.4.
+pub const DEMO_ENCODER: Recipe = Recipe { learning_rate: 2e-3, epochs: 10, label: "fine-tuning the demo encoder" };
+
+/// The recipe for a model spec: from scratch for `builtin:tiny` and bare `config.json` files, the demo
+/// encoder's for `builtin:demo`, else fine-tuning.
 pub fn recipe_for(model: &str) -> Recipe {
     let model = model.trim();
-    if model == BUILTIN_TINY || model.to_ascii_lowercase().ends_with(".json") { FROM_SCRATCH } else { FINE_TUNE }
+    if model == DEMO_SPEC {
+        DEMO_ENCODER
+    } else if model == BUILTIN_TINY || model.to_ascii_lowercase().ends_with(".json") {
+        FROM_SCRATCH
+    } else {
+        FINE_TUNE
+    }
 }
 
 /// Points `config` at `model`. When the kind of model changes (from scratch ↔ pretrained), the learning
@@ -79,15 +90,15 @@ fn hub_of(config: &TrainConfig) -> HubSettings {
     config.hub.clone().unwrap_or_else(HubSettings::from_env)
 }
 
-/// The settings of the demo kit (`builtin:tiny` on `builtin:headlines`): a from-scratch model needs a
-/// much larger learning rate than fine-tuning.
+/// The settings of the demo kit: the demo encoder (`builtin:demo`) fine-tuned on the demo headlines
+/// (`builtin:headlines`), whole model; freezing all but the classifier gives the talk's comparison.
 pub fn demo_kit_config() -> TrainConfig {
     TrainConfig {
-        model: BUILTIN_TINY.into(),
+        model: DEMO_SPEC.into(),
         data: DEMO_DATA_SPEC.into(),
-        learning_rate: FROM_SCRATCH.learning_rate,
+        learning_rate: DEMO_ENCODER.learning_rate,
         batch_size: 16,
-        epochs: FROM_SCRATCH.epochs,
+        epochs: DEMO_ENCODER.epochs,
         max_length: 48,
         warmup: super::Warmup::Ratio(0.06),
         seed: 42,
@@ -333,5 +344,7 @@ mod tests {
         assert_eq!((config.learning_rate, config.epochs), (FROM_SCRATCH.learning_rate, 7));
         assert_eq!(recipe_for("/models/x/config.json"), FROM_SCRATCH);
         assert_eq!(recipe_for(" builtin:tiny "), FROM_SCRATCH);
+        assert_eq!(recipe_for("builtin:demo"), DEMO_ENCODER);
+        assert_eq!(demo_kit_config().model, "builtin:demo");
     }
 }
