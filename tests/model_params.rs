@@ -62,3 +62,22 @@ fn masked_lm_head_ties_the_decoder_to_the_word_embeddings() {
     assert_eq!(counts.total, 23_837_184 + 7_087_872 + head.total);
     assert_eq!(109_514_298, 23_837_184 + 12 * 7_087_872 + head.total);
 }
+
+/// The pre-training presets built from a config: parameter counts equal transformers'
+/// `BertForMaskedLM(config).num_parameters()` / `BertForSequenceClassification` (5 labels) for the same
+/// config with an 8,000-token vocabulary (computed with transformers 5.24).
+#[test]
+fn presets_have_transformers_counts() {
+    use lm_workbench::core::train::scratch::BertShape;
+    let labels: Vec<String> = (0..5).map(|i| format!("l{i}")).collect();
+    for (layers, hidden, mlm, classifier) in
+        [(2, 128, 1_511_360, 1_503_749), (4, 256, 5_413_440, 5_406_213), (6, 384, 14_073_536, 14_066_693)]
+    {
+        let shape = BertShape::preset(layers, hidden);
+        let model = TaskModel::from_config(shape.config(8000, &[], 0).unwrap(), Task::MaskedLm, &f32_options()).unwrap();
+        assert_eq!(model.counts().total, mlm, "{layers}x{hidden} masked LM");
+        let model =
+            TaskModel::from_config(shape.config(8000, &labels, 0).unwrap(), Task::SequenceClassification, &f32_options()).unwrap();
+        assert_eq!(model.counts().total, classifier, "{layers}x{hidden} classifier");
+    }
+}

@@ -27,9 +27,9 @@ fn demo_headlines_then_a_local_folder_with_column_mapping() {
     });
     let demo = h.state().state.model.data.dataset().unwrap().clone();
     assert_eq!(demo.label_names, ["business", "entertainment", "health", "news", "politics", "sport"]);
-    assert_eq!(demo.split(SplitName::Train).unwrap().len() + demo.split(SplitName::Validation).unwrap().len(), 360);
-    // 15 % held out, as the Train page's demo kit does.
-    h.get_by_label_contains("train 306 / validation 54 · 6 labels");
+    assert_eq!(demo.split(SplitName::Train).unwrap().len() + demo.split(SplitName::Validation).unwrap().len(), 2100);
+    // 15 % of each label held out, as the Train page's demo kit does.
+    h.get_by_label_contains("train 1,782 / validation 318 · 6 labels");
     h.get_by_label("Labels in train");
     h.get_by_label("label column");
 

@@ -98,8 +98,8 @@ fn projection_of_the_loaded_dataset_with_the_typed_text() {
     step_until(&mut h, "the demo dataset", |h| h.query_by_label("Project").is_some());
     h.get_by_label("Project").click();
     step_until(&mut h, "the projection", |h| h.state().state.embeddings.projection.points() > 0 && !h.state().state.embeddings.projection.is_running());
-    // builtin:headlines: 360 rows, 15 % held out for validation.
-    assert_eq!(h.state().state.embeddings.projection.points(), 306);
+    // builtin:headlines: 2,100 rows, 15 % of each label held out for validation.
+    assert_eq!(h.state().state.embeddings.projection.points(), 1782);
     h.get_by_label_contains("PCA of the sentence vectors");
     h.get_by_label_contains("● health (");
     h.get_by_label("★ your text");
@@ -117,8 +117,8 @@ fn ngram_table_sample_and_masked_lm_side_by_side() {
     // The n-gram model needs no neural model: the headlines are counted as soon as they load.
     step_until(&mut h, "the n-gram table", |h| h.query_by_label("vaccine").is_some());
     h.get_by_label_contains("Counted from");
-    h.get_by_label_contains("count(new) = 16");
-    h.get_by_label("0.125");
+    h.get_by_label_contains("count(new) = 108");
+    h.get_by_label("0.250");
     h.get_by_label("Sample a sentence").click();
     h.run_ok();
     // The sample continues the context with words that followed it in the data.
@@ -169,7 +169,8 @@ fn the_training_runs_snapshots_on_a_fixed_basis() {
     let snapshots = h.state().state.train.live.as_ref().unwrap().snapshots.clone();
     assert_eq!(snapshots.iter().map(|s| s.step).collect::<Vec<_>>(), [10, 20, 30]);
     h.state_mut().state.page = Page::Embeddings;
-    h.run_ok();
+    // The page opens the demo encoder on its first showing; let that land before scrubbing.
+    step_until(&mut h, "the demo encoder", |h| h.state().jobs().is_empty());
     h.get_by_label("the training run · 3 snapshots").click();
     h.run_ok();
     h.get_by_label_contains("watch · step 30 · validation accuracy");

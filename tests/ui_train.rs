@@ -22,8 +22,8 @@ fn demo_kit_run_from_the_train_page() {
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
     // Before launch: exact counts, memory estimate, steps per epoch.
     step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (100.00%)").is_some());
-    // The demo kit: 2,100 headlines, 15% held out (stratified) → 1,785 rows, batches of 16, 10 epochs.
-    h.get_by_label_contains("1,785 training rows · 112 steps per epoch · 1,120 steps in all · effective batch 16");
+    // The demo kit: 2,100 headlines, 15% held out (stratified) → 1,782 rows, batches of 16, 10 epochs.
+    h.get_by_label_contains("1,782 training rows · 112 steps per epoch · 1,120 steps in all · effective batch 16");
     h.get_by_label_contains("training memory ≈");
 
     // Classifier only: the freeze map greys the encoder and the counts drop.
@@ -336,10 +336,8 @@ fn the_eta_comes_only_from_a_run_of_the_same_model_and_the_loaded_dataset_is_one
     h.state_mut().state.model.data.options.validation_fraction = 0.2;
     h.state_mut().state.train.config.data = "somewhere/else.csv".into();
     h.run_ok();
-    h.get_by_label("loaded").scroll_to_me();
-    let loaded: Vec<_> = h.query_all_by_label("loaded").collect();
-    assert_eq!(loaded.len(), 1, "one 'loaded' button (for data; the model one needs a model with weights)");
-    loaded[0].click();
+    h.get_by_label("loaded data").scroll_to_me();
+    h.get_by_label("loaded data").click();
     h.run_ok();
     let c = &h.state().state.train.config;
     assert_eq!((c.data.as_str(), c.validation_fraction), ("builtin:headlines", 0.2));
@@ -365,7 +363,7 @@ fn confusion_examples_show_their_texts() {
     let live = h.state().state.train.live.as_ref().unwrap();
     let eval = live.evals.iter().rfind(|e| e.split == "validation").unwrap().clone();
     let texts = live.texts.validation.clone();
-    assert_eq!(texts.len(), 54);
+    assert_eq!(texts.len(), 318);
     // A diagonal cell with examples: each listed row shows its text.
     let (class, count) = eval.confusion.iter().enumerate().map(|(i, r)| (i, r[i])).max_by_key(|(_, c)| *c).unwrap();
     assert!(count > 0);
@@ -402,11 +400,11 @@ fn dragging_a_setting_does_not_reload_the_plan() {
     }
     h.run_ok();
     assert_eq!(h.state().state.train.plan_loads(), 1, "one load, however many edits");
-    // The plan follows the edits: batch 38 over 306 rows is 9 steps per epoch.
-    h.get_by_label_contains("306 training rows · 9 steps per epoch");
+    // The plan follows the edits: batch 38 over 1,782 rows is 47 steps per epoch.
+    h.get_by_label_contains("1,782 training rows · 47 steps per epoch");
     // Another dataset is another load.
     h.state_mut().state.train.config.validation_fraction = 0.3;
-    step_until(&mut h, "the new plan", |h| h.query_by_label_contains("252 training rows").is_some());
+    step_until(&mut h, "the new plan", |h| h.query_by_label_contains("1,470 training rows").is_some());
     assert_eq!(h.state().state.train.plan_loads(), 2);
 }
 
@@ -465,7 +463,7 @@ fn the_train_page_fits_a_laptop_screen() {
     let start = h.get_by_label("▶ Start training").rect();
     assert!(window.contains_rect(start), "Start training is below the fold: {start:?}");
     // No control overlaps another in the Run settings (the cached menu wrapped under the Data field).
-    let controls: Vec<egui::Rect> = ["cached ▾", "tiny", "demo", "Model:", "Data:", "classify", "masked LM"]
+    let controls: Vec<egui::Rect> = ["cached ▾", "tiny", "demo encoder", "demo", "Model:", "Data:", "classify", "masked LM"]
         .iter()
         .map(|l| h.get_by_label(l).rect())
         .collect();

@@ -5,6 +5,7 @@ mod data;
 mod explore_cmds;
 mod model_cmds;
 mod tokenize;
+mod tokenizer_cmd;
 mod train_cmds;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,9 @@ pub enum CliCommand {
     Train(Box<train_cmds::TrainArgs>),
     /// Score a classifier checkpoint on a dataset split: accuracy, macro-F1, per-class scores, confusion matrix.
     Eval(train_cmds::EvalArgs),
+    /// Train a BERT-style WordPiece tokenizer on a dataset's text (deterministic) and save it in the
+    /// Hugging Face layout.
+    TrainTokenizer(tokenizer_cmd::TrainTokenizerArgs),
     /// Time training steps of a model on synthetic batches (a benchmark; see scripts/bench-step.sh).
     BenchStep(bench_cmd::BenchStepArgs),
 }
@@ -64,6 +68,7 @@ pub fn run(command: CliCommand) -> i32 {
         CliCommand::Predict(args) => model_cmds::run_predict(&args).map_err(Into::into),
         CliCommand::Train(args) => train_cmds::run_train(&args),
         CliCommand::Eval(args) => train_cmds::run_eval(&args),
+        CliCommand::TrainTokenizer(args) => tokenizer_cmd::run(&args),
         CliCommand::BenchStep(args) => bench_cmd::run(&args),
     };
     match result {

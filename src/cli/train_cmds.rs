@@ -31,7 +31,8 @@ pub struct TrainArgs {
     /// Continue a stopped run: its folder (its `last` checkpoint) or a checkpoint folder.
     #[arg(long)]
     pub resume: Option<PathBuf>,
-    /// A model folder, config.json, Hub id, or builtin:tiny.
+    /// A model folder, config.json, Hub id, builtin:demo (the demo encoder), builtin:tiny, or preset:LxH
+    /// (a BERT of L layers of H built from scratch: 2x128, 4x256, 4x512, 6x384, 8x512, 12x768).
     #[arg(long)]
     pub model: Option<String>,
     /// A dataset file, folder, Hub id, or builtin:headlines.
@@ -74,6 +75,13 @@ pub struct TrainArgs {
     /// one truncated row per example.
     #[arg(long)]
     pub chunk_size: Option<usize>,
+    /// A tokenizer folder (from train-tokenizer) for a model built from scratch: --model preset:LxH
+    /// (e.g. preset:2x128), builtin:tiny or a bare config.json. Its vocabulary sizes the model.
+    #[arg(long)]
+    pub tokenizer: Option<String>,
+    /// Gradient accumulation: the effective batch is batch size × this (e.g. 32 × 8 = 256).
+    #[arg(long)]
+    pub grad_accum: Option<u32>,
     /// Warm-up as a share of all steps (e.g. 0.1).
     #[arg(long)]
     pub warmup_ratio: Option<f64>,
@@ -155,6 +163,12 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.chunk_size {
         config.chunk_size = Some(v);
+    }
+    if let Some(v) = &args.tokenizer {
+        config.tokenizer = v.clone();
+    }
+    if let Some(v) = args.grad_accum {
+        config.gradient_accumulation = v;
     }
     if let Some(v) = args.warmup_ratio {
         config.warmup = crate::core::train::Warmup::Ratio(v);

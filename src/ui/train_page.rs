@@ -111,14 +111,14 @@ impl TrainPage {
                 ui.vertical(|ui| {
                     ui.add(egui::TextEdit::singleline(&mut c.model).desired_width(250.0)).labelled_by(label.id);
                     ui.horizontal(|ui| {
-                        if ui.small_button("demo").on_hover_text("the demo encoder: 2 layers of 64, pre-trained on 6,000 unlabelled demo headlines").clicked() {
+                        if ui.small_button("demo encoder").on_hover_text("the demo encoder: 2 layers of 64, pre-trained on 6,000 unlabelled demo headlines").clicked() {
                             switch_model(c, DEMO_SPEC);
                         }
                         if ui.small_button("tiny").on_hover_text("the same small BERT with random weights, trained from scratch").clicked() {
                             switch_model(c, BUILTIN_TINY);
                         }
                         if let Some(model) = ctx.model.filter(|m| m.files.is_some()) {
-                            if ui.small_button("loaded").on_hover_text(model.spec.label()).clicked() {
+                            if ui.small_button("loaded model").on_hover_text(model.spec.label()).clicked() {
                                 switch_model(c, &model.spec.to_spec_string());
                             }
                         }
@@ -137,7 +137,7 @@ impl TrainPage {
                         }
                         if let Some(dataset) = ctx.dataset {
                             let hover = format!("{} (as loaded on Model & Data, with its validation split setting)", dataset.name);
-                            if ui.small_button("loaded").on_hover_text(hover).clicked() {
+                            if ui.small_button("loaded data").on_hover_text(hover).clicked() {
                                 c.data = ctx.dataset_spec.trim().to_string();
                                 c.validation_fraction = ctx.dataset_validation_fraction;
                             }

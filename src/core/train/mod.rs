@@ -17,6 +17,7 @@ pub mod plan;
 pub mod replay;
 pub mod run;
 pub mod schedule;
+pub mod scratch;
 pub mod setup;
 pub mod snapshot;
 pub mod step;
@@ -122,6 +123,10 @@ pub struct TrainConfig {
     /// tokens included; the remainder dropped, as the Hugging Face course's `group_texts`). `None`: one
     /// row per example, truncated to `max_length`.
     pub chunk_size: Option<usize>,
+    /// A tokenizer folder (e.g. from `train-tokenizer`) for a model built from scratch (`preset:LxH`,
+    /// `builtin:tiny`, a bare config.json): its vocabulary sizes the model. Empty: the model's own
+    /// (the demo vocabulary for the built-ins).
+    pub tokenizer: String,
     pub seed: u64,
     pub eval_every: EvalEvery,
     /// Stop after this many evaluations without improvement of `best_metric`.
@@ -171,6 +176,7 @@ impl Default for TrainConfig {
             gradient_accumulation: 1,
             dropout: None,
             chunk_size: None,
+            tokenizer: String::new(),
             seed: 42,
             eval_every: EvalEvery::Epoch,
             early_stopping_patience: None,

@@ -65,7 +65,7 @@ pub fn recipe_for(model: &str) -> Recipe {
     let model = model.trim();
     if model == DEMO_SPEC {
         DEMO_ENCODER
-    } else if model == BUILTIN_TINY || model.to_ascii_lowercase().ends_with(".json") {
+    } else if model == BUILTIN_TINY || model.starts_with(super::scratch::PRESET_PREFIX) || model.to_ascii_lowercase().ends_with(".json") {
         FROM_SCRATCH
     } else {
         FINE_TUNE
@@ -153,20 +153,60 @@ fn options(config: &TrainConfig) -> TrainResult<LoadOptions> {
     Ok(LoadOptions { device, seed: config.seed, ..LoadOptions::default() })
 }
 
+/// The tokenizer a run names (`TrainConfig::tokenizer`), with its folder; `None` when it names none.
+fn run_tokenizer(config: &TrainConfig) -> TrainResult<Option<(TextTokenizer, PathBuf)>> {
+    let dir = config.tokenizer.trim();
+    if dir.is_empty() {
+        return Ok(None);
+    }
+    let dir = PathBuf::from(dir);
+    if !dir.is_dir() {
+        return Err(TrainError::Config(format!("tokenizer {}: no such folder (train one with train-tokenizer)", dir.display())));
+    }
+    Ok(Some((load_tokenizer(&ModelFiles::in_dir(&dir))?, dir)))
+}
+
+/// The config of a built-in from-scratch model (`builtin:tiny`, `preset:LxH`) for `vocab_size` tokens;
+/// `None` for other specs.
+fn builtin_config(model: &str, vocab_size: usize, labels: &[String], pad_token_id: u32) -> TrainResult<Option<ModelConfig>> {
+    if model.trim() == BUILTIN_TINY {
+        return Ok(Some(tiny_model_config(vocab_size, labels)?));
+    }
+    match super::scratch::parse_preset(model) {
+        Some(shape) => Ok(Some(shape?.config(vocab_size, labels, pad_token_id)?)),
+        None => Ok(None),
+    }
+}
+
 /// Builds the model of a new run, with the dataset's labels on a classifier head.
 pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<LoadedModel> {
     let task = model_task(config.task);
     let labels = if task == Task::SequenceClassification { labels } else { &[] };
-    if config.model.trim() == BUILTIN_TINY {
-        let tokenizer = demo_tokenizer()?;
-        let mut cfg = tiny_model_config(tokenizer.vocab_size(), labels)?;
+    let own_tokenizer = run_tokenizer(config)?;
+    let (tokenizer, tokenizer_dir) = match &own_tokenizer {
+        Some((t, dir)) => (t.clone(), Some(dir.clone())),
+        None => (demo_tokenizer()?, None),
+    };
+    let pad = tokenizer.pad_token().map_or(0, |(_, id)| id);
+    if let Some(mut cfg) = builtin_config(&config.model, tokenizer.vocab_size(), labels, pad)? {
         apply_dropout(&mut cfg, config.dropout);
         let model = TaskModel::from_config(cfg, task, &options(config)?)?;
-        return Ok(LoadedModel { model, tokenizer, tokenizer_dir: None });
+        return Ok(LoadedModel { model, tokenizer, tokenizer_dir });
     }
     let options = options(config)?;
     let (resolved, mut cfg, task) = resolve_config(config, task, labels, options.clone())?;
     apply_dropout(&mut cfg, config.dropout);
+    if let Some((tokenizer, dir)) = own_tokenizer {
+        if resolved.weights.is_some() {
+            return Err(TrainError::Config(format!(
+                "{} is pretrained: it keeps its own tokenizer (a tokenizer folder is for a model built from a config)",
+                config.model
+            )));
+        }
+        cfg.vocab_size = tokenizer.vocab_size();
+        let model = TaskModel::from_config(cfg, task, &options)?;
+        return Ok(LoadedModel { model, tokenizer, tokenizer_dir: Some(dir) });
+    }
     let model = match resolved.weights {
         Some(_) => TaskModel::from_dir_with_config(&resolved.dir, cfg, TaskChoice::Task(task), &options)?.0,
         None => TaskModel::from_config(cfg, task, &options)?,
@@ -295,10 +335,18 @@ pub fn encode_dataset(
 pub fn model_config_for(config: &TrainConfig, labels: &[String]) -> TrainResult<(ModelConfig, Task)> {
     let task = model_task(config.task);
     let labels = if task == Task::SequenceClassification { labels } else { &[] };
-    if config.model.trim() == BUILTIN_TINY {
-        return Ok((tiny_model_config(crate::core::demo::DEMO_VOCAB.lines().count(), labels)?, task));
+    let own_tokenizer = run_tokenizer(config)?;
+    let (vocab_size, pad) = match &own_tokenizer {
+        Some((t, _)) => (t.vocab_size(), t.pad_token().map_or(0, |(_, id)| id)),
+        None => (crate::core::demo::DEMO_VOCAB.lines().count(), 0),
+    };
+    if let Some(cfg) = builtin_config(&config.model, vocab_size, labels, pad)? {
+        return Ok((cfg, task));
     }
-    let (_, cfg, task) = resolve_config(config, task, labels, LoadOptions::default())?;
+    let (_, mut cfg, task) = resolve_config(config, task, labels, LoadOptions::default())?;
+    if own_tokenizer.is_some() {
+        cfg.vocab_size = vocab_size;
+    }
     Ok((cfg, task))
 }
 
