@@ -106,3 +106,36 @@ fn the_preview_table_shows_a_screenful_of_rows() {
     let shown = texts.iter().take(12).filter(|t| h.query_by_label(t).is_some()).count();
     assert!(shown >= 8, "only {shown} preview rows shown");
 }
+
+/// Model & Data → "Train a tokenizer": learnt from the loaded dataset's train split on a background
+/// job, saved in the Hugging Face layout, its coverage shown, and one click opens it on the Tokenize page.
+#[test]
+fn a_tokenizer_trained_on_the_loaded_dataset_opens_on_the_tokenize_page() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("headlines-wp");
+    let mut state = State { page: Page::ModelData, ..State::default() };
+    state.tour.open = false;
+    state.model.tokenizer_training.vocab_size = 1500;
+    state.model.tokenizer_training.out = dir.display().to_string();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 1400.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the demo dataset", |h| dataset_name(h).is_some() && h.state().jobs().is_empty());
+    h.get_by_label("Train a tokenizer on this dataset").click();
+    h.run_ok();
+    h.get_by_label("Train tokenizer").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("Train tokenizer").click();
+    step_until(&mut h, "the trained tokenizer", |h| h.query_by_label_contains("✔ 1,500 tokens, saved to").is_some());
+    h.get_by_label_contains("tokens per word");
+    h.get_by_label("The most frequent words it splits");
+    for f in ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    h.get_by_label("Open it on the Tokenize page").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("Open it on the Tokenize page").click();
+    step_until(&mut h, "the new tokenizer", |h| h.state().model().is_some_and(|m| m.name == "headlines-wp"));
+    assert_eq!(h.state().state.page, Page::Tokenize);
+    assert_eq!(h.state().model().unwrap().tokenizer.vocab_size(), 1500);
+}

@@ -69,6 +69,9 @@ pub enum Command {
     ExportRun { dir: PathBuf, path: PathBuf },
     /// A run file unpacked into a runs folder.
     ImportRun { path: PathBuf, runs_dir: PathBuf },
+    /// Train a WordPiece tokenizer on a split of a dataset and save it (Hugging Face layout) in `out`;
+    /// setting `cancel` stops it.
+    TrainTokenizer { dataset: Arc<Dataset>, split: SplitName, settings: super::tokenizer_train::WordPieceSettings, out: PathBuf, cancel: Arc<AtomicBool> },
     /// Asks the user for a path with something the UI supplies (a native file dialog), on a job thread:
     /// the window keeps drawing while it is open. The core knows nothing of how it is asked.
     PickPath { title: String, pick: PathPicker },
@@ -124,6 +127,7 @@ impl Command {
             Command::Neighbours { .. } => "Finding neighbours".into(),
             Command::Project { texts, .. } => format!("Embedding {} rows", texts.len()),
             Command::BuildNgram { name, .. } => format!("Counting the words of {name}"),
+            Command::TrainTokenizer { dataset, .. } => format!("Training a tokenizer on {}", dataset.name),
             Command::PlanInputs { config } => format!("Planning a run of {}", config.model.trim()),
             Command::ListRuns { dir } => format!("Listing the runs in {}", dir.display()),
             Command::LoadRun { dir } => format!("Reading run {}", dir.display()),
@@ -181,6 +185,15 @@ pub enum Event {
     RunExported { id: JobId, path: PathBuf },
     RunImported { id: JobId, dir: PathBuf },
     FileChosen { id: JobId, path: Option<PathBuf> },
+    TokenizerTrained { id: JobId, info: Box<TrainedTokenizerInfo> },
+}
+
+/// A tokenizer trained and saved by a [`Command::TrainTokenizer`] job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainedTokenizerInfo {
+    pub dir: PathBuf,
+    pub vocab_size: usize,
+    pub report: super::tokenizer_train::CoverageReport,
 }
 
 impl Event {
@@ -211,7 +224,8 @@ impl Event {
             | Event::RunLoaded { id, .. }
             | Event::RunExported { id, .. }
             | Event::RunImported { id, .. }
-            | Event::FileChosen { id, .. } => *id,
+            | Event::FileChosen { id, .. }
+            | Event::TokenizerTrained { id, .. } => *id,
         }
     }
 
@@ -438,6 +452,17 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
         Command::PlanInputs { config } => {
             let inputs = super::train::plan_inputs(&config).map_err(job_err)?;
             Ok(Event::PlanInputs { id, inputs: Arc::new(inputs) })
+        }
+        Command::TrainTokenizer { dataset, split, settings, out: dir, cancel } => {
+            let texts = &dataset.split(split).ok_or_else(|| CoreError::Tokenize(format!("{} has no {} split", dataset.name, split.as_str())))?.texts;
+            let mut progress = |stage: &str, fraction: f32| {
+                out.send(Event::JobProgress { id, message: stage.to_string(), fraction: Some(fraction) });
+                !cancel.load(std::sync::atomic::Ordering::Relaxed)
+            };
+            let trained = super::tokenizer_train::train_wordpiece(texts.iter().map(String::as_str), &settings, &mut progress)?;
+            super::tokenizer_train::save_trained(&trained, &dir)?;
+            let info = TrainedTokenizerInfo { dir, vocab_size: trained.vocab.len(), report: trained.report };
+            Ok(Event::TokenizerTrained { id, info: Box::new(info) })
         }
         Command::BuildNgram { name, texts } => {
             let model = NgramModel::new(texts.iter().map(String::as_str));

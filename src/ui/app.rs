@@ -231,6 +231,7 @@ impl WorkbenchApp {
                         .and_then(|e| self.cache.on_event(e))
                         .and_then(|e| self.state.model.hub.on_event(e))
                         .and_then(|e| self.state.model.data.on_event(e))
+                        .and_then(|e| self.state.model.tokenizer_training.on_event(e))
                         .and_then(|e| self.state.fill_mask.on_event(e))
                         .and_then(|e| self.state.embeddings.on_event(e))
                         .and_then(|e| self.state.train.on_event(e))

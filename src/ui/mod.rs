@@ -23,6 +23,7 @@ mod state;
 mod status_bar;
 mod theme;
 mod tokenize_page;
+mod tokenizer_train_panel;
 mod tour;
 mod train_page;
 mod train_plan;

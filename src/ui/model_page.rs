@@ -22,6 +22,7 @@ pub struct ModelPage {
     pub recent: Vec<String>,
     pub hub: HubPanel,
     pub data: DataPanel,
+    pub tokenizer_training: super::tokenizer_train_panel::TokenizerTrainPanel,
     /// Where the Hub token comes from (masked), read once, not every frame (it may mean a file read).
     #[serde(skip)]
     token: Option<String>,
@@ -29,7 +30,7 @@ pub struct ModelPage {
 
 impl Default for ModelPage {
     fn default() -> Self {
-        Self { spec: DEMO_SPEC.into(), offline: false, recent: Vec::new(), hub: HubPanel::default(), data: DataPanel::default(), token: None }
+        Self { spec: DEMO_SPEC.into(), offline: false, recent: Vec::new(), hub: HubPanel::default(), data: DataPanel::default(), tokenizer_training: Default::default(), token: None }
     }
 }
 
@@ -79,6 +80,8 @@ impl ModelPage {
             ui.heading("Data");
             ui.label("A CSV/TSV, JSON Lines, Parquet or text file; a folder with train/validation/test files or one sub-folder of .txt files per class; a Hub dataset id.");
             self.data.ui(ui, ctx);
+            ui.add_space(8.0);
+            self.tokenizer_training.ui(ui, ctx);
         });
     }
 
