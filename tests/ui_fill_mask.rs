@@ -92,3 +92,58 @@ fn the_masked_lm_being_trained_fills_masks() {
         assert!(h.query_all_by_label(&p.token).next().is_some(), "token {:?} shown", p.token);
     }
 }
+
+/// The talk's second experiment in the app: a tokenizer trained on a small text, a 2×128 BERT built from
+/// a config with its vocabulary, pre-trained a few steps as a masked LM on the text cut into chunks; a
+/// probe sentence pinned on Fill-Mask gains a row of guesses per checkpoint while the run trains (on the
+/// Train page: the timeline fills whatever page is shown).
+#[test]
+fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
+    use lm_workbench::core::tokenizer_train::{save_trained, train_wordpiece, WordPieceSettings};
+    let work = tempfile::tempdir().unwrap();
+    let text: String = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo_pretrain.txt"))
+        .unwrap()
+        .lines()
+        .take(400)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let data = work.path().join("headlines.txt");
+    std::fs::write(&data, &text).unwrap();
+    let settings = WordPieceSettings { vocab_size: 600, ..WordPieceSettings::default() };
+    let lines: Vec<&str> = text.lines().collect();
+    let trained = train_wordpiece(lines.into_iter(), &settings, &mut |_, _| true).unwrap();
+    let tokenizer = work.path().join("tokenizer");
+    save_trained(&trained, &tokenizer).unwrap();
+
+    let probe = "The prime minister [MASK] a snap election.";
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.tour.open = false;
+    state.fill_mask.probes = vec![probe.to_string()];
+    let c = &mut state.train.config;
+    c.runs_dir = work.path().join("runs");
+    c.model = "preset:2x128".into();
+    c.tokenizer = tokenizer.display().to_string();
+    c.task = TrainTask::MaskedLm;
+    c.data = data.display().to_string();
+    c.chunk_size = Some(32);
+    c.batch_size = 8;
+    c.learning_rate = 1e-3;
+    c.max_steps = Some(6);
+    c.eval_every = EvalEvery::Steps(2);
+    c.save_every = Some(2);
+    c.validation_fraction = 0.1;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 1000.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    train_to_the_end(&mut h);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join("runs").read_dir().unwrap().next().unwrap().unwrap().path().join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["model"], "preset:2x128");
+    h.state_mut().state.page = Page::FillMask;
+    step_until(&mut h, "a timeline row per checkpoint", |h| {
+        ["step 2", "step 4", "step 6"].iter().all(|s| h.query_by_label(s).is_some()) && h.state().jobs().is_empty()
+    });
+    h.get_by_label(probe);
+}

@@ -49,6 +49,9 @@ pub enum Command {
     LoadMaskedLm { spec: String, hub: HubSettings },
     /// Predict the tokens at each [MASK] of a text.
     FillMask { lm: Arc<MaskedLm>, text: String, top_k: usize },
+    /// Score pinned probe sentences with one checkpoint of a masked LM (a step of a training run): the
+    /// top-k guesses at each mask of each probe.
+    ScoreProbes { spec: String, step: u64, probes: Vec<String>, top_k: usize, hub: HubSettings },
     /// Load a model's encoder (any BERT-family checkpoint, heads ignored) for the Embeddings page.
     LoadEncoder { spec: String, hub: HubSettings },
     /// Token vectors, attention maps and the sentence vector of a text.
@@ -123,6 +126,7 @@ impl Command {
             Command::LoadMaskedLm { spec, .. } => format!("Loading masked LM {}", spec.trim()),
             Command::FillMask { lm, .. } => format!("Predicting with {}", lm.name),
             Command::LoadEncoder { spec, .. } => format!("Loading encoder {}", spec.trim()),
+            Command::ScoreProbes { step, probes, .. } => format!("Scoring {} probe sentences at step {step}", probes.len()),
             Command::Inspect { encoder, .. } => format!("Reading the text with {}", encoder.name),
             Command::Neighbours { .. } => "Finding neighbours".into(),
             Command::Project { texts, .. } => format!("Embedding {} rows", texts.len()),
@@ -186,6 +190,8 @@ pub enum Event {
     RunImported { id: JobId, dir: PathBuf },
     FileChosen { id: JobId, path: Option<PathBuf> },
     TokenizerTrained { id: JobId, info: Box<TrainedTokenizerInfo> },
+    /// Each probe's guesses (one list per mask), or why it could not be scored.
+    ProbesScored { id: JobId, step: u64, scores: Vec<Result<Vec<Vec<MaskPrediction>>, String>> },
 }
 
 /// A tokenizer trained and saved by a [`Command::TrainTokenizer`] job.
@@ -225,7 +231,8 @@ impl Event {
             | Event::RunExported { id, .. }
             | Event::RunImported { id, .. }
             | Event::FileChosen { id, .. }
-            | Event::TokenizerTrained { id, .. } => *id,
+            | Event::TokenizerTrained { id, .. }
+            | Event::ProbesScored { id, .. } => *id,
         }
     }
 
@@ -397,6 +404,21 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
             let (name, loaded, tokenizer) = load_with_weights(id, out, &spec, &hub, Task::MaskedLm)?;
             let lm = MaskedLm { name, newly_initialized: loaded.report.newly_initialized.clone(), model: loaded.model, tokenizer };
             Ok(Event::MaskedLmLoaded { id, lm: Arc::new(lm) })
+        }
+        Command::ScoreProbes { spec, step, probes, top_k, hub } => {
+            // A run's `last` folder is rewritten at each save: the step is the one its weights are from.
+            let state = std::path::Path::new(&spec).join("trainer_state.json");
+            let saved_step = std::fs::read_to_string(&state)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v.get("step").and_then(serde_json::Value::as_u64));
+            let step = saved_step.unwrap_or(step);
+            let (_, loaded, tokenizer) = load_with_weights(id, out, &spec, &hub, Task::MaskedLm)?;
+            let scores = probes
+                .iter()
+                .map(|probe| fill_mask(&loaded.model, &tokenizer, probe, top_k).map_err(|e| e.to_string()))
+                .collect();
+            Ok(Event::ProbesScored { id, step, scores })
         }
         Command::FillMask { lm, text, top_k } => {
             let masks = fill_mask(&lm.model, &lm.tokenizer, &text, top_k).map_err(job_err)?;

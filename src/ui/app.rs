@@ -401,6 +401,7 @@ impl WorkbenchApp {
             loaded => loaded.to_string(),
         };
         let training_checkpoint = self.state.train.live.as_ref().and_then(|l| l.masked_lm_checkpoint());
+        self.state.fill_mask.logic(&mut self.backend, training_checkpoint.clone(), &hub);
         let masked_lm = self.state.fill_mask.masked_lm().cloned();
         let training_embeddings = self.state.train.live.as_ref().filter(|l| !l.snapshots.is_empty()).map(|l| TrainingEmbeddings {
             run: l.run_dir.as_ref().and_then(|d| d.file_name()).map_or_else(|| "the run".into(), |n| n.to_string_lossy().into_owned()),

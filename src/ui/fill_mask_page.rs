@@ -17,6 +17,8 @@ pub struct FillMaskPage {
     pub model: String,
     pub text: String,
     pub top_k: usize,
+    /// Probe sentences pinned to watch a masked-LM run learn: each new checkpoint re-scores them.
+    pub probes: Vec<String>,
     #[serde(skip)]
     state: Transient,
 }
@@ -27,6 +29,7 @@ impl Default for FillMaskPage {
             model: crate::core::demo::DEMO_SPEC.into(),
             text: "The prime minister [MASK] a snap election.".into(),
             top_k: 5,
+            probes: Vec::new(),
             state: Transient::default(),
         }
     }
@@ -43,6 +46,21 @@ struct Transient {
     predicted: Option<(String, usize)>,
     masks: Vec<Vec<MaskPrediction>>,
     error: Option<String>,
+    /// The run the timeline follows, and its rows (one per checkpoint, oldest first).
+    timeline_run: Option<std::path::PathBuf>,
+    timeline: Vec<ProbeRow>,
+    probe_job: Option<(JobId, u64)>,
+    /// The checkpoint last sent for scoring: (folder, step).
+    scored: Option<(std::path::PathBuf, u64)>,
+}
+
+/// The probes' guesses at one checkpoint.
+#[derive(Clone, Debug)]
+struct ProbeRow {
+    step: u64,
+    /// What the row's probes were (a probe pinned later has no earlier rows).
+    probes: Vec<String>,
+    scores: Vec<Result<Vec<Vec<MaskPrediction>>, String>>,
 }
 
 impl FillMaskPage {
@@ -66,6 +84,21 @@ impl FillMaskPage {
                 s.predict_job = None;
                 s.error = None;
                 let _ = text;
+            }
+            Event::ProbesScored { step, scores, .. } if s.probe_job.as_ref().is_some_and(|(j, _)| *j == id) => {
+                s.probe_job = None;
+                let row = ProbeRow { step, probes: self.probes.clone(), scores };
+                match s.timeline.iter_mut().find(|r| r.step == step) {
+                    Some(existing) => *existing = row,
+                    None => {
+                        s.timeline.push(row);
+                        s.timeline.sort_by_key(|r| r.step);
+                    }
+                }
+            }
+            Event::JobFailed { error, .. } if s.probe_job.as_ref().is_some_and(|(j, _)| *j == id) => {
+                let step = s.probe_job.take().map_or(0, |(_, step)| step);
+                s.timeline.push(ProbeRow { step, probes: self.probes.clone(), scores: vec![Err(error); self.probes.len()] });
             }
             Event::JobFailed { error, .. } if s.load_job == Some(id) || s.predict_job == Some(id) => {
                 s.error = Some(error);
@@ -146,6 +179,7 @@ impl FillMaskPage {
                  id, a model from the \"cached\" menu, or the checkpoint of a masked-LM run on the Train page.",
             );
         }
+        self.probes_ui(ui, ctx);
         ui.columns(self.state.masks.len().clamp(1, 4), |cols| {
             for (i, predictions) in self.state.masks.iter().enumerate() {
                 let ui = &mut cols[i % cols.len()];
@@ -157,6 +191,92 @@ impl FillMaskPage {
                         ui.end_row();
                     }
                 });
+            }
+        });
+    }
+
+    /// "Watch it learn": pinned probe sentences, re-scored at every checkpoint of the masked-LM run on the
+    /// Train page, one row per checkpoint.
+    /// Every frame, whatever the page: follows the Train page's masked-LM run — a new run starts a new
+    /// timeline; each new checkpoint is scored once (one job at a time; one saved meanwhile is next).
+    pub fn logic(&mut self, backend: &mut crate::core::backend::Backend, checkpoint: Option<(u64, std::path::PathBuf)>, hub: &crate::core::hub::HubSettings) {
+        if let Some((step, dir)) = checkpoint {
+            let run = dir.parent().and_then(std::path::Path::parent).map(std::path::Path::to_path_buf);
+            if run != self.state.timeline_run {
+                self.state.timeline_run = run;
+                self.state.timeline.clear();
+                self.state.scored = None;
+            }
+            let wanted = Some((dir.clone(), step));
+            if !self.probes.is_empty() && self.state.probe_job.is_none() && self.state.scored != wanted {
+                let command = Command::ScoreProbes {
+                    spec: dir.display().to_string(),
+                    step,
+                    probes: self.probes.clone(),
+                    top_k: 3,
+                    hub: hub.clone(),
+                };
+                self.state.probe_job = Some((backend.send(command), step));
+                self.state.scored = wanted;
+            }
+        }
+    }
+
+    fn probes_ui(&mut self, ui: &mut egui::Ui, _ctx: &mut PageContext<'_>) {
+        egui::CollapsingHeader::new("Watch it learn").id_salt("probes").default_open(!self.probes.is_empty()).show(ui, |ui| {
+            ui.label(
+                "Pin sentences with [MASK]; while a masked LM pre-trains on the Train page, every checkpoint guesses \
+                 them again, one row per checkpoint.",
+            );
+            ui.horizontal(|ui| {
+                let has_mask = self.text.contains("[MASK]") || self.text.contains("<mask>");
+                let pinned = self.probes.contains(&self.text);
+                if ui.add_enabled(has_mask && !pinned, egui::Button::new("Pin this sentence")).clicked() {
+                    self.probes.push(self.text.clone());
+                }
+                if self.state.probe_job.is_some() {
+                    ui.spinner();
+                }
+            });
+            let mut remove = None;
+            for (p, probe) in self.probes.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    if ui.small_button("✖").on_hover_text("unpin").clicked() {
+                        remove = Some(p);
+                    }
+                    ui.strong(probe);
+                });
+                let rows: Vec<(u64, &Result<Vec<Vec<MaskPrediction>>, String>)> = self
+                    .state
+                    .timeline
+                    .iter()
+                    .filter_map(|row| row.probes.iter().position(|q| q == probe).map(|i| (row.step, &row.scores[i])))
+                    .collect();
+                if rows.is_empty() {
+                    ui.weak("No checkpoint yet: start a masked-LM run on the Train page.");
+                    continue;
+                }
+                egui::Grid::new(("probe_timeline", p)).striped(true).num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
+                    for (step, score) in rows {
+                        ui.label(format!("step {step}"));
+                        match score {
+                            Ok(masks) => {
+                                let guesses: Vec<String> = masks
+                                    .first()
+                                    .map(|m| m.iter().map(|g| format!("{} {:.1}%", g.token, 100.0 * g.score)).collect())
+                                    .unwrap_or_default();
+                                ui.monospace(guesses.join(" · "));
+                            }
+                            Err(e) => {
+                                ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+                            }
+                        }
+                        ui.end_row();
+                    }
+                });
+            }
+            if let Some(p) = remove {
+                self.probes.remove(p);
             }
         });
     }

@@ -125,8 +125,25 @@ impl TrainPage {
                         if let Some(repo) = cached_models_menu(ui, ctx) {
                             switch_model(c, &repo);
                         }
+                        ui.menu_button("preset ▾", |ui| {
+                            ui.label("A BERT built from scratch (layers × hidden), its vocabulary from the tokenizer below:");
+                            for (layers, hidden) in crate::core::train::scratch::PRESETS {
+                                if ui.button(format!("{layers} × {hidden}")).clicked() {
+                                    switch_model(c, &format!("preset:{layers}x{hidden}"));
+                                }
+                            }
+                        });
                     });
                 });
+                ui.end_row();
+                let label = ui.label("Tokenizer:");
+                ui.add(
+                    egui::TextEdit::singleline(&mut c.tokenizer)
+                        .hint_text("the model's own; a folder for a model built from scratch")
+                        .desired_width(250.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("a tokenizer folder (Model & Data → Train a tokenizer) for preset:LxH, builtin:tiny or a bare config.json");
                 ui.end_row();
                 let label = ui.label("Data:");
                 ui.vertical(|ui| {
