@@ -48,6 +48,8 @@ fn every_page_renders() {
     let cache = tempfile::tempdir().unwrap();
     let settings = HubSettings { endpoint: Some(server.url.clone()), cache_dir: cache.path().into(), offline: false };
     let mut state = State::default();
+    // The pages as a returning user sees them; the first-start tour has its own picture below.
+    state.tour.open = false;
     state.model.spec = minilm().display().to_string();
     state.model.hub.query = "mini".into();
     state.model.hub.task = None;
@@ -125,6 +127,14 @@ fn every_page_renders() {
     h.run_ok();
     h.get_by_label_contains("demo-kit · step");
     save_checked(&mut h, "embeddings-training-run");
+    // The first-start tour at its fourth step, over the Train page after the demo-kit run.
+    h.state_mut().state.tour.open = true;
+    h.state_mut().state.tour.step = 2;
+    h.run_ok();
+    h.get_by_label("Next ›").click();
+    h.run_ok();
+    h.get_by_label_contains("Tour 4/6 · Train the whole model");
+    save_checked(&mut h, "tour");
 }
 
 /// Renders the app, checks that the picture is real (the right size, many colours) and saves it.

@@ -42,6 +42,12 @@ fn demo_kit_run_from_the_train_page() {
     // The pre-trained demo encoder fine-tuned whole (see train_core for classifier-only).
     assert!(last.accuracy >= 0.8, "validation accuracy {}", last.accuracy);
     h.get_by_label("Loss");
+    // Meetup finding 5: the legends sit in a row above each chart, never over the data.
+    let loss_heading = h.get_by_label("Loss").rect();
+    for entry in ["━ run loss", "◆ run validation loss", "● run accuracy", "■ run macro-F1 (dashed)"] {
+        let rect = h.get_by_label(entry).rect();
+        assert!(rect.min.y > loss_heading.max.y - 1.0, "{entry} is below the Loss heading");
+    }
     h.get_by_label_contains("Confusion matrix");
     h.get_by_label_contains("step 1120 / 1120");
 

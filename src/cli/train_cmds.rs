@@ -225,8 +225,11 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
         config,
         args.resume.clone(),
         &mut |event| match event {
-            TrainerEvent::Started { run_dir: dir, total_steps, start_step, .. } => {
+            TrainerEvent::Started { run_dir: dir, total_steps, start_step, unigram_loss, .. } => {
                 let _ = writeln!(stderr, "training in {} ({total_steps} steps, from step {start_step})", dir.display());
+                if let Some(loss) = unigram_loss {
+                    let _ = writeln!(stderr, "unigram baseline: validation loss {loss:.4} (perplexity {:.1})", loss.exp());
+                }
                 run_dir = Some(dir);
                 total = total_steps;
             }

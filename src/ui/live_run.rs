@@ -28,6 +28,8 @@ pub struct LiveRun {
     pub trainable_params: usize,
     pub total_params: usize,
     pub label_names: Vec<String>,
+    /// Masked LM: the unigram baseline in loss units (drawn on the loss chart).
+    pub unigram_loss: Option<f64>,
     pub steps: Vec<StepMetrics>,
     pub evals: Vec<EvalReport>,
     /// `(step, kind, folder)` of each checkpoint saved, in order (as a run's record lists them).
@@ -70,6 +72,7 @@ impl LiveRun {
             task,
             config,
             texts: crate::core::train::RunTexts::default(),
+            unigram_loss: None,
             replay: None,
         }
     }
@@ -87,8 +90,9 @@ impl LiveRun {
     pub(super) fn poll(&mut self) {
         for event in self.events.try_iter().collect::<Vec<_>>() {
             match event {
-                TrainerEvent::Started { run_dir, total_steps, steps_per_epoch, total_params, trainable_params, label_names, texts, .. } => {
+                TrainerEvent::Started { run_dir, total_steps, steps_per_epoch, total_params, trainable_params, label_names, texts, unigram_loss, .. } => {
                     self.texts = texts;
+                    self.unigram_loss = unigram_loss;
                     self.run_dir = Some(run_dir);
                     (self.total_steps, self.steps_per_epoch) = (total_steps, steps_per_epoch);
                     (self.total_params, self.trainable_params) = (total_params, trainable_params);

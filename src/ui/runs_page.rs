@@ -204,6 +204,7 @@ impl RunsPage {
                 steps: &r.steps,
                 evals: &r.evals,
                 best_step: best_checkpoint_step(&r.checkpoints),
+                baseline: None,
             })
             .collect();
         // Half the page for the charts, leaving room for the settings and scores tables below.

@@ -338,7 +338,7 @@ impl TrainPage {
         };
         progress_ui(ui, live);
         settings_ui(ui, &mut self.charts);
-        let series = [Series { name: "run".into(), color: ui.visuals().selection.stroke.color, steps: &live.steps, evals: &live.evals, best_step: live.best_step() }];
+        let series = [Series { name: "run".into(), color: ui.visuals().selection.stroke.color, steps: &live.steps, evals: &live.evals, best_step: live.best_step(), baseline: live.unigram_loss }];
         ui.strong("Loss");
         loss_plot_ui(ui, "live_loss", &self.charts, &series, 220.0);
         ui.columns(3, |cols| {

@@ -3,7 +3,7 @@
 //! log scale; whole run or a recent window; a marker at the best checkpoint.
 
 use egui::Color32;
-use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use serde::{Deserialize, Serialize};
 
 use crate::core::train::{EvalReport, StepMetrics};
@@ -56,6 +56,8 @@ pub struct Series<'a> {
     pub evals: &'a [EvalReport],
     /// Step of the best checkpoint, if any.
     pub best_step: Option<u64>,
+    /// Masked LM: the unigram baseline in loss units, drawn as a dashed line.
+    pub baseline: Option<f64>,
 }
 
 fn x_of(settings: &ChartSettings, step: &StepMetrics) -> f64 {
@@ -76,8 +78,8 @@ fn eval_x(settings: &ChartSettings, steps: &[StepMetrics], eval: &EvalReport) ->
 }
 
 /// A chart inside a scrolling page: the mouse wheel scrolls the page (it does not pan the chart away),
-/// dragging does not pan either; Ctrl + wheel zooms and a double-click resets. Legends are translucent
-/// and list only the series worth naming.
+/// dragging does not pan either; Ctrl + wheel zooms and a double-click resets. The legend is a row
+/// above the chart ([`legend_row_ui`]), never drawn over the data.
 pub fn page_plot(id: &str) -> Plot<'_> {
     Plot::new(id).id(chart_id(id)).allow_scroll(false).allow_drag(false)
 }
@@ -87,8 +89,15 @@ pub fn chart_id(name: &str) -> egui::Id {
     egui::Id::unique(("lmw_chart", name))
 }
 
-fn legend() -> Legend {
-    Legend::default().background_alpha(0.55)
+/// A chart's legend as a row of coloured entries above it (meetup finding 5: a legend inside the chart
+/// hid a run's only validation point and half the loss curve at 1024 wide).
+pub fn legend_row_ui(ui: &mut egui::Ui, entries: &[(String, egui::Color32)]) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 12.0;
+        for (name, color) in entries {
+            ui.label(egui::RichText::new(name).color(*color));
+        }
+    });
 }
 
 fn y(settings: &ChartSettings, v: f64) -> f64 {
@@ -123,7 +132,15 @@ pub fn settings_ui(ui: &mut egui::Ui, settings: &mut ChartSettings) {
 
 /// Training loss (raw and smoothed) with validation loss markers, for one or more runs.
 pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
-    page_plot(id).height(height).legend(legend()).show(ui, |plot| {
+    let entries: Vec<(String, egui::Color32)> = series
+        .iter()
+        .flat_map(|s| [(format!("━ {} loss", s.name), s.color), (format!("◆ {} validation loss", s.name), s.color)])
+        .chain(series.iter().filter_map(|s| {
+            s.baseline.map(|b| (format!("┄ unigram baseline (perplexity {:.0})", b.exp()), s.color.gamma_multiply(0.7)))
+        }))
+        .collect();
+    legend_row_ui(ui, &entries);
+    page_plot(id).height(height).show(ui, |plot| {
         for s in series {
             let steps = window(settings, s.steps);
             let raw: Vec<[f64; 2]> = steps.iter().map(|m| [x_of(settings, m), y(settings, m.loss)]).collect();
@@ -140,6 +157,9 @@ pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, serie
                 .map(|e| [eval_x(settings, s.steps, e), y(settings, e.loss)])
                 .collect();
             plot.points(Points::new(format!("{} validation loss", s.name), PlotPoints::from(evals)).color(s.color).shape(MarkerShape::Diamond).radius(5.0));
+            if let Some(b) = s.baseline {
+                plot.hline(egui_plot::HLine::new("", y(settings, b)).color(s.color.gamma_multiply(0.7)).style(egui_plot::LineStyle::dashed_loose()));
+            }
             if let Some(best) = s.best_step {
                 let x = match settings.x_axis {
                     XAxis::Step => Some(best as f64),
@@ -155,9 +175,12 @@ pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, serie
 
 /// Validation accuracy and macro-F1 markers (joined by lines).
 pub fn metrics_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
-    // Accuracy climbs from the bottom left: the top left is where a legend hides the least.
-    // Step 0 on the x-axis: a run's only evaluation sits at the right, away from the legend.
-    page_plot(id).height(height).legend(legend().position(Corner::LeftTop)).include_x(0.0).include_y(0.0).include_y(1.0).show(ui, |plot| {
+    let entries: Vec<(String, egui::Color32)> = series
+        .iter()
+        .flat_map(|s| [(format!("● {} accuracy", s.name), s.color), (format!("■ {} macro-F1 (dashed)", s.name), s.color.gamma_multiply(0.6))])
+        .collect();
+    legend_row_ui(ui, &entries);
+    page_plot(id).height(height).include_x(0.0).include_y(0.0).include_y(1.0).show(ui, |plot| {
         for s in series {
             let val: Vec<&EvalReport> = s.evals.iter().filter(|e| e.split == "validation").collect();
             let acc: Vec<[f64; 2]> = val.iter().map(|e| [eval_x(settings, s.steps, e), e.accuracy]).collect();

@@ -125,6 +125,35 @@ pub fn evaluate_mlm(
     })
 }
 
+/// The unigram baseline of a masked LM, in the units of the evaluation loss (mean nats per masked token;
+/// perplexity = `exp`): every validation token predicted by its frequency in the training split (add-one
+/// over the vocabulary, specials left out). Masked positions are drawn uniformly among the non-special
+/// tokens, so the mean over all of them is what a masked evaluation expects. `None` without tokens.
+pub fn unigram_baseline(train: &EncodedSplit, validation: &EncodedSplit, vocab_size: usize) -> Option<f64> {
+    let mut counts = vec![0u64; vocab_size];
+    let mut total = 0u64;
+    for (ids, special) in train.ids.iter().zip(&train.special) {
+        for (&id, &sp) in ids.iter().zip(special) {
+            if !sp && (id as usize) < vocab_size {
+                counts[id as usize] += 1;
+                total += 1;
+            }
+        }
+    }
+    let denominator = (total + vocab_size as u64) as f64;
+    let (mut nats, mut n) = (0.0, 0u64);
+    for (ids, special) in validation.ids.iter().zip(&validation.special) {
+        for (&id, &sp) in ids.iter().zip(special) {
+            if !sp {
+                let count = counts.get(id as usize).copied().unwrap_or(0);
+                nats -= ((count + 1) as f64 / denominator).ln();
+                n += 1;
+            }
+        }
+    }
+    (n > 0 && total > 0).then(|| nats / n as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +186,21 @@ mod tests {
         assert!((kept as f64 / picked as f64 - 0.1).abs() < 0.03);
         let mut again = original.clone();
         assert_eq!(mask_tokens(&mut again, &special, masking, &mut SeededRng::new(1)), labels);
+    }
+
+    #[test]
+    fn unigram_baseline_is_the_cross_entropy_of_training_frequencies() {
+        let split = |rows: Vec<Vec<u32>>| EncodedSplit {
+            special: rows.iter().map(|r| r.iter().enumerate().map(|(i, _)| i == 0 || i + 1 == r.len()).collect()).collect(),
+            types: rows.iter().map(|r| vec![0; r.len()]).collect(),
+            ids: rows,
+            labels: Vec::new(),
+        };
+        // Vocabulary of 4; training text 2 2 2 3 (specials 0/1 around it): p(2) = 4/8, p(3) = 2/8 (add-one).
+        let train = split(vec![vec![0, 2, 2, 2, 3, 1]]);
+        let validation = split(vec![vec![0, 2, 3, 1]]);
+        let expected = -((4.0f64 / 8.0).ln() + (2.0f64 / 8.0).ln()) / 2.0;
+        assert!((unigram_baseline(&train, &validation, 4).unwrap() - expected).abs() < 1e-12);
+        assert!(unigram_baseline(&train, &split(vec![vec![0, 1]]), 4).is_none());
     }
 }

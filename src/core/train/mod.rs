@@ -282,6 +282,9 @@ pub enum TrainerEvent {
         /// The texts of the evaluated splits, so that evaluations' predictions (which name rows by
         /// index) can be shown with their text.
         texts: RunTexts,
+        /// Masked LM with a validation split: the unigram baseline in loss units (see
+        /// [`mlm::unigram_baseline`]); the model has learnt something once its loss is below it.
+        unigram_loss: Option<f64>,
     },
     Step(StepMetrics),
     Evaluation(EvalReport),

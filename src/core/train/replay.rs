@@ -48,6 +48,7 @@ pub fn timeline(run_dir: &Path) -> TrainResult<(TrainConfig, Vec<(f64, TrainerEv
             trainable_params: 0,
             label_names,
             start_step: 0,
+            unigram_loss: None,
             texts: RunTexts::default(),
         },
     )];

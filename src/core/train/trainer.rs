@@ -277,6 +277,9 @@ impl Trainer {
                 validation: Arc::new(split_texts(&dataset, crate::core::data::SplitName::Validation, data.validation.is_some())),
                 test: Arc::new(split_texts(&dataset, crate::core::data::SplitName::Test, data.test.is_some())),
             },
+            unigram_loss: masking
+                .and(data.validation.as_ref())
+                .and_then(|v| super::mlm::unigram_baseline(&data.train, v, loaded.model.config().vocab_size)),
         });
         on_event(TrainerEvent::Log(format!(
             "training on {} ({} kernels)",
