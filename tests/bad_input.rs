@@ -7,7 +7,7 @@ mod common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use lm_workbench::core::data::{load_dataset, DataSpec, LoadOptions};
+use lm_workbench::core::data::{load_dataset, DataSpec, DatasetOptions};
 use lm_workbench::core::hub::HubSettings;
 use lm_workbench::core::model::{LoadOptions as ModelOptions, ModelConfig, Task, TaskChoice, TaskModel};
 use lm_workbench::core::model_source::{load_model, ModelSpec};
@@ -84,7 +84,7 @@ fn build_from_config(p: &Path) -> Result<(), String> {
 
 fn load_data(p: &Path) -> Result<(), String> {
     let spec = if p.is_dir() { DataSpec::Folder(p.to_path_buf()) } else { DataSpec::File(p.to_path_buf()) };
-    load_dataset(&spec, &LoadOptions::default(), &mut |_| {}).map(|_| ()).map_err(|e| e.to_string())
+    load_dataset(&spec, &DatasetOptions::default(), &mut |_| {}).map(|_| ()).map_err(|e| e.to_string())
 }
 
 fn safetensors_with_header(dir: &Path, header: &[u8], declared_len: u64) -> PathBuf {

@@ -13,7 +13,7 @@ use lm_workbench::core::embeddings::{
 use lm_workbench::core::model::infer::Pooling;
 use lm_workbench::core::model::{ModelInput, Task, TaskChoice, TaskModel};
 use lm_workbench::core::ngram::{ngram_words, NgramModel};
-use lm_workbench::core::tokenizer::TextTokenizer;
+use lm_workbench::core::text::tokenizer::TextTokenizer;
 use model_common::{f32_options, f64s, reference_dir, u32_rows};
 use serde_json::Value;
 

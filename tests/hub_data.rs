@@ -12,11 +12,11 @@ use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use common::hub_server::{HubServer, Repo};
 use lm_workbench::core::data::{
-    list_hub_dataset, load_hub_config, load_hub_dataset, Dataset, FileFormat, HubDataSource, LabelKind, LoadOptions,
+    list_hub_dataset, load_hub_config, load_hub_dataset, Dataset, FileFormat, HubDataSource, LabelKind, DatasetOptions,
     SourceKind, SplitName, HF_METADATA_KEY,
 };
 use lm_workbench::core::hub::HubSettings;
-use lm_workbench::core::hub_download::FileProgress;
+use lm_workbench::core::hub::download::FileProgress;
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use serde_json::{json, Value};
@@ -139,8 +139,8 @@ fn offline(cache: &Path) -> HubSettings {
     HubSettings { endpoint: Some("http://127.0.0.1:9".into()), cache_dir: cache.to_path_buf(), offline: true }
 }
 
-fn as_is() -> LoadOptions {
-    LoadOptions { validation_fraction: 0.0, ..LoadOptions::default() }
+fn as_is() -> DatasetOptions {
+    DatasetOptions { validation_fraction: 0.0, ..DatasetOptions::default() }
 }
 
 fn load(hub: &HubSettings, spec: &str, downloads: &mut Vec<FileProgress>) -> Result<Dataset, String> {
@@ -354,7 +354,7 @@ fn errors_name_the_repo() {
             cache.path().display()
         )
     );
-    let bad = LoadOptions { validation_fraction: 1.5, ..LoadOptions::default() };
+    let bad = DatasetOptions { validation_fraction: 1.5, ..DatasetOptions::default() };
     let err = load_hub_dataset(&hub, "demo/bbc-news-csv", &bad, &mut |_| {}, &mut |_| {}, None).unwrap_err();
     assert_eq!(err.to_string(), "invalid option: the validation fraction must be at least 0 and below 1, not 1.5");
     // Nothing was downloaded for any of these.

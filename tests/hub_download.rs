@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use common::hub_server::{HubServer, Repo};
 use common::{fixture, minilm, WELCOME, WELCOME_IDS};
 use lm_workbench::core::hub::HubSettings;
-use lm_workbench::core::hub_download::{download, DownloadRequest, FileProgress};
-use lm_workbench::core::hub_search::{list_files, scan_cache, search, RepoKind, SearchQuery, SortBy};
+use lm_workbench::core::hub::download::{download, DownloadRequest, FileProgress};
+use lm_workbench::core::hub::search::{list_files, scan_cache, search, RepoKind, SearchQuery, SortBy};
 use lm_workbench::core::model_source::{load_model, ModelSpec};
-use lm_workbench::core::tokenizer::EncodeRequest;
+use lm_workbench::core::text::tokenizer::EncodeRequest;
 use lm_workbench::core::CoreError;
 
 fn read(dir: &std::path::Path, files: &[&str]) -> Vec<(String, Vec<u8>)> {

@@ -11,7 +11,7 @@ use lm_workbench::core::model::save::save_pretrained;
 use lm_workbench::core::model::source::{load_spec, ModelRequest};
 use lm_workbench::core::model::{ModelConfig, Task, TaskChoice, TaskModel};
 use lm_workbench::core::model_source::ModelSpec;
-use lm_workbench::core::tokenizer::TextTokenizer;
+use lm_workbench::core::text::tokenizer::TextTokenizer;
 use model_common::*;
 use serde_json::json;
 

@@ -6,7 +6,7 @@ mod model_common;
 use candle_core::DType;
 use lm_workbench::core::model::infer::fill_mask;
 use lm_workbench::core::model::{Dropout, LoadOptions, Task, TaskChoice, TaskModel};
-use lm_workbench::core::tokenizer::{EncodeRequest, TextTokenizer};
+use lm_workbench::core::text::tokenizer::{EncodeRequest, TextTokenizer};
 use model_common::*;
 
 const TOL: f64 = 1e-4;

@@ -10,7 +10,7 @@ use lm_workbench::core::model::save::{save_pretrained, state_dict, write_safeten
 use lm_workbench::core::model::{
     Dropout, LoadOptions, ModelConfig, ModelError, ModelInput, Task, TaskChoice, TaskModel,
 };
-use lm_workbench::core::tokenizer::TextTokenizer;
+use lm_workbench::core::text::tokenizer::TextTokenizer;
 use model_common::*;
 use serde_json::{json, Value};
 

@@ -9,7 +9,7 @@ use common::{build_hf_cache, minilm, WELCOME, WELCOME_IDS};
 use lm_workbench::core::hub::HubSettings;
 use lm_workbench::core::model::source::resolve;
 use lm_workbench::core::model_source::{load_model, ModelSpec};
-use lm_workbench::core::tokenizer::{EncodeRequest, Padding, TextTokenizer};
+use lm_workbench::core::text::tokenizer::{EncodeRequest, Padding, TextTokenizer};
 
 fn load_minilm() -> TextTokenizer {
     let model = load_model(&ModelSpec::Local(minilm()), &HubSettings::from_env(), &mut |_, _| {}).unwrap();

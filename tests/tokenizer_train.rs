@@ -5,8 +5,8 @@
 
 mod common;
 
-use lm_workbench::core::tokenizer::EncodeRequest;
-use lm_workbench::core::tokenizer_train::{save_trained, train_wordpiece, WordPieceSettings};
+use lm_workbench::core::text::tokenizer::EncodeRequest;
+use lm_workbench::core::text::tokenizer_train::{save_trained, train_wordpiece, WordPieceSettings};
 use lm_workbench::core::train::setup::load_data;
 use lm_workbench::core::train::TrainConfig;
 use lm_workbench::core::model_source::{load_tokenizer, ModelFiles};

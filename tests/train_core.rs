@@ -15,7 +15,7 @@ use lm_workbench::core::model::infer::predict;
 use lm_workbench::core::model::source::{load_spec, ModelRequest};
 use lm_workbench::core::model::{LoadOptions, Task, TaskChoice, TaskModel};
 use lm_workbench::core::model_source::ModelSpec;
-use lm_workbench::core::tokenizer::EncodeRequest;
+use lm_workbench::core::text::tokenizer::EncodeRequest;
 use lm_workbench::core::train::checkpoint::OPTIMIZER_FILE;
 use lm_workbench::core::train::snapshot::{EmbeddingSnapshot, BASIS_FILE};
 use lm_workbench::core::train::setup::{load_data, tiny_model_config};
@@ -540,7 +540,7 @@ fn a_run_replays_as_recorded_and_travels_as_one_file() {
 #[test]
 fn masked_lm_on_chunked_text() {
     use lm_workbench::core::data::{Split, SplitOrigin};
-    use lm_workbench::core::tokenizer::TextTokenizer;
+    use lm_workbench::core::text::tokenizer::TextTokenizer;
     use lm_workbench::core::train::chunk::chunk_split;
     let novel = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/gutenberg-novels/valid.txt");
     let text = std::fs::read_to_string(&novel).unwrap_or_else(|e| panic!("{}: {e} (put shared/ beside the repository)", novel.display()));

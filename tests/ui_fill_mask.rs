@@ -99,7 +99,7 @@ fn the_masked_lm_being_trained_fills_masks() {
 /// Train page: the timeline fills whatever page is shown).
 #[test]
 fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
-    use lm_workbench::core::tokenizer_train::{save_trained, train_wordpiece, WordPieceSettings};
+    use lm_workbench::core::text::tokenizer_train::{save_trained, train_wordpiece, WordPieceSettings};
     let work = tempfile::tempdir().unwrap();
     let text: String = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo_pretrain.txt"))
         .unwrap()

@@ -68,7 +68,7 @@ fn search_and_load_a_hub_dataset() {
     let hub = HubSettings { endpoint: Some(server.url.clone()), cache_dir: cache.path().into(), offline: false };
     let mut state = State { page: Page::ModelData, ..State::default() };
     state.model.hub.query = String::new();
-    state.model.hub.kind = lm_workbench::core::hub_search::RepoKind::Dataset;
+    state.model.hub.kind = lm_workbench::core::hub::search::RepoKind::Dataset;
     state.model.data.options.validation_fraction = 0.0;
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 1400.0))

@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 
 use crate::core::data::{
     list_hub_dataset, load_dataset, load_hub_dataset, token_length_stats, HubDataSource, ColumnMapping, ColumnOptions, ColumnPick, DataSpec, Dataset, LabelKind,
-    LoadOptions, SourceKind, SplitOrigin, TokenLengthStats,
+    DatasetOptions, SourceKind, SplitOrigin, TokenLengthStats,
 };
 use crate::core::hub::HubSettings;
 use crate::core::model_source::{load_model, ModelSpec};
@@ -159,7 +159,7 @@ fn size(bytes: u64) -> String {
 
 fn run_inspect(args: &InspectArgs) -> anyhow::Result<()> {
     let pick = |name: &Option<String>| name.clone().map_or(ColumnPick::Auto, ColumnPick::Named);
-    let options = LoadOptions {
+    let options = DatasetOptions {
         columns: ColumnOptions {
             text: args.text_column.clone(),
             pair: pick(&args.pair_column),
@@ -177,7 +177,7 @@ fn run_inspect(args: &InspectArgs) -> anyhow::Result<()> {
     };
     let dataset = match &spec {
         DataSpec::Hub { repo } => {
-            let mut on_download = |p: crate::core::hub_download::FileProgress| {
+            let mut on_download = |p: crate::core::hub::download::FileProgress| {
                 if show_progress {
                     let percent = if p.total == 0 { 100.0 } else { 100.0 * p.bytes as f64 / p.total as f64 };
                     eprint!("\rdownloading {}: {percent:>3.0}%", p.file);

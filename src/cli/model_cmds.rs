@@ -7,11 +7,11 @@ use serde::Serialize;
 use crate::core::device::best_device;
 use crate::core::hub::HubSettings;
 use crate::core::model::infer::{self, Pooling};
-use crate::core::model::plan::plan;
+use crate::core::model::keys::param_specs;
 use crate::core::model::source::{load_spec, request_config, resolve, ModelRequest, SpecModel};
 use crate::core::model::{FreezeSpec, LoadOptions, ModelError, ModuleCount, ParamCounts, Task, TaskChoice};
 use crate::core::model_source::ModelSpec;
-use crate::core::tokenizer::EncodeRequest;
+use crate::core::text::tokenizer::EncodeRequest;
 
 /// The model a command runs on.
 #[derive(Debug, clap::Args)]
@@ -142,7 +142,7 @@ pub fn run_params(args: &ParamsArgs) -> Result<(), ModelError> {
             options: LoadOptions::default(),
         };
         let (config, task) = request_config(&resolved, &request)?;
-        ParamCounts::for_plan(&plan(&config, task), freeze, config.num_hidden_layers)
+        ParamCounts::for_plan(&param_specs(&config, task), freeze, config.num_hidden_layers)
     } else {
         let loaded = load(&args.model, TaskChoice::FromConfig, args.num_labels, false)?;
         loaded.model.freeze(freeze);

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::core::hub::HubSettings;
 use crate::core::model_source::{load_model, ModelSpec};
-use crate::core::tokenizer::{EncodeRequest, Padding};
+use crate::core::text::tokenizer::{EncodeRequest, Padding};
 use crate::core::CoreError;
 
 #[derive(Debug, clap::Args)]
@@ -69,7 +69,7 @@ pub fn run(args: &TokenizeArgs) -> Result<(), CoreError> {
     Ok(())
 }
 
-fn print_table(out: &mut impl Write, enc: &crate::core::tokenizer::EncodedText) -> std::io::Result<()> {
+fn print_table(out: &mut impl Write, enc: &crate::core::text::tokenizer::EncodedText) -> std::io::Result<()> {
     writeln!(out, "{:>5}  {:<20} {:>7}  {:>4}  {:>4}  offsets", "#", "token", "id", "type", "mask")?;
     for i in 0..enc.len() {
         let (s, e) = enc.offsets[i];

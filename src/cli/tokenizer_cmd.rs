@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::model_cmds::print_json;
 use crate::core::data::SplitName;
-use crate::core::tokenizer_train::{save_trained, train_wordpiece, CoverageReport, WordPieceSettings};
+use crate::core::text::tokenizer_train::{save_trained, train_wordpiece, CoverageReport, WordPieceSettings};
 use crate::core::train::setup::load_data;
 use crate::core::train::TrainConfig;
 

@@ -11,18 +11,18 @@ use std::sync::{Arc, Mutex};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::config::ConfigSummary;
-use super::data::{load_dataset_cancellable, DataSpec, Dataset, LoadOptions, SplitName, TokenLengthStats};
+use super::data::{load_dataset_cancellable, DataSpec, Dataset, DatasetOptions, SplitName, TokenLengthStats};
 use super::demo::{demo_headlines_path, DEMO_DATA_SPEC};
 use super::embeddings::{inspect, project, sentence_vectors, word_neighbours, EncoderModel, Inspection, Projection, SentenceOptions, VectorSource, WordNeighbours};
 use super::hub::HubSettings;
-use super::hub_download::{download, DownloadRequest, FileProgress};
-use super::hub_search::{list_files, scan_cache, search, CachedRepo, RepoFile, RepoHit, RepoKind, SearchQuery};
+use super::hub::download::{download, DownloadRequest, FileProgress};
+use super::hub::search::{list_files, scan_cache, search, CachedRepo, RepoFile, RepoHit, RepoKind, SearchQuery};
 use super::model::infer::{fill_mask, MaskPrediction};
 use super::model::source::{load_spec, ModelRequest};
 use super::model::{LoadOptions as ModelLoadOptions, Task, TaskChoice, TaskModel};
-use super::model_source::{load_model, LoadedModel, ModelSpec};
+use super::model_source::{load_model, ModelInfo, ModelSpec};
 use super::ngram::NgramModel;
-use super::tokenizer::TextTokenizer;
+use super::text::tokenizer::TextTokenizer;
 use super::CoreError;
 
 /// Identifies one background job.
@@ -42,9 +42,9 @@ pub enum Command {
     /// List what the HF cache holds.
     ScanCache { hub: HubSettings },
     /// Load a dataset (a file, a folder, a Hub dataset id, or `builtin:headlines`).
-    LoadDataset { spec: String, options: LoadOptions, hub: HubSettings, cancel: Arc<AtomicBool> },
+    LoadDataset { spec: String, options: DatasetOptions, hub: HubSettings, cancel: Arc<AtomicBool> },
     /// Token lengths of every split of a dataset under a model's tokenizer.
-    TokenStats { dataset: Arc<Dataset>, model: Arc<LoadedModel>, max_length: usize },
+    TokenStats { dataset: Arc<Dataset>, model: Arc<ModelInfo>, max_length: usize },
     /// Load a masked language model (weights, head and tokenizer) for the fill-mask playground.
     LoadMaskedLm { spec: String, hub: HubSettings },
     /// Predict the tokens at each [MASK] of a text.
@@ -74,7 +74,7 @@ pub enum Command {
     ImportRun { path: PathBuf, runs_dir: PathBuf },
     /// Train a WordPiece tokenizer on a split of a dataset and save it (Hugging Face layout) in `out`;
     /// setting `cancel` stops it.
-    TrainTokenizer { dataset: Arc<Dataset>, split: SplitName, settings: super::tokenizer_train::WordPieceSettings, out: PathBuf, cancel: Arc<AtomicBool> },
+    TrainTokenizer { dataset: Arc<Dataset>, split: SplitName, settings: super::text::tokenizer_train::WordPieceSettings, out: PathBuf, cancel: Arc<AtomicBool> },
     /// Asks the user for a path with something the UI supplies (a native file dialog), on a job thread:
     /// the window keeps drawing while it is open. The core knows nothing of how it is asked.
     PickPath { title: String, pick: PathPicker },
@@ -168,7 +168,7 @@ pub enum Event {
     JobProgress { id: JobId, message: String, fraction: Option<f32> },
     JobFailed { id: JobId, name: String, error: String },
     JobCancelled { id: JobId, name: String },
-    ModelLoaded { id: JobId, model: Arc<LoadedModel> },
+    ModelLoaded { id: JobId, model: Arc<ModelInfo> },
     SearchResults { id: JobId, kind: RepoKind, hits: Vec<RepoHit> },
     RepoDetails { id: JobId, details: Box<RepoDetails> },
     DownloadProgress { id: JobId, progress: FileProgress },
@@ -199,7 +199,7 @@ pub enum Event {
 pub struct TrainedTokenizerInfo {
     pub dir: PathBuf,
     pub vocab_size: usize,
-    pub report: super::tokenizer_train::CoverageReport,
+    pub report: super::text::tokenizer_train::CoverageReport,
 }
 
 impl Event {
@@ -481,8 +481,8 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
                 out.send(Event::JobProgress { id, message: stage.to_string(), fraction: Some(fraction) });
                 !cancel.load(std::sync::atomic::Ordering::Relaxed)
             };
-            let trained = super::tokenizer_train::train_wordpiece(texts.iter().map(String::as_str), &settings, &mut progress)?;
-            super::tokenizer_train::save_trained(&trained, &dir)?;
+            let trained = super::text::tokenizer_train::train_wordpiece(texts.iter().map(String::as_str), &settings, &mut progress)?;
+            super::text::tokenizer_train::save_trained(&trained, &dir)?;
             let info = TrainedTokenizerInfo { dir, vocab_size: trained.vocab.len(), report: trained.report };
             Ok(Event::TokenizerTrained { id, info: Box::new(info) })
         }

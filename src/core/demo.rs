@@ -16,7 +16,7 @@ use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::{AddedToken, Tokenizer};
 
-use super::tokenizer::TextTokenizer;
+use super::text::tokenizer::TextTokenizer;
 use super::{CoreError, CoreResult};
 
 /// The spec string that names the built-in demo (its tokenizer and the demo encoder).
@@ -120,8 +120,8 @@ pub fn train_demo_vocab() -> CoreResult<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::segment::words;
-    use crate::core::tokenizer::EncodeRequest;
+    use crate::core::text::segment::words;
+    use crate::core::text::tokenizer::EncodeRequest;
 
     #[test]
     fn demo_tokenizer_encodes_like_bert() {

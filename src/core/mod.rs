@@ -8,15 +8,10 @@ pub mod device;
 pub mod embeddings;
 pub mod error;
 pub mod hub;
-pub mod hub_download;
-pub mod hub_search;
 pub mod model;
 pub mod train;
 pub mod model_source;
 pub mod ngram;
-pub mod onehot;
-pub mod segment;
-pub mod tokenizer;
-pub mod tokenizer_train;
+pub mod text;
 
 pub use error::{CoreError, CoreResult};

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::config::ConfigSummary;
 use super::demo::{demo_encoder_dir, DEMO_SPEC};
 use super::hub::HubSettings;
-use super::tokenizer::TextTokenizer;
+use super::text::tokenizer::TextTokenizer;
 use super::{CoreError, CoreResult};
 
 /// A model named by the user.
@@ -109,7 +109,7 @@ impl ModelFiles {
 
 /// What loading a model gives the app.
 #[derive(Debug)]
-pub struct LoadedModel {
+pub struct ModelInfo {
     pub spec: ModelSpec,
     /// A short name: the repo id, the folder name, or "built-in demo".
     pub name: String,
@@ -122,7 +122,7 @@ pub struct LoadedModel {
 pub type ProgressFn<'a> = &'a mut dyn FnMut(&str, Option<f32>);
 
 /// Loads a model's tokenizer and config from wherever the spec points.
-pub fn load_model(spec: &ModelSpec, hub: &HubSettings, progress: ProgressFn<'_>) -> CoreResult<LoadedModel> {
+pub fn load_model(spec: &ModelSpec, hub: &HubSettings, progress: ProgressFn<'_>) -> CoreResult<ModelInfo> {
     match spec {
         ModelSpec::Demo => {
             progress("writing the demo encoder", None);
@@ -158,10 +158,10 @@ fn local_files(path: &Path) -> CoreResult<ModelFiles> {
     Ok(ModelFiles::in_dir(path))
 }
 
-fn load_files(spec: &ModelSpec, name: String, files: ModelFiles) -> CoreResult<LoadedModel> {
+fn load_files(spec: &ModelSpec, name: String, files: ModelFiles) -> CoreResult<ModelInfo> {
     let config = files.config.as_deref().map(ConfigSummary::from_file).transpose()?;
     let tokenizer = load_tokenizer(&files)?;
-    Ok(LoadedModel { spec: spec.clone(), name, files: Some(files), tokenizer, config })
+    Ok(ModelInfo { spec: spec.clone(), name, files: Some(files), tokenizer, config })
 }
 
 /// tokenizer.json when present, else a BERT WordPiece tokenizer built from vocab.txt (lower-casing

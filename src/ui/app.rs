@@ -7,7 +7,7 @@ use crate::core::data::Dataset;
 use crate::core::demo::DEMO_SPEC;
 use crate::core::device::{best_device, device_label};
 use crate::core::hub::HubSettings;
-use crate::core::model_source::LoadedModel;
+use crate::core::model_source::ModelInfo;
 
 use super::cached_models::CacheListing;
 use super::state::{Page, State};
@@ -36,7 +36,7 @@ pub struct JobView {
 
 /// What pages read from the app while they draw.
 pub struct PageContext<'a> {
-    pub model: Option<&'a Arc<LoadedModel>>,
+    pub model: Option<&'a Arc<ModelInfo>>,
     /// Pages start their own background jobs (the call never blocks) and match their events by id.
     pub backend: &'a mut Backend,
     pub jobs: &'a [JobView],
@@ -91,7 +91,7 @@ pub struct WorkbenchApp {
     backend: Backend,
     waker: Waker,
     repaint: Arc<OnceLock<egui::Context>>,
-    model: Option<Arc<LoadedModel>>,
+    model: Option<Arc<ModelInfo>>,
     jobs: Vec<JobView>,
     load_error: Option<String>,
     /// The spec of the load the user asked for last; earlier results are ignored.
@@ -158,7 +158,7 @@ impl WorkbenchApp {
         app
     }
 
-    pub fn model(&self) -> Option<&Arc<LoadedModel>> {
+    pub fn model(&self) -> Option<&Arc<ModelInfo>> {
         self.model.as_ref()
     }
 

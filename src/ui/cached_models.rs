@@ -4,7 +4,7 @@
 
 use crate::core::backend::{Backend, Command, Event, JobId};
 use crate::core::hub::HubSettings;
-use crate::core::hub_search::{CachedRepo, RepoKind};
+use crate::core::hub::search::{CachedRepo, RepoKind};
 
 use super::app::PageContext;
 

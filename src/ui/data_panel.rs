@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::backend::{Backend, Command, Event, JobId};
 use super::file_dialogs::FileDialog;
-use crate::core::data::{ColumnPick, Dataset, LoadOptions, SplitName, TokenLengthStats};
+use crate::core::data::{ColumnPick, Dataset, DatasetOptions, SplitName, TokenLengthStats};
 use crate::core::demo::DEMO_DATA_SPEC;
 use crate::core::hub::HubSettings;
-use crate::core::model_source::LoadedModel;
+use crate::core::model_source::ModelInfo;
 
 use super::app::PageContext;
 use super::status_bar::thousands;
@@ -24,7 +24,7 @@ pub struct DataPanel {
     pub spec: String,
     /// The spec of the last dataset that loaded (opened again at start, whatever was typed since).
     pub loaded_spec: String,
-    pub options: LoadOptions,
+    pub options: DatasetOptions,
     pub max_length: usize,
     #[serde(skip, default = "train")]
     pub split: SplitName,
@@ -35,7 +35,7 @@ pub struct DataPanel {
 impl Default for DataPanel {
     fn default() -> Self {
         // 15 % held out, as the Train page's demo kit does: one dataset, one validation split.
-        let options = LoadOptions { validation_fraction: crate::core::train::demo_kit_config().validation_fraction, ..LoadOptions::default() };
+        let options = DatasetOptions { validation_fraction: crate::core::train::demo_kit_config().validation_fraction, ..DatasetOptions::default() };
         Self { spec: DEMO_DATA_SPEC.into(), loaded_spec: String::new(), options, max_length: 128, split: SplitName::Train, state: Transient::default() }
     }
 }
@@ -285,7 +285,7 @@ impl DataPanel {
     }
 }
 
-fn model_name(model: &LoadedModel) -> String {
+fn model_name(model: &ModelInfo) -> String {
     model.name.clone()
 }
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::core::backend::{Command, Event, JobId, RepoDetails};
-use crate::core::hub_download::{DownloadRequest, FileProgress};
-use crate::core::hub_search::{RepoHit, RepoKind, SearchQuery, SortBy};
+use crate::core::hub::download::{DownloadRequest, FileProgress};
+use crate::core::hub::search::{RepoHit, RepoKind, SearchQuery, SortBy};
 
 use super::app::{AppCommand, PageContext};
 use super::status_bar::thousands;

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::onehot::{label_table, parse_labels, window};
-use crate::core::tokenizer::EncodedText;
+use crate::core::text::onehot::{label_table, parse_labels, window};
+use crate::core::text::tokenizer::EncodedText;
 
 use super::status_bar::thousands;
 

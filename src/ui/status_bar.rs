@@ -1,6 +1,6 @@
 //! The status bar: compute device, loaded model and tokenizer, background jobs.
 
-use crate::core::model_source::LoadedModel;
+use crate::core::model_source::ModelInfo;
 
 use super::app::JobView;
 
@@ -10,7 +10,7 @@ pub struct TrainingStatus {
     pub fraction: Option<f32>,
 }
 
-pub fn status_bar_ui(ui: &mut egui::Ui, device: &str, model: Option<&LoadedModel>, jobs: &[JobView], training: Option<&TrainingStatus>) {
+pub fn status_bar_ui(ui: &mut egui::Ui, device: &str, model: Option<&ModelInfo>, jobs: &[JobView], training: Option<&TrainingStatus>) {
     ui.horizontal(|ui| {
         ui.label(format!("Device: {device}"));
         ui.separator();

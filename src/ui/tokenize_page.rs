@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::model_source::LoadedModel;
-use crate::core::segment::{char_span_to_bytes, characters, words, Segment};
-use crate::core::tokenizer::{EncodeRequest, EncodedText, Padding};
+use crate::core::model_source::ModelInfo;
+use crate::core::text::segment::{char_span_to_bytes, characters, words, Segment};
+use crate::core::text::tokenizer::{EncodeRequest, EncodedText, Padding};
 
 use super::app::PageContext;
 use super::chips::{visible_whitespace, Chip, ChipKind};
@@ -65,7 +65,7 @@ impl Default for TokenizePage {
 /// Everything derived from the input, recomputed only when the input or the model changes.
 struct Analysis {
     request: EncodeRequest,
-    model: Arc<LoadedModel>,
+    model: Arc<ModelInfo>,
     encoded: Result<EncodedText, String>,
     unk: usize,
     chars: Vec<Segment>,
@@ -89,7 +89,7 @@ impl TokenizePage {
         self.cache.as_ref().and_then(|a| a.encoded.as_ref().ok())
     }
 
-    fn analyse(&mut self, model: &Arc<LoadedModel>) {
+    fn analyse(&mut self, model: &Arc<ModelInfo>) {
         let request = self.request();
         let fresh = self.cache.as_ref().is_some_and(|a| a.request == request && Arc::ptr_eq(&a.model, model));
         if fresh {
@@ -287,7 +287,7 @@ fn segments_ui(
 fn tokens_ui(
     ui: &mut egui::Ui,
     encoded: &EncodedText,
-    model: &LoadedModel,
+    model: &ModelInfo,
     hovered: Option<(usize, usize, usize)>,
     height: f32,
 ) -> Option<(usize, usize, usize)> {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::backend::{Command, Event, JobId, TrainedTokenizerInfo};
 use crate::core::data::SplitName;
-use crate::core::tokenizer_train::WordPieceSettings;
+use crate::core::text::tokenizer_train::WordPieceSettings;
 
 use super::app::{AppCommand, PageContext};
 use super::state::Page;

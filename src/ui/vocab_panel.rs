@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::TextTokenizer;
 
 use super::status_bar::thousands;
 

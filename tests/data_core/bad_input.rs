@@ -1,13 +1,13 @@
 //! Every kind of bad input gives a clear error naming the file, the row and the column (or a warning
 //! where skipping is what users expect). Full messages are asserted.
 
-use lm_workbench::core::data::{load_hub_dataset, ColumnOptions, DataSpec, LoadOptions, SplitName};
+use lm_workbench::core::data::{load_hub_dataset, ColumnOptions, DataSpec, DatasetOptions, SplitName};
 use lm_workbench::core::hub::HubSettings;
 
 use crate::{as_is, load, load_error, write};
 
-fn text_column(name: &str) -> LoadOptions {
-    LoadOptions { columns: ColumnOptions { text: Some(name.into()), ..Default::default() }, ..as_is() }
+fn text_column(name: &str) -> DatasetOptions {
+    DatasetOptions { columns: ColumnOptions { text: Some(name.into()), ..Default::default() }, ..as_is() }
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn hub_datasets_and_bad_options() {
     let dir = tempfile::tempdir().unwrap();
     // Offline (so that no test reaches the real Hub), a Hub id that is not cached (more in tests/hub_data.rs).
     let hub = HubSettings { endpoint: None, cache_dir: dir.path().join("hub"), offline: true };
-    let err = load_hub_dataset(&hub, "stanfordnlp/imdb", &LoadOptions::default(), &mut |_| {}, &mut |_| {}, None).unwrap_err();
+    let err = load_hub_dataset(&hub, "stanfordnlp/imdb", &DatasetOptions::default(), &mut |_| {}, &mut |_| {}, None).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -189,7 +189,7 @@ fn hub_datasets_and_bad_options() {
         )
     );
     let path = write(dir.path(), "train.csv", "text\na\n");
-    let options = LoadOptions { validation_fraction: 1.0, ..LoadOptions::default() };
+    let options = DatasetOptions { validation_fraction: 1.0, ..DatasetOptions::default() };
     assert_eq!(
         load_error(&path, &options),
         "invalid option: the validation fraction must be at least 0 and below 1, not 1"

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use lm_workbench::core::data::{token_length_stats, SplitName};
-use lm_workbench::core::tokenizer::TextTokenizer;
+use lm_workbench::core::text::tokenizer::TextTokenizer;
 use serde_json::Value;
 
 use crate::{as_is, load, shared_data};

@@ -1,7 +1,7 @@
 //! Small datasets made in a temp dir: class folders, JSON Lines, TSV, sentence pairs, progress.
 
 use lm_workbench::core::data::{
-    ColumnOptions, ColumnPick, DataSpec, FileFormat, LabelKind, LoadOptions, SourceKind, SplitName,
+    ColumnOptions, ColumnPick, DataSpec, FileFormat, LabelKind, DatasetOptions, SourceKind, SplitName,
 };
 
 use crate::{as_is, counts, load, rows, write};
@@ -56,7 +56,7 @@ fn json_lines_with_integer_labels_in_numeric_order() {
         "reviews.jsonl",
         "{\"id\": 1, \"review\": \"good\", \"stars\": 10}\n\n{\"id\": 2, \"review\": \"bad\", \"stars\": 2}\n{\"id\": 3, \"review\": \"ok\", \"stars\": 0}\n   \n{\"id\": 4, \"review\": \"meh\", \"stars\": null}\n\n",
     );
-    let options = LoadOptions {
+    let options = DatasetOptions {
         columns: ColumnOptions { label: ColumnPick::Named("stars".into()), ..Default::default() },
         ..as_is()
     };
@@ -97,7 +97,7 @@ fn csv_sentence_pairs_and_a_dev_split() {
         "idx,sentence1,sentence2,label\n0,\"A man, a plan\",A canal,1\n1,Panama,\"He said \"\"hi\"\"\",0\n",
     );
     write(dir.path(), "dev.csv", "idx,sentence1,sentence2,label\n0,x,y,1\n");
-    let d = load(dir.path(), &LoadOptions::default()).unwrap();
+    let d = load(dir.path(), &DatasetOptions::default()).unwrap();
     assert_eq!((d.mapping.text.as_str(), d.mapping.pair.as_deref()), ("sentence1", Some("sentence2")));
     let train = d.split(SplitName::Train).unwrap();
     assert_eq!(train.texts, ["A man, a plan", "Panama"]);

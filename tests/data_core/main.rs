@@ -9,7 +9,7 @@ mod stats;
 
 use std::path::{Path, PathBuf};
 
-use lm_workbench::core::data::{load_dataset, DataResult, DataSpec, Dataset, LoadOptions, SplitName};
+use lm_workbench::core::data::{load_dataset, DataResult, DataSpec, Dataset, DatasetOptions, SplitName};
 
 /// A dataset folder of `../shared/data` (or `$LMW_SHARED_DATA`). Fails loudly when it is missing.
 pub fn shared_data(name: &str) -> PathBuf {
@@ -26,17 +26,17 @@ pub fn shared_data(name: &str) -> PathBuf {
 }
 
 /// Options that keep the files' own splits (no held-out validation).
-pub fn as_is() -> LoadOptions {
-    LoadOptions { validation_fraction: 0.0, ..LoadOptions::default() }
+pub fn as_is() -> DatasetOptions {
+    DatasetOptions { validation_fraction: 0.0, ..DatasetOptions::default() }
 }
 
-pub fn load(path: &Path, options: &LoadOptions) -> DataResult<Dataset> {
+pub fn load(path: &Path, options: &DatasetOptions) -> DataResult<Dataset> {
     let spec = if path.is_dir() { DataSpec::Folder(path.to_path_buf()) } else { DataSpec::File(path.to_path_buf()) };
     load_dataset(&spec, options, &mut |_| {})
 }
 
 /// The error message of a load that must fail.
-pub fn load_error(path: &Path, options: &LoadOptions) -> String {
+pub fn load_error(path: &Path, options: &DatasetOptions) -> String {
     match load(path, options) {
         Ok(d) => panic!(
             "{} loaded, with splits {:?}",

@@ -150,7 +150,7 @@ fn parquet_columns_are_checked() {
     let path = dir.path().join("train.parquet");
     let ids: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
     write_parquet(&path, &["a".to_string(), "b".to_string()], ids, None);
-    let options = lm_workbench::core::data::LoadOptions {
+    let options = lm_workbench::core::data::DatasetOptions {
         columns: lm_workbench::core::data::ColumnOptions {
             label: lm_workbench::core::data::ColumnPick::Named("category".into()),
             ..Default::default()
@@ -161,7 +161,7 @@ fn parquet_columns_are_checked() {
         load_error(&path, &options),
         format!("{}: no column \"category\"; available columns: text, label", path.display())
     );
-    let options = lm_workbench::core::data::LoadOptions {
+    let options = lm_workbench::core::data::DatasetOptions {
         columns: lm_workbench::core::data::ColumnOptions { text: Some("label".into()), ..Default::default() },
         ..as_is()
     };
@@ -217,7 +217,7 @@ fn only_the_selected_columns_are_decoded() {
         [format!("{}: skipped 1 row(s) with an empty \"label\" cell (the first at row 6)", path.display())]
     );
     // Reading the damaged column does fail, and names the row group.
-    let options = lm_workbench::core::data::LoadOptions {
+    let options = lm_workbench::core::data::DatasetOptions {
         columns: lm_workbench::core::data::ColumnOptions { text: Some("notes".into()), ..Default::default() },
         ..as_is()
     };

@@ -1,6 +1,6 @@
 //! The real datasets load with exactly the counts their SOURCE.md states.
 
-use lm_workbench::core::data::{FileFormat, LabelKind, LoadOptions, SourceKind, SplitName, SplitOrigin};
+use lm_workbench::core::data::{FileFormat, LabelKind, DatasetOptions, SourceKind, SplitName, SplitOrigin};
 
 use crate::{as_is, counts, load, rows, shared_data};
 
@@ -39,7 +39,7 @@ fn bbc_news_has_the_stated_counts_and_multi_line_texts() {
 
 #[test]
 fn bbc_news_gets_a_seeded_stratified_validation_split() {
-    let options = LoadOptions { validation_fraction: 0.2, seed: 7, ..LoadOptions::default() };
+    let options = DatasetOptions { validation_fraction: 0.2, seed: 7, ..DatasetOptions::default() };
     let d = load(&shared_data("bbc-news"), &options).unwrap();
     let train_counts = counts(&d, SplitName::Train);
     let valid_counts = counts(&d, SplitName::Validation);
@@ -60,7 +60,7 @@ fn bbc_news_gets_a_seeded_stratified_validation_split() {
     assert_eq!(validation.origin, SplitOrigin::HeldOut { from: SplitName::Train, fraction: 0.2, seed: 7 });
     let again = load(&shared_data("bbc-news"), &options).unwrap();
     assert_eq!(again.split(SplitName::Validation).unwrap().texts, validation.texts);
-    let other_seed = load(&shared_data("bbc-news"), &LoadOptions { seed: 8, ..options.clone() }).unwrap();
+    let other_seed = load(&shared_data("bbc-news"), &DatasetOptions { seed: 8, ..options.clone() }).unwrap();
     assert_ne!(other_seed.split(SplitName::Validation).unwrap().texts, validation.texts);
 }
 
@@ -100,7 +100,7 @@ fn twenty_newsgroups_keeps_its_160470_character_post() {
 #[test]
 fn sst2_uses_its_own_three_splits() {
     // The default options would hold out validation; a validation file makes that unnecessary.
-    let d = load(&shared_data("sst2"), &LoadOptions::default()).unwrap();
+    let d = load(&shared_data("sst2"), &DatasetOptions::default()).unwrap();
     assert_eq!(
         d.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(),
         [(SplitName::Train, 6920), (SplitName::Validation, 872), (SplitName::Test, 1821)]
@@ -121,7 +121,7 @@ fn gutenberg_text_files_are_one_example_per_line() {
     assert!(d.label_names.is_empty() && d.split(SplitName::Train).unwrap().labels.is_none());
     assert_eq!(d.split(SplitName::Train).unwrap().texts[0], "CASSELL’S NATIONAL LIBRARY (New Series)");
 
-    let folder = load(&dir, &LoadOptions::default()).unwrap();
+    let folder = load(&dir, &DatasetOptions::default()).unwrap();
     assert_eq!(
         folder.splits.iter().map(|s| (s.name, s.len())).collect::<Vec<_>>(),
         [(SplitName::Train, 45359), (SplitName::Validation, 1169)]

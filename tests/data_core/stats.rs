@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use lm_workbench::core::data::{token_length_stats, token_lengths, SplitName};
-use lm_workbench::core::tokenizer::TextTokenizer;
+use lm_workbench::core::text::tokenizer::TextTokenizer;
 
 use crate::{as_is, load, write};
 

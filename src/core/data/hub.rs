@@ -33,12 +33,12 @@ use super::card::{card_class_labels, readme_metadata};
 use super::hub_layout::{discover_converted, repo_configs};
 use super::dataset::Dataset;
 use super::error::{DataError, DataResult};
-use super::load::{check_options, load_sources, LoadOptions};
+use super::load::{check_options, load_sources, DatasetOptions};
 use super::progress::LoadProgress;
 use super::spec::{split_hub_spec, FileFormat, SourceKind, SplitName, SplitSource};
 use crate::core::hub::{is_unreachable, HubSettings};
-use crate::core::hub_download::{download, DownloadRequest, FileProgress};
-use crate::core::hub_search::{scan_cache, RepoFile, RepoKind};
+use crate::core::hub::download::{download, DownloadRequest, FileProgress};
+use crate::core::hub::search::{scan_cache, RepoFile, RepoKind};
 
 /// The revision holding the Hub's Parquet conversion of every dataset.
 pub const CONVERTED_REVISION: &str = "refs/convert/parquet";
@@ -413,7 +413,7 @@ fn split_sources(
 pub fn load_hub_dataset(
     hub: &HubSettings,
     spec: &str,
-    options: &LoadOptions,
+    options: &DatasetOptions,
     on_download: &mut dyn FnMut(FileProgress),
     progress: &mut dyn FnMut(LoadProgress),
     cancel: Option<&AtomicBool>,
@@ -430,7 +430,7 @@ pub fn load_hub_config(
     hub: &HubSettings,
     listing: &HubDataListing,
     config: Option<&str>,
-    options: &LoadOptions,
+    options: &DatasetOptions,
     on_download: &mut dyn FnMut(FileProgress),
     progress: &mut dyn FnMut(LoadProgress),
     cancel: Option<&AtomicBool>,

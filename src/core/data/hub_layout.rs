@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::hub::{HubConfig, HubSplit};
 use super::spec::{FileFormat, SplitName};
-use crate::core::hub_search::RepoFile;
+use crate::core::hub::search::RepoFile;
 
 /// The configs of a repo's own files: as the card's `configs` declare them where it does (and they
 /// match files), else from the file layout.

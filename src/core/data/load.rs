@@ -21,7 +21,7 @@ use super::{csv_format, jsonl_format, parquet_format, text_format};
 /// How to load.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct LoadOptions {
+pub struct DatasetOptions {
     pub columns: ColumnOptions,
     /// Share of train held out as validation when the data has no validation split (0 = none).
     pub validation_fraction: f64,
@@ -29,7 +29,7 @@ pub struct LoadOptions {
     pub seed: u64,
 }
 
-impl Default for LoadOptions {
+impl Default for DatasetOptions {
     fn default() -> Self {
         Self { columns: ColumnOptions::default(), validation_fraction: 0.1, seed: 42 }
     }
@@ -40,7 +40,7 @@ impl Default for LoadOptions {
 /// [`super::load_hub_dataset`] for one with download progress and explicit settings).
 pub fn load_dataset(
     spec: &DataSpec,
-    options: &LoadOptions,
+    options: &DatasetOptions,
     progress: &mut dyn FnMut(LoadProgress),
 ) -> DataResult<Dataset> {
     load_dataset_cancellable(spec, options, progress, None)
@@ -50,7 +50,7 @@ pub fn load_dataset(
 /// between batches of rows).
 pub fn load_dataset_cancellable(
     spec: &DataSpec,
-    options: &LoadOptions,
+    options: &DatasetOptions,
     progress: &mut dyn FnMut(LoadProgress),
     cancel: Option<&AtomicBool>,
 ) -> DataResult<Dataset> {
@@ -63,7 +63,7 @@ pub fn load_dataset_cancellable(
     load_sources(spec.label(), &sources, &HashMap::new(), options, progress, cancel)
 }
 
-pub(super) fn check_options(options: &LoadOptions) -> DataResult<()> {
+pub(super) fn check_options(options: &DatasetOptions) -> DataResult<()> {
     if !(0.0..1.0).contains(&options.validation_fraction) {
         return Err(DataError::InvalidOption(format!(
             "the validation fraction must be at least 0 and below 1, not {}",
@@ -79,7 +79,7 @@ pub(super) fn load_sources(
     name: String,
     sources: &[SplitSource],
     class_labels: &HashMap<String, Vec<String>>,
-    options: &LoadOptions,
+    options: &DatasetOptions,
     progress: &mut dyn FnMut(LoadProgress),
     cancel: Option<&AtomicBool>,
 ) -> DataResult<Dataset> {
@@ -280,7 +280,7 @@ fn build_split(
 }
 
 /// Adds a validation split held out from train when there is none and the fraction is above 0.
-fn hold_out_validation(splits: &mut Vec<Split>, options: &LoadOptions) {
+fn hold_out_validation(splits: &mut Vec<Split>, options: &DatasetOptions) {
     if options.validation_fraction <= 0.0 || splits.iter().any(|s| s.name == SplitName::Validation) {
         return;
     }

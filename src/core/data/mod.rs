@@ -3,9 +3,9 @@
 //! token-length statistics and loading progress. UI-free.
 //!
 //! ```text
-//! use lm_workbench::core::data::{load_dataset, DataSpec, LoadOptions, SplitName};
+//! use lm_workbench::core::data::{load_dataset, DataSpec, DatasetOptions, SplitName};
 //! let spec = DataSpec::parse("data/bbc-news").unwrap();
-//! let dataset = load_dataset(&spec, &LoadOptions::default(), &mut |p| eprintln!("{:.0}%", 100.0 * p.fraction())).unwrap();
+//! let dataset = load_dataset(&spec, &DatasetOptions::default(), &mut |p| eprintln!("{:.0}%", 100.0 * p.fraction())).unwrap();
 //! println!("{} train rows, labels {:?}", dataset.split(SplitName::Train).unwrap().len(), dataset.label_names);
 //! ```
 //!
@@ -69,7 +69,7 @@ pub use hub::{
     HubConfig, HubDataListing, HubDataSource, HubSplit, CONVERTED_REVISION,
 };
 pub use labels::LabelKind;
-pub use load::{load_dataset, load_dataset_cancellable, LoadOptions};
+pub use load::{load_dataset, load_dataset_cancellable, DatasetOptions};
 pub use parquet_format::{class_labels_from_hf_json, HF_METADATA_KEY};
 pub use progress::LoadProgress;
 pub use spec::{split_hub_spec, DataSpec, FileFormat, SourceKind, SplitName};

@@ -46,7 +46,7 @@ impl DataSpec {
             return Ok(Self::File(path));
         }
         let (repo, config) = split_hub_spec(spec);
-        if looks_like_repo_id(repo) && config.is_none_or(looks_like_config) {
+        if looks_like_dataset_id(repo) && config.is_none_or(looks_like_config) {
             return Ok(Self::Hub { repo: spec.to_string() });
         }
         Err(DataError::NotFound { path })
@@ -72,7 +72,7 @@ fn looks_like_config(config: &str) -> bool {
     !config.is_empty() && config.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
-fn looks_like_repo_id(spec: &str) -> bool {
+fn looks_like_dataset_id(spec: &str) -> bool {
     let parts: Vec<&str> = spec.split('/').collect();
     let allowed = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     !spec.starts_with(['.', '/', '~'])

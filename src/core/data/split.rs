@@ -5,41 +5,7 @@
 //! go to validation. Every class is therefore within half a row of the fraction. Both parts keep the
 //! original row order. Unlabeled rows are split the same way, as one group.
 
-/// SplitMix64: small, fast, and the same on every platform and version (unlike a library RNG).
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform value in `0..n` (`n > 0`), by rejection so there is no modulo bias.
-    pub fn below(&mut self, n: u64) -> u64 {
-        let zone = u64::MAX - u64::MAX % n;
-        loop {
-            let x = self.next_u64();
-            if x < zone {
-                return x % n;
-            }
-        }
-    }
-
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            items.swap(i, j);
-        }
-    }
-}
+use crate::core::model::rng::SeededRng;
 
 /// Splits `n` rows into (train, validation) row indices, each in ascending order.
 /// `labels` are the rows' label ids (`None`: unlabeled, one group).
@@ -57,7 +23,7 @@ pub fn stratified_split(n: usize, labels: Option<&[u32]>, fraction: f64, seed: u
         }
         None => groups.push((0..n).collect()),
     }
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = SeededRng::new(seed);
     let mut in_validation = vec![false; n];
     for group in &mut groups {
         rng.shuffle(group);
@@ -75,8 +41,8 @@ mod tests {
 
     #[test]
     fn the_generator_is_fixed() {
-        // Reference values of SplitMix64 for seed 1234567 (from the algorithm's published test vector).
-        let mut rng = SplitMix64::new(1234567);
+        // Reference values of SplitMix64 (SeededRng) for seed 1234567 (from the algorithm's published test vector).
+        let mut rng = SeededRng::new(1234567);
         assert_eq!(rng.next_u64(), 6457827717110365317);
         assert_eq!(rng.next_u64(), 3203168211198807973);
     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::dataset::Split;
 use super::error::{DataError, DataResult};
-use crate::core::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::TextTokenizer;
 
 /// Bin starts: `[0, 16)`, `[16, 32)`, … `[1024, 2048)`, then `2048` and more.
 pub const DEFAULT_BIN_EDGES: [usize; 11] = [0, 16, 32, 64, 128, 192, 256, 384, 512, 1024, 2048];

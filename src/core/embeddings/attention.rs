@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::core::model::error::{CandleContext, ModelResult};
 use crate::core::model::infer::model_input;
 use crate::core::model::TaskModel;
-use crate::core::tokenizer::{EncodeRequest, TextTokenizer};
+use crate::core::text::tokenizer::{EncodeRequest, TextTokenizer};
 
 /// The attention maps of one text.
 #[derive(Clone, Debug, PartialEq, Serialize)]

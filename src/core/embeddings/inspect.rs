@@ -6,7 +6,7 @@ use super::projection::{sentence_vectors, SentenceOptions};
 use super::vectors::{token_vectors, TokenVectors, VectorSource};
 use crate::core::model::error::ModelResult;
 use crate::core::model::TaskModel;
-use crate::core::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::TextTokenizer;
 
 /// A model's encoder with its tokenizer and vocabulary index: what the Embeddings page works on.
 pub struct EncoderModel {

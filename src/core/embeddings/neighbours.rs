@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::core::model::error::{CandleContext, ModelError, ModelResult};
 use crate::core::model::TaskModel;
-use crate::core::tokenizer::{EncodeRequest, TextTokenizer};
+use crate::core::text::tokenizer::{EncodeRequest, TextTokenizer};
 
 /// One vocabulary token and its cosine similarity to the query.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -12,7 +12,7 @@ use crate::core::model::error::{CandleContext, ModelError, ModelResult};
 use crate::core::model::infer::Pooling;
 use crate::core::model::ops::{no_grad, Dropout};
 use crate::core::model::{Family, TaskModel};
-use crate::core::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::TextTokenizer;
 
 /// How sentence vectors are made.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -8,7 +8,7 @@ use crate::core::model::error::{CandleContext, ModelError, ModelResult};
 use crate::core::model::infer::model_input;
 use crate::core::model::ops::{no_grad, Dropout};
 use crate::core::model::TaskModel;
-use crate::core::tokenizer::{EncodeRequest, TextTokenizer};
+use crate::core::text::tokenizer::{EncodeRequest, TextTokenizer};
 
 /// Which vectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -7,7 +7,7 @@ use super::config::{Family, ModelConfig, Task};
 use super::error::{CandleContext, ModelError, ModelResult};
 use super::ops::{self, Dropout};
 use super::params::{Param, ParamStore};
-use super::plan::{self, layer_keys};
+use super::keys::{self, layer_keys};
 
 /// One batch of token IDs. All tensors are `(batch, seq)` u32 on the model's device.
 #[derive(Clone, Debug)]
@@ -150,16 +150,16 @@ impl Encoder {
             .collect::<ModelResult<Vec<_>>>()?;
         Ok(Self {
             cfg: cfg.clone(),
-            word: store.get(&format!("{}.weight", plan::WORD_EMBEDDINGS))?,
-            position: store.get(&format!("{}.weight", plan::POSITION_EMBEDDINGS))?,
+            word: store.get(&format!("{}.weight", keys::WORD_EMBEDDINGS))?,
+            position: store.get(&format!("{}.weight", keys::POSITION_EMBEDDINGS))?,
             token_type: if cfg.type_vocab_size > 0 {
-                Some(store.get(&format!("{}.weight", plan::TOKEN_TYPE_EMBEDDINGS))?)
+                Some(store.get(&format!("{}.weight", keys::TOKEN_TYPE_EMBEDDINGS))?)
             } else {
                 None
             },
-            emb_norm: Norm::load(store, plan::EMBEDDINGS_NORM, eps)?,
+            emb_norm: Norm::load(store, keys::EMBEDDINGS_NORM, eps)?,
             layers,
-            pooler: if plan::has_pooler(cfg.family, task) { Some(Linear::load(store, plan::POOLER)?) } else { None },
+            pooler: if keys::has_pooler(cfg.family, task) { Some(Linear::load(store, keys::POOLER)?) } else { None },
         })
     }
 

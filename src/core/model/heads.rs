@@ -7,7 +7,7 @@ use super::encoder::{first_token, DenseLayer, EncoderOutput, Norm};
 use super::error::{ModelError, ModelResult};
 use super::ops::{self, Activation, Dropout};
 use super::params::{Param, ParamStore};
-use super::plan::head_keys;
+use super::keys::head_keys;
 
 pub(crate) enum Head {
     None,

@@ -9,7 +9,7 @@ use super::encoder::{first_token, mean_pool, ModelInput};
 use super::error::{CandleContext, ModelError, ModelResult};
 use super::ops::{masked_softmax, Dropout};
 use super::task_model::TaskModel;
-use crate::core::tokenizer::{EncodeRequest, EncodedText, TextTokenizer};
+use crate::core::text::tokenizer::{EncodeRequest, EncodedText, TextTokenizer};
 
 /// Encodes texts (optionally pairs) and pads them to the longest, as `tokenizer(texts, padding=True)`.
 pub fn encode_batch(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::config::{Family, ModelConfig, Task};
 use super::error::{ModelError, ModelResult};
 use super::params::{Param, ParamSpec, ParamStore};
-use super::plan::{bias_alias, plan, tied_aliases};
+use super::keys::{bias_alias, param_specs, tied_aliases};
 use super::rng::SeededRng;
 
 pub const SAFETENSORS_FILE: &str = "model.safetensors";
@@ -195,7 +195,7 @@ pub fn build_params(
     stored: Vec<StoredTensor>,
     options: &LoadOptions,
 ) -> ModelResult<(ParamStore, LoadReport)> {
-    let specs = plan(cfg, task);
+    let specs = param_specs(cfg, task);
     let mut report = LoadReport::default();
     let mut by_name: HashMap<String, StoredTensor> = HashMap::new();
     let mut aliases: Vec<(String, StoredTensor)> = Vec::new();

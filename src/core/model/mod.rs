@@ -4,7 +4,7 @@
 //!
 //! - [`ops`]: every op that needs a backward pass, fused ([`fused`]) or composed (the reference).
 //! - [`config`]: config.json and the architecture choice.
-//! - [`plan`]: the parameter list of each architecture (names, shapes, init, module).
+//! - [`keys`]: the parameter list of each architecture (names, shapes, init, module).
 //! - [`load`] / [`save`]: weights in and out, with transformers' key-name variants.
 //! - [`source`]: from a model spec (folder, config.json, Hub repo) to a loaded model.
 //! - [`infer`]: fill-mask, sentence embeddings, classifier predictions.
@@ -22,7 +22,7 @@ pub mod load;
 pub mod ops;
 pub mod optim;
 pub mod params;
-pub mod plan;
+pub mod keys;
 pub mod rng;
 pub mod save;
 pub mod source;

@@ -3,7 +3,8 @@
 
 use candle_core::{DType, Device, Shape, Tensor};
 
-/// SplitMix64: tiny, fast and good enough for initialisation and dropout masks.
+/// SplitMix64: tiny, fast, the same on every platform and version (unlike a library RNG), and good
+/// enough for initialisation, dropout masks, masking and the dataset split — the one generator of the core.
 #[derive(Clone, Debug)]
 pub struct SeededRng {
     state: u64,
@@ -21,6 +22,25 @@ impl SeededRng {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A uniform value in `0..n` (`n > 0`), by rejection so there is no modulo bias.
+    pub fn below(&mut self, n: u64) -> u64 {
+        let zone = u64::MAX - u64::MAX % n;
+        loop {
+            let x = self.next_u64();
+            if x < zone {
+                return x % n;
+            }
+        }
+    }
+
+    /// Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
     }
 
     /// Uniform in [0, 1).

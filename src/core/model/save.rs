@@ -12,7 +12,7 @@ use super::error::{ModelError, ModelResult};
 use super::load::{full_key, SAFETENSORS_FILE};
 use super::params::ModuleId;
 use super::task_model::TaskModel;
-use crate::core::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::TextTokenizer;
 
 /// The tokenizer files transformers writes with `save_pretrained`.
 pub const TOKENIZER_FILES: [&str; 4] =

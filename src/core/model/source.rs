@@ -10,7 +10,7 @@ use super::task_model::{TaskChoice, TaskModel};
 use crate::core::hub::HubSettings;
 use crate::core::CoreError;
 use crate::core::model_source::{load_tokenizer, ModelFiles, ModelSpec};
-use crate::core::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::TextTokenizer;
 
 /// Where a spec's files are.
 #[derive(Clone, Debug, PartialEq)]

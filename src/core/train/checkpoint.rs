@@ -25,7 +25,7 @@ use super::schedule::LrSchedule;
 use crate::core::model::optim::AdamW;
 use crate::core::model::save::{save_pretrained, write_atomic, write_safetensors};
 use crate::core::model::TaskModel;
-use crate::core::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::TextTokenizer;
 
 pub const STATE_FILE: &str = "trainer_state.json";
 pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
@@ -47,7 +47,7 @@ pub struct TrainerState {
     /// Evaluations since the last improvement.
     pub patience_counter: u32,
     pub schedule: LrSchedule,
-    /// Seed of the per-epoch shuffle (`SplitMix64(shuffle_seed ⊕ epoch·φ)`).
+    /// Seed of the per-epoch shuffle (`SeededRng(shuffle_seed ⊕ epoch·φ)`).
     pub shuffle_seed: u64,
     /// Seed of the dropout masks (one generator per batch, seeded from (dropout_seed, step, batch)).
     pub dropout_seed: u64,

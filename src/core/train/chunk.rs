@@ -6,7 +6,7 @@
 use super::error::{TrainError, TrainResult};
 use super::setup::EncodedSplit;
 use crate::core::data::Split;
-use crate::core::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::TextTokenizer;
 
 /// Cuts `stream` into blocks of `chunk_size` tokens including `prefix` and `suffix`.
 pub fn chunk_tokens(stream: &[u32], chunk_size: usize, prefix: &[u32], suffix: &[u32]) -> TrainResult<Vec<Vec<u32>>> {

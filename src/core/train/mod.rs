@@ -9,7 +9,7 @@ pub mod batch;
 pub mod checkpoint;
 pub mod chunk;
 pub mod error;
-pub mod freeze;
+pub mod trainable;
 pub mod handle;
 pub mod metrics;
 pub mod mlm;
@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::hub::HubSettings;
 
 pub use error::{TrainError, TrainResult};
-pub use freeze::{estimate_memory, FreezePlan, MemoryEstimate};
+pub use trainable::{estimate_memory, FreezePlan, MemoryEstimate};
 pub use handle::{spawn_trainer, TrainerHandle};
 pub use plan::{plan_from, plan_inputs, plan_run, PlanInputs, PlanKey, RunPlan};
 pub use run::{best_checkpoint_step, diff_configs, list_runs, load_run, ConfigDiff, RunRecord, RunSummary};

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::core::data::SplitName;
 use crate::core::model::{ModelConfig, ModuleCount, Task};
 
-use super::freeze::{estimate_memory, FreezePlan, MemoryEstimate};
+use super::trainable::{estimate_memory, FreezePlan, MemoryEstimate};
 use super::schedule::{LrSchedule, StepPlan};
 use super::setup::{load_data, model_config_for};
 use super::{TrainConfig, TrainResult};

@@ -8,14 +8,14 @@ use serde_json::json;
 
 use super::error::{TrainError, TrainResult};
 use super::{TrainConfig, TrainTask};
-use crate::core::data::{load_dataset, load_hub_dataset, DataSpec, Dataset, LoadOptions as DataLoadOptions, Split, SplitName};
+use crate::core::data::{load_dataset, load_hub_dataset, DataSpec, Dataset, DatasetOptions, Split, SplitName};
 use crate::core::demo::{demo_headlines_path, demo_tokenizer, DEMO_DATA_SPEC, DEMO_SPEC};
 use crate::core::device::parse_device;
 use crate::core::hub::HubSettings;
 use crate::core::model::source::{request_config, resolve, ModelRequest, ResolvedModel};
 use crate::core::model::{Family, LoadOptions, ModelConfig, Task, TaskChoice, TaskModel};
 use crate::core::model_source::{load_tokenizer, ModelFiles, ModelSpec};
-use crate::core::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::TextTokenizer;
 
 /// The model spec of the tiny from-scratch BERT on the demo vocabulary.
 pub const BUILTIN_TINY: &str = "builtin:tiny";
@@ -121,10 +121,10 @@ pub fn load_data(config: &TrainConfig) -> TrainResult<Dataset> {
     } else {
         DataSpec::parse(&config.data)?
     };
-    let options = DataLoadOptions {
+    let options = DatasetOptions {
         validation_fraction: config.validation_fraction,
         seed: config.seed,
-        ..DataLoadOptions::default()
+        ..DatasetOptions::default()
     };
     if let DataSpec::Hub { repo } = &spec {
         return Ok(load_hub_dataset(&hub_of(config), repo, &options, &mut |_| {}, &mut |_| {}, None)?);
@@ -133,7 +133,7 @@ pub fn load_data(config: &TrainConfig) -> TrainResult<Dataset> {
 }
 
 /// A model with its tokenizer.
-pub struct LoadedModel {
+pub struct RunModel {
     pub model: TaskModel,
     pub tokenizer: TextTokenizer,
     /// Where tokenizer files can be copied from when saving (`None`: written from the tokenizer).
@@ -179,7 +179,7 @@ fn builtin_config(model: &str, vocab_size: usize, labels: &[String], pad_token_i
 }
 
 /// Builds the model of a new run, with the dataset's labels on a classifier head.
-pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<LoadedModel> {
+pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<RunModel> {
     let task = model_task(config.task);
     let labels = if task == Task::SequenceClassification { labels } else { &[] };
     let own_tokenizer = run_tokenizer(config)?;
@@ -191,7 +191,7 @@ pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<Loaded
     if let Some(mut cfg) = builtin_config(&config.model, tokenizer.vocab_size(), labels, pad)? {
         apply_dropout(&mut cfg, config.dropout);
         let model = TaskModel::from_config(cfg, task, &options(config)?)?;
-        return Ok(LoadedModel { model, tokenizer, tokenizer_dir });
+        return Ok(RunModel { model, tokenizer, tokenizer_dir });
     }
     let options = options(config)?;
     let (resolved, mut cfg, task) = resolve_config(config, task, labels, options.clone())?;
@@ -205,24 +205,24 @@ pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<Loaded
         }
         cfg.vocab_size = tokenizer.vocab_size();
         let model = TaskModel::from_config(cfg, task, &options)?;
-        return Ok(LoadedModel { model, tokenizer, tokenizer_dir: Some(dir) });
+        return Ok(RunModel { model, tokenizer, tokenizer_dir: Some(dir) });
     }
     let model = match resolved.weights {
         Some(_) => TaskModel::from_dir_with_config(&resolved.dir, cfg, TaskChoice::Task(task), &options)?.0,
         None => TaskModel::from_config(cfg, task, &options)?,
     };
     let tokenizer = load_tokenizer(&ModelFiles::in_dir(&resolved.dir))?;
-    Ok(LoadedModel { model, tokenizer, tokenizer_dir: Some(resolved.dir) })
+    Ok(RunModel { model, tokenizer, tokenizer_dir: Some(resolved.dir) })
 }
 
 /// Loads a checkpoint folder (model and tokenizer) to continue training it.
-pub fn load_checkpoint_model(config: &TrainConfig, dir: &Path) -> TrainResult<LoadedModel> {
+pub fn load_checkpoint_model(config: &TrainConfig, dir: &Path) -> TrainResult<RunModel> {
     let mut cfg = ModelConfig::from_file(&dir.join("config.json"))?;
     apply_dropout(&mut cfg, config.dropout);
     let task = model_task(config.task);
     let (model, _) = TaskModel::from_dir_with_config(dir, cfg, TaskChoice::Task(task), &options(config)?)?;
     let tokenizer = load_tokenizer(&ModelFiles::in_dir(dir))?;
-    Ok(LoadedModel { model, tokenizer, tokenizer_dir: Some(dir.to_path_buf()) })
+    Ok(RunModel { model, tokenizer, tokenizer_dir: Some(dir.to_path_buf()) })
 }
 
 /// One split, tokenised (truncated to the maximum length, not padded).

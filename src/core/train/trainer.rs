@@ -14,11 +14,11 @@ use crossbeam_channel::Receiver;
 pub use super::batch::{epoch_order, evaluate_split, length_grouped, make_batch, mix_seed};
 use super::checkpoint::{self, CheckpointParts, TrainerState};
 use super::error::{TrainError, TrainResult};
-use super::freeze::FreezePlan;
+use super::trainable::FreezePlan;
 use super::mlm::{self, Masking};
 use super::run::{self, MetricsLine, MetricsLog};
 use super::schedule::{LrSchedule, StepPlan};
-use super::setup::{self, EncodedSplit, LoadedModel, RunData};
+use super::setup::{self, EncodedSplit, RunModel, RunData};
 use super::{BestMetric, EvalEvery, EvalReport, StepMetrics, TrainConfig, TrainTask, TrainerCommand, TrainerEvent};
 use super::step::{apply_gradients, micro_batch_grads};
 use crate::core::model::optim::{AdamW, AdamWConfig};
@@ -155,7 +155,7 @@ pub fn run_training(
 struct Trainer {
     config: TrainConfig,
     run_dir: PathBuf,
-    loaded: LoadedModel,
+    loaded: RunModel,
     data: RunData,
     plan: StepPlan,
     optimizer: AdamW,

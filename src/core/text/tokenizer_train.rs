@@ -22,7 +22,7 @@ use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::{NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
 
 use super::tokenizer::TextTokenizer;
-use super::{CoreError, CoreResult};
+use crate::core::{CoreError, CoreResult};
 
 /// The settings of a tokenizer training.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use super::error::{TrainError, TrainResult};
 use super::TrainConfig;
-use crate::core::model::plan::plan;
+use crate::core::model::keys::param_specs;
 use crate::core::model::{FreezeSpec, ModelConfig, ModuleId, ParamCounts, ParamStore, Task};
 
 /// The freeze preset plus the hand-frozen modules.
@@ -80,7 +80,7 @@ impl FreezePlan {
     pub fn counts(&self, model: &ModelConfig, task: Task) -> ParamCounts {
         let layers = model.num_hidden_layers;
         ParamCounts::from_params(
-            plan(model, task).iter().map(|s| (s.module, s.elem_count(), self.trains(s.module, layers))),
+            param_specs(model, task).iter().map(|s| (s.module, s.elem_count(), self.trains(s.module, layers))),
         )
     }
 }

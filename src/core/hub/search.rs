@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use hf_hub::repository::RepoTreeEntry;
 use serde::Serialize;
 
-use super::hub::HubSettings;
-use super::{CoreError, CoreResult};
+use super::HubSettings;
+use crate::core::{CoreError, CoreResult};
 
 /// Models or datasets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]

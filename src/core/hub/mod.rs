@@ -9,6 +9,9 @@ use hf_hub::{HFClientSync, HFError};
 
 use super::{CoreError, CoreResult};
 
+pub mod download;
+pub mod search;
+
 /// Where and how to reach the Hub.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HubSettings {

@@ -13,7 +13,7 @@ use tokenizers::{
     PaddingStrategy, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy,
 };
 
-use super::{CoreError, CoreResult};
+use crate::core::{CoreError, CoreResult};
 
 /// The subword algorithm of a tokenizer's model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -122,7 +122,7 @@ pub fn bias_alias(family: Family) -> Option<(&'static str, &'static str)> {
 }
 
 /// Every parameter of `family`/`task` for this config, in architecture order.
-pub fn plan(cfg: &ModelConfig, task: Task) -> Vec<ParamSpec> {
+pub fn param_specs(cfg: &ModelConfig, task: Task) -> Vec<ParamSpec> {
     let (h, std) = (cfg.hidden_size, cfg.initializer_range);
     let mut specs = Vec::new();
     let emb = ModuleId::Embeddings;

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use hf_hub::repository::{HFRepository, RepoType};
 
-use super::hub::HubSettings;
-use super::hub_search::RepoKind;
-use super::{CoreError, CoreResult};
+use super::HubSettings;
+use super::search::RepoKind;
+use crate::core::{CoreError, CoreResult};
 
 /// What to download.
 #[derive(Clone, Debug, PartialEq)]
@@ -134,7 +134,7 @@ impl Job<'_> {
         let mut url = resolve_url(endpoint, self.request.kind, &self.request.repo, revision, file);
         for _ in 0..5 {
             let mut req = client.head(&url);
-            if let (Some(token), _) = super::hub::resolve_token() {
+            if let (Some(token), _) = super::resolve_token() {
                 req = req.bearer_auth(token);
             }
             let response = req.send().await.map_err(|e| err(&e))?;
