@@ -136,7 +136,11 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
         .with_size(egui::vec2(1280.0, 1000.0))
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
     step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    // What such a run can show in a demo's time, and where to run it for more.
+    h.get_by_label_contains("take a 2×128 BERT from the unigram baseline (perplexity ≈ 900)");
     train_to_the_end(&mut h);
+    // The unigram baseline of this data is drawn on the loss chart.
+    h.get_by_label_contains("┄ unigram baseline (perplexity");
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(work.path().join("runs").read_dir().unwrap().next().unwrap().unwrap().path().join("config.json")).unwrap())
             .unwrap();

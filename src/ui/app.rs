@@ -62,6 +62,8 @@ pub struct PageContext<'a> {
     pub dialogs: &'a mut super::file_dialogs::Dialogs,
     /// The masked LM loaded on the Fill-Mask page, if any (the n-gram view compares with it).
     pub masked_lm: Option<Arc<crate::core::backend::MaskedLm>>,
+    /// This build and machine can train on a GPU.
+    pub device_is_gpu: bool,
 }
 
 /// A classifier run's validation rows on its fixed 2D basis, one snapshot per evaluation.
@@ -97,6 +99,7 @@ pub struct WorkbenchApp {
     /// The spec of the load the user asked for last; earlier results are ignored.
     wanted: Option<(JobId, String)>,
     device: String,
+    device_is_gpu: bool,
     hub: HubSettings,
     fonts_installed: bool,
     cache: CacheListing,
@@ -132,6 +135,7 @@ impl WorkbenchApp {
             load_error: None,
             wanted: None,
             device: device_label(&best_device()),
+            device_is_gpu: !best_device().is_cpu(),
             hub,
             fonts_installed: false,
             cache: CacheListing::default(),
@@ -427,6 +431,7 @@ impl WorkbenchApp {
                 training_embeddings,
                 dialogs: &mut self.dialogs,
                 cache: &mut self.cache,
+                device_is_gpu: self.device_is_gpu,
             };
             match self.state.page {
                 Page::ModelData => self.state.model.ui(ui, &mut ctx),
