@@ -573,3 +573,37 @@ fn masked_lm_on_chunked_text() {
     let too_long = train(TrainConfig { chunk_size: Some(100_000), run_name: "too-long".into(), ..config }, None, None);
     assert!(matches!(terminal(&too_long), TrainerEvent::Failed { error } if error.contains("chunk_size 100000")), "{:?}", terminal(&too_long));
 }
+
+/// Whole-word masking needs WordPiece's ## pieces to find the words: a tokenizer of another kind (here
+/// word-level) is refused, naming its kind, before anything trains.
+#[test]
+fn whole_word_masking_refuses_a_tokenizer_without_word_pieces() {
+    let runs = tempfile::tempdir().unwrap();
+    let tokenizer = runs.path().join("word-level");
+    std::fs::create_dir_all(&tokenizer).unwrap();
+    let words: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "a", "news"].iter().map(|w| w.to_string()).collect();
+    let vocab: serde_json::Map<String, serde_json::Value> = words.iter().enumerate().map(|(i, w)| (w.clone(), serde_json::json!(i))).collect();
+    let json = serde_json::json!({
+        "version": "1.0", "truncation": null, "padding": null, "normalizer": null,
+        "added_tokens": words[..5].iter().enumerate().map(|(i, w)| serde_json::json!({
+            "id": i, "content": w, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true
+        })).collect::<Vec<_>>(),
+        "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null,
+        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"}
+    });
+    std::fs::write(tokenizer.join("tokenizer.json"), json.to_string()).unwrap();
+    let config = TrainConfig {
+        model: "preset:2x128".into(),
+        tokenizer: tokenizer.display().to_string(),
+        task: lm_workbench::core::train::TrainTask::MaskedLm,
+        whole_word_masking: true,
+        max_steps: Some(2),
+        ..toy_config(runs.path(), "wwm")
+    };
+    match terminal(&train(config, None, None)) {
+        TrainerEvent::Failed { error } => {
+            assert!(error.contains("whole-word masking needs a WordPiece tokenizer") && error.contains("WordLevel"), "{error}")
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -131,6 +131,7 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     c.max_steps = Some(6);
     c.eval_every = EvalEvery::Steps(2);
     c.save_every = Some(2);
+    c.whole_word_masking = true;
     c.validation_fraction = 0.1;
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 1000.0))
@@ -144,7 +145,7 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(work.path().join("runs").read_dir().unwrap().next().unwrap().unwrap().path().join("config.json")).unwrap())
             .unwrap();
-    assert_eq!(config["model"], "preset:2x128");
+    assert_eq!((config["model"].as_str(), config["whole_word_masking"].as_bool()), (Some("preset:2x128"), Some(true)));
     h.state_mut().state.page = Page::FillMask;
     step_until(&mut h, "a timeline row per checkpoint", |h| {
         ["step 2", "step 4", "step 6"].iter().all(|s| h.query_by_label(s).is_some()) && h.state().jobs().is_empty()

@@ -79,6 +79,9 @@ pub struct TrainArgs {
     /// (e.g. preset:2x128), builtin:tiny or a bare config.json. Its vocabulary sizes the model.
     #[arg(long)]
     pub tokenizer: Option<String>,
+    /// Masked LM: mask whole words (every ## piece of a picked word) instead of single tokens.
+    #[arg(long)]
+    pub whole_word_masking: bool,
     /// Gradient accumulation: the effective batch is batch size × this (e.g. 32 × 8 = 256).
     #[arg(long)]
     pub grad_accum: Option<u32>,
@@ -166,6 +169,9 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = &args.tokenizer {
         config.tokenizer = v.clone();
+    }
+    if args.whole_word_masking {
+        config.whole_word_masking = true;
     }
     if let Some(v) = args.grad_accum {
         config.gradient_accumulation = v;

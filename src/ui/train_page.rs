@@ -449,6 +449,10 @@ fn hyperparameters_ui(ui: &mut egui::Ui, c: &mut TrainConfig) {
                 }
             });
             ui.end_row();
+            ui.label("masking");
+            ui.checkbox(&mut c.whole_word_masking, "whole words")
+                .on_hover_text("mask every ## piece of a picked word together (WordPiece tokenizers); off: each token on its own");
+            ui.end_row();
         }
         let row = ui.label("warm-up");
         ui.horizontal(|ui| match &mut c.warmup {

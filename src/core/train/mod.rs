@@ -127,6 +127,8 @@ pub struct TrainConfig {
     /// `builtin:tiny`, a bare config.json): its vocabulary sizes the model. Empty: the model's own
     /// (the demo vocabulary for the built-ins).
     pub tokenizer: String,
+    /// Masked LM: mask whole words (all the `##` pieces of a picked word together) instead of tokens.
+    pub whole_word_masking: bool,
     pub seed: u64,
     pub eval_every: EvalEvery,
     /// Stop after this many evaluations without improvement of `best_metric`.
@@ -177,6 +179,7 @@ impl Default for TrainConfig {
             dropout: None,
             chunk_size: None,
             tokenizer: String::new(),
+            whole_word_masking: false,
             seed: 42,
             eval_every: EvalEvery::Epoch,
             early_stopping_patience: None,

@@ -257,10 +257,22 @@ impl Trainer {
                 let (_, mask_id) = loaded.tokenizer.mask_token().ok_or_else(|| {
                     TrainError::Config("masked-LM training needs a tokenizer with a mask token".into())
                 })?;
+                let continues_word = if config.whole_word_masking {
+                    if loaded.tokenizer.kind() != crate::core::text::tokenizer::TokenizerKind::WordPiece {
+                        return Err(TrainError::Config(format!(
+                            "whole-word masking needs a WordPiece tokenizer (its ## pieces mark the words); this one is {}",
+                            loaded.tokenizer.kind().label()
+                        )));
+                    }
+                    Some(Masking::word_pieces(loaded.tokenizer.vocab()))
+                } else {
+                    None
+                };
                 Some(Masking {
                     probability: config.mlm_probability,
                     mask_id,
                     vocab_size: loaded.model.config().vocab_size,
+                    continues_word,
                 })
             }
         };
@@ -278,6 +290,7 @@ impl Trainer {
                 test: Arc::new(split_texts(&dataset, crate::core::data::SplitName::Test, data.test.is_some())),
             },
             unigram_loss: masking
+                .as_ref()
                 .and(data.validation.as_ref())
                 .and_then(|v| super::mlm::unigram_baseline(&data.train, v, loaded.model.config().vocab_size)),
         });
@@ -365,7 +378,7 @@ impl Trainer {
         let model = &self.loaded.model;
         for (b, range) in batches.zip(row_ranges) {
             let rows: Vec<usize> = order[range].to_vec();
-            let (input, labels, batch_tokens) = match self.masking {
+            let (input, labels, batch_tokens) = match &self.masking {
                 Some(masking) => {
                     let mut rng = SeededRng::new(mix_seed(self.state.shuffle_seed ^ MLM_SALT, self.state.step, b));
                     mlm::masked_batch(model, &self.data.train, &rows, self.pad_id, masking, &mut rng)?
@@ -425,7 +438,7 @@ impl Trainer {
     fn evaluate_on(&self, split: &EncodedSplit, name: &str) -> TrainResult<EvalReport> {
         let at = (self.state.step, self.epoch_f(), name);
         let batch = self.config.batch_size * 2;
-        match self.masking {
+        match &self.masking {
             Some(masking) => {
                 let seed = mix_seed(self.config.seed ^ MLM_SALT, u64::MAX, 0);
                 mlm::evaluate_mlm(&self.loaded.model, split, self.pad_id, masking, batch, seed, at)
