@@ -127,7 +127,13 @@ fn every_page_renders() {
     h.run_ok();
     h.get_by_label_contains("demo-kit · step");
     save_checked(&mut h, "embeddings-training-run");
+    // The same text through MiniLM's tokenizer (30,522 tokens) and the demo's (961), side by side.
+    h.state_mut().state.tokenize.compare_with("builtin:demo".into());
+    h.state_mut().state.page = Page::Tokenize;
+    step_until(&mut h, "the comparison", |h| h.query_by_label_contains("built-in demo: ").is_some() && h.state().jobs().is_empty());
+    save_checked(&mut h, "tokenize-compare");
     // The first-start tour at its fourth step, over the Train page after the demo-kit run.
+    h.state_mut().state.page = Page::Train;
     h.state_mut().state.tour.open = true;
     h.state_mut().state.tour.step = 2;
     h.run_ok();

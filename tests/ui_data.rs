@@ -132,6 +132,19 @@ fn a_tokenizer_trained_on_the_loaded_dataset_opens_on_the_tokenize_page() {
     for f in ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] {
         assert!(dir.join(f).is_file(), "{f}");
     }
+    // Side by side first: the loaded model (the demo) on top, the new tokenizer under it, same text.
+    h.get_by_label("Compare it with the loaded model's").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("Compare it with the loaded model's").click();
+    step_until(&mut h, "the comparison", |h| h.query_by_label_contains("headlines-wp: ").is_some());
+    assert_eq!(h.state().state.page, Page::Tokenize);
+    assert_eq!(h.state().model().unwrap().name, "built-in demo");
+    let text = h.state().state.tokenize.text.clone();
+    let other = lm_workbench::core::model_source::load_tokenizer(&lm_workbench::core::model_source::ModelFiles::in_dir(&dir)).unwrap();
+    let n = other.encode(&lm_workbench::core::text::tokenizer::EncodeRequest::text(text)).unwrap().len();
+    h.get_by_label_contains(&format!("headlines-wp: {n} tokens"));
+    h.state_mut().state.page = Page::ModelData;
+    h.run_ok();
     h.get_by_label("Open it on the Tokenize page").scroll_to_me();
     h.run_ok();
     h.get_by_label("Open it on the Tokenize page").click();

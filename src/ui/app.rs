@@ -21,6 +21,8 @@ pub enum AppCommand {
     /// Open a dataset on the Model & Data page.
     LoadDataset(String),
     OpenPage(Page),
+    /// Show a tokenizer beside the loaded model's on the Tokenize page.
+    CompareTokenizer(String),
     /// Play a run folder back on the Train page at `speed`× its recorded pace.
     Replay { dir: std::path::PathBuf, speed: f64 },
 }
@@ -237,6 +239,7 @@ impl WorkbenchApp {
                         .and_then(|e| self.state.model.data.on_event(e))
                         .and_then(|e| self.state.model.tokenizer_training.on_event(e))
                         .and_then(|e| self.state.fill_mask.on_event(e))
+                        .and_then(|e| self.state.tokenize.on_event(e))
                         .and_then(|e| self.state.embeddings.on_event(e))
                         .and_then(|e| self.state.train.on_event(e))
                         .and_then(|e| self.state.runs.on_event(e));
@@ -495,6 +498,10 @@ impl WorkbenchApp {
             AppCommand::LoadModel(spec) => self.load(spec),
             AppCommand::LoadDataset(spec) => self.state.model.data.request_load(spec),
             AppCommand::OpenPage(page) => self.state.page = page,
+            AppCommand::CompareTokenizer(spec) => {
+                self.state.tokenize.compare_with(spec);
+                self.state.page = Page::Tokenize;
+            }
             AppCommand::Replay { dir, speed } => {
                 self.state.train.start_replay(&dir, speed, &self.waker);
                 self.state.page = Page::Train;

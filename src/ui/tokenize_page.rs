@@ -37,6 +37,10 @@ pub struct TokenizePage {
     pub tab: Tab,
     pub onehot: OneHotPanel,
     pub vocab: VocabPanel,
+    /// A second tokenizer (model spec or tokenizer folder) shown on the same text, e.g. one just trained.
+    pub compare_spec: String,
+    #[serde(skip)]
+    compare: CompareState,
     #[serde(skip)]
     cache: Option<Analysis>,
     /// The span under the mouse: (sequence, start char, end char).
@@ -56,10 +60,24 @@ impl Default for TokenizePage {
             tab: Tab::default(),
             onehot: OneHotPanel::default(),
             vocab: VocabPanel::default(),
+            compare_spec: String::new(),
+            compare: CompareState::default(),
             cache: None,
             hovered: None,
         }
     }
+}
+
+/// The second tokenizer of the side-by-side view.
+#[derive(Default)]
+struct CompareState {
+    model: Option<Arc<ModelInfo>>,
+    job: Option<crate::core::backend::JobId>,
+    error: Option<String>,
+    /// The spec last asked for (a start reopens the persisted one once).
+    asked: Option<String>,
+    /// Open the section on the next frame (a comparison was asked for from elsewhere).
+    open: bool,
 }
 
 /// Everything derived from the input, recomputed only when the input or the model changes.
@@ -82,6 +100,36 @@ impl TokenizePage {
             max_length: self.truncate.then_some(self.max_length),
             padding: if self.truncate && self.pad_to_max_length { Padding::MaxLength } else { Padding::None },
         }
+    }
+
+    /// Takes the events of the comparison's load; returns the others.
+    pub fn on_event(&mut self, event: crate::core::backend::Event) -> Option<crate::core::backend::Event> {
+        use crate::core::backend::Event;
+        let c = &mut self.compare;
+        if c.job != Some(event.job()) {
+            return Some(event);
+        }
+        match event {
+            Event::ModelLoaded { model, .. } => {
+                c.model = Some(model);
+                c.error = None;
+                c.job = None;
+            }
+            Event::JobFailed { error, .. } => {
+                c.error = Some(error);
+                c.model = None;
+                c.job = None;
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// Shows `spec` beside the loaded model's tokenizer.
+    pub fn compare_with(&mut self, spec: String) {
+        self.compare_spec = spec;
+        self.compare.asked = None;
+        self.compare.open = true;
     }
 
     /// The current encoding, if a model is loaded and the text encodes.
@@ -126,6 +174,7 @@ impl TokenizePage {
         match &analysis.encoded {
             Ok(encoded) => {
                 self.views_ui(ui, &analysis, encoded, hovered_before);
+                self.compare_ui(ui, ctx);
                 ui.separator();
                 self.tabs_ui(ui, &analysis, encoded);
             }
@@ -188,10 +237,61 @@ impl TokenizePage {
                 self.hovered = Some(h);
             }
             cols[2].strong("Subword tokens (ID below)");
-            if let Some(h) = tokens_ui(&mut cols[2], encoded, &a.model, hovered, height) {
+            if let Some(h) = tokens_ui(&mut cols[2], "tokens", encoded, &a.model, hovered, height) {
                 self.hovered = Some(h);
             }
         });
+    }
+
+    /// The same text through a second tokenizer: its token count, [UNK]s and chips.
+    fn compare_ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
+        let spec = self.compare_spec.trim().to_string();
+        if !spec.is_empty() && self.compare.asked.as_deref() != Some(spec.as_str()) {
+            let hub = ctx.hub.clone();
+            self.compare.job = Some(ctx.backend.send(crate::core::backend::Command::LoadModel { spec: spec.clone(), hub }));
+            self.compare.asked = Some(spec);
+        }
+        egui::CollapsingHeader::new("Compare with another tokenizer")
+            .id_salt("compare_tokenizer")
+            .default_open(!self.compare_spec.trim().is_empty())
+            .open(std::mem::take(&mut self.compare.open).then_some(true))
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Tokenizer:");
+                    let edit = ui
+                        .add(egui::TextEdit::singleline(&mut self.compare_spec).hint_text("a tokenizer folder, model folder or Hub id").desired_width(360.0))
+                        .labelled_by(label.id);
+                    if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                        self.compare.asked = None;
+                    }
+                    if ui.button("Compare").clicked() {
+                        self.compare.asked = None;
+                    }
+                    if self.compare.job.is_some() {
+                        ui.spinner();
+                    }
+                });
+                if let Some(error) = &self.compare.error {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
+                }
+                let Some(other) = self.compare.model.clone() else { return };
+                match other.tokenizer.encode(&self.request()) {
+                    Ok(encoded) => {
+                        let unk = other.tokenizer.unk_count(&encoded);
+                        ui.label(format!(
+                            "{}: {} tokens · {unk} [UNK] · vocabulary {} ({})",
+                            other.name,
+                            encoded.len(),
+                            thousands(other.tokenizer.vocab_size()),
+                            other.tokenizer.kind().label()
+                        ));
+                        tokens_ui(ui, "compare_tokens", &encoded, &other, None, 140.0);
+                    }
+                    Err(e) => {
+                        ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+                    }
+                }
+            });
     }
 
     fn tabs_ui(&mut self, ui: &mut egui::Ui, a: &Analysis, encoded: &EncodedText) {
@@ -286,6 +386,7 @@ fn segments_ui(
 /// Chips for the subword tokens, each with its ID; returns the hovered span.
 fn tokens_ui(
     ui: &mut egui::Ui,
+    id: &str,
     encoded: &EncodedText,
     model: &ModelInfo,
     hovered: Option<(usize, usize, usize)>,
@@ -293,7 +394,7 @@ fn tokens_ui(
 ) -> Option<(usize, usize, usize)> {
     let mut hit = None;
     let unk = model.tokenizer.unk().map(|(_, id)| id);
-    egui::ScrollArea::vertical().id_salt("tokens").max_height(height).auto_shrink([false, true]).show(ui, |ui| {
+    egui::ScrollArea::vertical().id_salt(id).max_height(height).auto_shrink([false, true]).show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {
             ui.spacing_mut().item_spacing = egui::vec2(3.0, 3.0);
             for i in 0..encoded.len() {

@@ -151,10 +151,15 @@ fn result_ui(ui: &mut egui::Ui, ctx: &mut PageContext<'_>, info: &TrainedTokeniz
         100.0 * r.whole_word_share,
         100.0 * r.unk_rate
     ));
-    if ui.button("Open it on the Tokenize page").clicked() {
-        ctx.commands.push(AppCommand::LoadModel(info.dir.display().to_string()));
-        ctx.commands.push(AppCommand::OpenPage(Page::Tokenize));
-    }
+    ui.horizontal(|ui| {
+        if ui.button("Open it on the Tokenize page").clicked() {
+            ctx.commands.push(AppCommand::LoadModel(info.dir.display().to_string()));
+            ctx.commands.push(AppCommand::OpenPage(Page::Tokenize));
+        }
+        if ui.button("Compare it with the loaded model's").on_hover_text("the same text through both tokenizers, on the Tokenize page").clicked() {
+            ctx.commands.push(AppCommand::CompareTokenizer(info.dir.display().to_string()));
+        }
+    });
     if !r.most_split.is_empty() {
         ui.strong("The most frequent words it splits");
         egui::Grid::new("most_split").striped(true).num_columns(3).show(ui, |ui| {
