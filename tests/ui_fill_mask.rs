@@ -151,4 +151,18 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
         ["step 2", "step 4", "step 6"].iter().all(|s| h.query_by_label(s).is_some()) && h.state().jobs().is_empty()
     });
     h.get_by_label(probe);
+
+    // A finished run scores the same way from its folder: one row per complete checkpoint (step-2,
+    // step-4, step-6; last and best hold steps already there).
+    let run = work.path().join("runs").read_dir().unwrap().next().unwrap().unwrap().path();
+    h.get_by_label("A finished run:").click();
+    h.run_ok();
+    h.get_by_label("A finished run:").type_text(&run.display().to_string());
+    h.run_ok();
+    h.get_by_label("Score its checkpoints").click();
+    h.run_ok();
+    h.get_by_label("3 checkpoints to score");
+    step_until(&mut h, "the run's timeline", |h| {
+        ["step 2", "step 4", "step 6"].iter().all(|s| h.query_by_label(s).is_some()) && h.state().jobs().is_empty()
+    });
 }

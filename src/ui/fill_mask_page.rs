@@ -50,8 +50,18 @@ struct Transient {
     timeline_run: Option<std::path::PathBuf>,
     timeline: Vec<ProbeRow>,
     probe_job: Option<(JobId, u64)>,
-    /// The checkpoint last sent for scoring: (folder, step).
-    scored: Option<(std::path::PathBuf, u64)>,
+    /// Checkpoint folders waiting to be scored, oldest first.
+    queue: Vec<std::path::PathBuf>,
+    /// The Train page's latest masked-LM checkpoint as last seen: (step, folder).
+    followed: Option<(u64, std::path::PathBuf)>,
+    /// A finished run to score, as typed.
+    run_field: String,
+    run_message: Option<Result<String, String>>,
+}
+
+/// The run a checkpoint folder belongs to (`<run>/checkpoints/<name>`).
+fn run_of(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    dir.parent().and_then(std::path::Path::parent).map(std::path::Path::to_path_buf)
 }
 
 /// The probes' guesses at one checkpoint.
@@ -200,26 +210,53 @@ impl FillMaskPage {
     /// Every frame, whatever the page: follows the Train page's masked-LM run — a new run starts a new
     /// timeline; each new checkpoint is scored once (one job at a time; one saved meanwhile is next).
     pub fn logic(&mut self, backend: &mut crate::core::backend::Backend, checkpoint: Option<(u64, std::path::PathBuf)>, hub: &crate::core::hub::HubSettings) {
-        if let Some((step, dir)) = checkpoint {
-            let run = dir.parent().and_then(std::path::Path::parent).map(std::path::Path::to_path_buf);
-            if run != self.state.timeline_run {
-                self.state.timeline_run = run;
-                self.state.timeline.clear();
-                self.state.scored = None;
+        let s = &mut self.state;
+        if checkpoint != s.followed {
+            if let Some((_, dir)) = &checkpoint {
+                let run = run_of(dir);
+                if run != s.timeline_run {
+                    s.timeline_run = run;
+                    s.timeline.clear();
+                    s.queue.clear();
+                }
+                if !s.queue.contains(dir) {
+                    s.queue.push(dir.clone());
+                }
             }
-            let wanted = Some((dir.clone(), step));
-            if !self.probes.is_empty() && self.state.probe_job.is_none() && self.state.scored != wanted {
-                let command = Command::ScoreProbes {
-                    spec: dir.display().to_string(),
-                    step,
-                    probes: self.probes.clone(),
-                    top_k: 3,
-                    hub: hub.clone(),
-                };
-                self.state.probe_job = Some((backend.send(command), step));
-                self.state.scored = wanted;
-            }
+            s.followed = checkpoint;
         }
+        if s.probe_job.is_none() && !self.probes.is_empty() && !s.queue.is_empty() {
+            let dir = s.queue.remove(0);
+            // The job reports the step the folder's weights are from (trainer_state.json).
+            let command = Command::ScoreProbes { spec: dir.display().to_string(), step: 0, probes: self.probes.clone(), top_k: 3, hub: hub.clone() };
+            s.probe_job = Some((backend.send(command), 0));
+        }
+    }
+
+    /// Scores the probes with every complete checkpoint of a finished (or stopped) run, oldest first.
+    pub fn score_run(&mut self, run: &std::path::Path) -> Result<usize, String> {
+        let dir = run.join("checkpoints");
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut checkpoints: Vec<(u64, std::path::PathBuf)> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("trainer_state.json").is_file() && p.join("model.safetensors").is_file())
+            .filter_map(|p| {
+                let text = std::fs::read_to_string(p.join("trainer_state.json")).ok()?;
+                let step = serde_json::from_str::<serde_json::Value>(&text).ok()?.get("step")?.as_u64()?;
+                Some((step, p))
+            })
+            .collect();
+        checkpoints.sort();
+        checkpoints.dedup_by_key(|(step, _)| *step);
+        if checkpoints.is_empty() {
+            return Err(format!("{}: no complete checkpoint", dir.display()));
+        }
+        let s = &mut self.state;
+        s.timeline_run = Some(run.to_path_buf());
+        s.timeline.clear();
+        s.queue = checkpoints.iter().map(|(_, p)| p.clone()).collect();
+        Ok(checkpoints.len())
     }
 
     fn probes_ui(&mut self, ui: &mut egui::Ui, _ctx: &mut PageContext<'_>) {
@@ -238,6 +275,25 @@ impl FillMaskPage {
                     ui.spinner();
                 }
             });
+            ui.horizontal(|ui| {
+                let label = ui.label("A finished run:");
+                ui.add(egui::TextEdit::singleline(&mut self.state.run_field).hint_text("its folder (runs/…)").desired_width(300.0))
+                    .labelled_by(label.id);
+                let ready = !self.probes.is_empty() && !self.state.run_field.trim().is_empty();
+                if ui.add_enabled(ready, egui::Button::new("Score its checkpoints")).clicked() {
+                    let run = std::path::PathBuf::from(self.state.run_field.trim());
+                    self.state.run_message = Some(self.score_run(&run).map(|n| format!("{n} checkpoints to score")));
+                }
+            });
+            match &self.state.run_message {
+                Some(Ok(m)) => {
+                    ui.weak(m);
+                }
+                Some(Err(e)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+                }
+                None => {}
+            }
             let mut remove = None;
             for (p, probe) in self.probes.iter().enumerate() {
                 ui.horizontal(|ui| {
