@@ -169,8 +169,9 @@ fn the_training_runs_snapshots_on_a_fixed_basis() {
     let snapshots = h.state().state.train.live.as_ref().unwrap().snapshots.clone();
     assert_eq!(snapshots.iter().map(|s| s.step).collect::<Vec<_>>(), [10, 20, 30]);
     h.state_mut().state.page = Page::Embeddings;
-    // The page opens the demo encoder on its first showing; let that land before scrubbing.
-    step_until(&mut h, "the demo encoder", |h| h.state().jobs().is_empty());
+    // The page opens the demo encoder on its first showing; let that land (and its inspection of the
+    // text) before scrubbing.
+    step_until(&mut h, "the demo encoder", |h| h.query_by_label_contains("built-in demo · 2 layers").is_some() && h.state().jobs().is_empty());
     h.get_by_label("the training run · 3 snapshots").click();
     h.run_ok();
     h.get_by_label_contains("watch · step 30 · validation accuracy");

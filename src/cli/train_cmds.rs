@@ -13,6 +13,7 @@ use crate::core::hub::HubSettings;
 use crate::core::model::source::{load_spec, ModelRequest};
 use crate::core::model::{LoadOptions, Task, TaskChoice};
 use crate::core::model_source::ModelSpec;
+use crate::core::train::progress::RunProgress;
 use crate::core::train::setup::{encode_split, load_data, model_max_length};
 use crate::core::train::trainer::evaluate_split;
 use crate::core::train::{run_training, ClassScores, EvalEvery, EvalReport, TrainConfig, TrainTask, TrainerEvent};
@@ -222,39 +223,38 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
     if let Err(e) = handler {
         tracing::warn!("Ctrl-C will not stop the run cleanly: {e}");
     }
-    let mut run_dir = None;
-    let mut total = 0;
-    let mut last_eval: Option<EvalReport> = None;
+    // The core's reducer follows the run; the lines below print as events arrive.
+    let mut run = RunProgress::default();
     let mut stderr = std::io::stderr();
     let mut progress_shown = false;
     let end = run_training(
         config,
         args.resume.clone(),
-        &mut |event| match event {
-            TrainerEvent::Started { run_dir: dir, total_steps, start_step, unigram_loss, .. } => {
-                let _ = writeln!(stderr, "training in {} ({total_steps} steps, from step {start_step})", dir.display());
-                if let Some(loss) = unigram_loss {
-                    let _ = writeln!(stderr, "unigram baseline: validation loss {loss:.4} (perplexity {:.1})", loss.exp());
+        &mut |event| {
+            match &event {
+                TrainerEvent::Started { run_dir: dir, total_steps, start_step, unigram_loss, .. } => {
+                    let _ = writeln!(stderr, "training in {} ({total_steps} steps, from step {start_step})", dir.display());
+                    if let Some(loss) = unigram_loss {
+                        let _ = writeln!(stderr, "unigram baseline: validation loss {loss:.4} (perplexity {:.1})", loss.exp());
+                    }
                 }
-                run_dir = Some(dir);
-                total = total_steps;
+                TrainerEvent::Step(s) => {
+                    progress_shown = true;
+                    let eval = run
+                        .last_validation()
+                        .map_or(String::new(), |e| format!("  val acc {:.3} f1 {:.3}", e.accuracy, e.macro_f1));
+                    let _ = write!(
+                        stderr,
+                        "\rstep {}/{}  epoch {:.2}  loss {:.4}  lr {:.2e}  {:.0} samples/s{eval}   ",
+                        s.step, run.total_steps, s.epoch, s.loss, s.learning_rate, s.samples_per_sec
+                    );
+                }
+                TrainerEvent::Log(m) => {
+                    let _ = writeln!(stderr, "\n{m}");
+                }
+                _ => {}
             }
-            TrainerEvent::Step(s) => {
-                progress_shown = true;
-                let eval = last_eval
-                    .as_ref()
-                    .map_or(String::new(), |e| format!("  val acc {:.3} f1 {:.3}", e.accuracy, e.macro_f1));
-                let _ = write!(
-                    stderr,
-                    "\rstep {}/{total}  epoch {:.2}  loss {:.4}  lr {:.2e}  {:.0} samples/s{eval}   ",
-                    s.step, s.epoch, s.loss, s.learning_rate, s.samples_per_sec
-                );
-            }
-            TrainerEvent::Evaluation(e) => last_eval = Some(e),
-            TrainerEvent::Log(m) => {
-                let _ = writeln!(stderr, "\n{m}");
-            }
-            _ => {}
+            run.apply(event);
         },
         &rx,
     );
@@ -268,11 +268,11 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
         other => bail!("the trainer ended unexpectedly: {other:?}"),
     };
     let summary = TrainSummary {
-        run_dir: run_dir.as_ref(),
+        run_dir: run.run_dir.as_ref(),
         status,
         step,
         message: &message,
-        validation: last_eval.as_ref(),
+        validation: run.last_validation(),
         test,
     };
     let mut out = std::io::stdout().lock();
@@ -285,10 +285,10 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
         "{status} at step {step}{}",
         if message.is_empty() { String::new() } else { format!(": {message}") }
     )?;
-    if let Some(dir) = &run_dir {
+    if let Some(dir) = &run.run_dir {
         writeln!(out, "run folder: {}", dir.display())?;
     }
-    for report in [last_eval.as_ref(), test].into_iter().flatten() {
+    for report in [run.last_validation(), test].into_iter().flatten() {
         writeln!(
             out,
             "{}: accuracy {:.4}  macro-F1 {:.4}  loss {:.4}",

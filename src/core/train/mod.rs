@@ -14,6 +14,7 @@ pub mod handle;
 pub mod metrics;
 pub mod mlm;
 pub mod plan;
+pub mod progress;
 pub mod replay;
 pub mod run;
 pub mod schedule;
