@@ -142,6 +142,9 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     train_to_the_end(&mut h);
     // The unigram baseline of this data is drawn on the loss chart.
     h.get_by_label_contains("┄ unigram baseline (perplexity");
+    let run = h.state().state.train.live.as_ref().unwrap();
+    let (loss, unigram) = (run.last_validation().unwrap().loss, run.unigram_loss.unwrap());
+    h.get_by_label(&format!("validation perplexity {:.1} · unigram baseline {:.1}", loss.exp(), unigram.exp()));
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(work.path().join("runs").read_dir().unwrap().next().unwrap().unwrap().path().join("config.json")).unwrap())
             .unwrap();

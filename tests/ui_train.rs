@@ -509,3 +509,32 @@ fn masked_lm_text_in_chunks_from_the_train_page() {
     h.run_ok();
     assert_eq!(h.state().state.train.config.chunk_size, Some(128));
 }
+
+/// The "preset ▾" menu builds a BERT of any shape from scratch: an impossible one (hidden size not
+/// divisible by the heads) says why and cannot be used; a possible one becomes the run's model and the
+/// plan counts its parameters.
+#[test]
+fn a_bert_of_your_own_shape_from_the_preset_menu() {
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.tour.open = false;
+    state.train.config.task = lm_workbench::core::train::TrainTask::MaskedLm;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1100.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    h.get_by_label("preset ▾").click();
+    h.run_ok();
+    h.get_by_label("Use preset:4x256");
+    h.get_by_label("hidden size").set_value_accesskit(250.0);
+    h.run_ok();
+    h.get_by_label_contains("hidden size 250 is not divisible by 4 attention heads");
+    assert!(h.query_by_label_contains("Use preset:").is_none(), "an impossible shape cannot be used");
+    h.get_by_label("hidden size").set_value_accesskit(256.0);
+    h.get_by_label("attention heads").set_value_accesskit(8.0);
+    h.run_ok();
+    h.get_by_label("Use preset:4x256x8").click();
+    h.run_ok();
+    assert_eq!(h.state().state.train.config.model, "preset:4x256x8");
+    // 4 layers of 256 with 8 heads and the demo vocabulary (961 tokens), as transformers counts them.
+    step_until(&mut h, "the new plan", |h| h.query_by_label_contains("of 3,604,417 parameters train").is_some());
+}

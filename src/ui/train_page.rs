@@ -35,10 +35,13 @@ pub struct TrainPage {
     plan: TrainPlanPanel,
     #[serde(skip)]
     confusion: ConfusionPanel,
+    /// The shape in the "preset ▾" menu's editor of a BERT built from scratch.
+    #[serde(skip)]
+    shape: crate::core::train::scratch::BertShape,
 }
 
 impl Default for TrainPage {
-    /// The offline demo kit: a tiny BERT trained from scratch on the demo headlines.
+    /// The offline demo kit: the demo encoder fine-tuned on the demo headlines.
     fn default() -> Self {
         Self {
             config: crate::core::train::demo_kit_config(),
@@ -49,6 +52,7 @@ impl Default for TrainPage {
             new_lr: None,
             plan: TrainPlanPanel::default(),
             confusion: ConfusionPanel::default(),
+            shape: crate::core::train::scratch::BertShape::preset(4, 256),
         }
     }
 }
@@ -125,12 +129,18 @@ impl TrainPage {
                         if let Some(repo) = cached_models_menu(ui, ctx) {
                             switch_model(c, &repo);
                         }
+                        let shape = &mut self.shape;
                         ui.menu_button("preset ▾", |ui| {
                             ui.label("A BERT built from scratch (layers × hidden), its vocabulary from the tokenizer below:");
                             for (layers, hidden) in crate::core::train::scratch::PRESETS {
                                 if ui.button(format!("{layers} × {hidden}")).clicked() {
                                     switch_model(c, &format!("preset:{layers}x{hidden}"));
                                 }
+                            }
+                            ui.separator();
+                            if let Some(spec) = shape_editor_ui(ui, shape) {
+                                switch_model(c, &spec);
+                                ui.close();
                             }
                         });
                     });
@@ -340,6 +350,11 @@ impl TrainPage {
             return;
         };
         progress_ui(ui, live);
+        if live.task == TrainTask::MaskedLm {
+            if let Some(text) = perplexity_line(live.last_validation().map(|e| e.loss), live.unigram_loss) {
+                ui.label(text);
+            }
+        }
         settings_ui(ui, &mut self.charts);
         let series = [Series { name: "run".into(), color: ui.visuals().selection.stroke.color, steps: &live.steps, evals: &live.evals, best_step: live.best_step(), baseline: live.unigram_loss }];
         ui.strong("Loss");
@@ -572,6 +587,45 @@ fn hyperparameters_ui(ui: &mut egui::Ui, c: &mut TrainConfig) {
 
 /// The compute device of a run: auto, the CPU, or a GPU (offered only by builds with the `cuda`
 /// feature; a GPU that turns out unusable fails the run with the reason).
+/// The editor of a BERT built from scratch: layers, hidden size, heads, feed-forward size and positions;
+/// an impossible shape says why and cannot be used. Returns the spec to train when "Use" is clicked.
+fn shape_editor_ui(ui: &mut egui::Ui, shape: &mut crate::core::train::scratch::BertShape) -> Option<String> {
+    ui.strong("Your own shape");
+    egui::Grid::new("bert_shape").num_columns(2).spacing([8.0, 3.0]).show(ui, |ui| {
+        let rows: [(&str, &mut usize, std::ops::RangeInclusive<usize>); 4] = [
+            ("layers", &mut shape.layers, 1..=48),
+            ("hidden size", &mut shape.hidden, 16..=4096),
+            ("attention heads", &mut shape.heads, 1..=64),
+            ("feed-forward size", &mut shape.intermediate, 16..=16384),
+        ];
+        for (name, value, range) in rows {
+            let label = ui.label(name);
+            ui.add(egui::DragValue::new(value).range(range)).labelled_by(label.id);
+            ui.end_row();
+        }
+    });
+    match shape.validate() {
+        Ok(()) => {
+            let spec = shape.spec();
+            ui.button(format!("Use {spec}")).clicked().then_some(spec)
+        }
+        Err(e) => {
+            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+            None
+        }
+    }
+}
+
+/// A masked LM's held-out perplexity beside its unigram baseline (both `exp` of a loss in nats).
+pub fn perplexity_line(validation_loss: Option<f64>, unigram_loss: Option<f64>) -> Option<String> {
+    let baseline = unigram_loss.map(|u| format!(" · unigram baseline {:.1}", u.exp()));
+    match (validation_loss, baseline) {
+        (Some(loss), baseline) => Some(format!("validation perplexity {:.1}{}", loss.exp(), baseline.unwrap_or_default())),
+        (None, Some(baseline)) => Some(format!("validation perplexity: at the first evaluation{baseline}")),
+        (None, None) => None,
+    }
+}
+
 /// What a masked LM built from scratch can show in a demo's time, from the measured CPU run
 /// (BENCHMARKS.md); the GPU is the recommended path where there is one.
 pub fn pretraining_advice(config: &TrainConfig, gpu: bool) -> Option<String> {

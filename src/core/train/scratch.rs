@@ -68,20 +68,43 @@ impl BertShape {
     }
 }
 
-/// Reads `preset:LxH` (e.g. `preset:2x128`); `None` when the spec is not a preset.
+/// Reads `preset:LxH` (e.g. `preset:2x128`), optionally with the heads and the feed-forward size
+/// (`preset:4x256x8x512`); `None` when the spec is not a preset.
 pub fn parse_preset(spec: &str) -> Option<TrainResult<BertShape>> {
     let rest = spec.trim().strip_prefix(PRESET_PREFIX)?;
-    let parsed = rest.split_once(['x', 'X']).and_then(|(l, h)| Some((l.trim().parse().ok()?, h.trim().parse().ok()?)));
-    Some(match parsed {
-        Some((layers, hidden)) => {
-            let shape = BertShape::preset(layers, hidden);
+    let numbers: Option<Vec<usize>> = rest.split(['x', 'X']).map(|n| n.trim().parse().ok()).collect();
+    Some(match numbers.as_deref() {
+        Some(&[layers, hidden, ref more @ ..]) if more.len() <= 2 => {
+            let mut shape = BertShape::preset(layers, hidden);
+            if let Some(&heads) = more.first() {
+                shape.heads = heads;
+            }
+            if let Some(&intermediate) = more.get(1) {
+                shape.intermediate = intermediate;
+            }
             shape.validate().map(|()| shape)
         }
-        None => Err(TrainError::Config(format!(
-            "{spec}: a preset is written preset:LAYERSxHIDDEN, e.g. {}",
+        _ => Err(TrainError::Config(format!(
+            "{spec}: a preset is written preset:LAYERSxHIDDEN[xHEADS[xFEEDFORWARD]], e.g. {}",
             PRESETS.iter().map(|(l, h)| format!("preset:{l}x{h}")).collect::<Vec<_>>().join(", ")
         ))),
     })
+}
+
+impl BertShape {
+    /// The spec that names this shape (the heads and feed-forward size only where they differ from
+    /// BERT's proportions).
+    pub fn spec(&self) -> String {
+        let standard = Self::preset(self.layers, self.hidden);
+        let mut spec = format!("{PRESET_PREFIX}{}x{}", self.layers, self.hidden);
+        if self.heads != standard.heads || self.intermediate != standard.intermediate {
+            spec.push_str(&format!("x{}", self.heads));
+        }
+        if self.intermediate != standard.intermediate {
+            spec.push_str(&format!("x{}", self.intermediate));
+        }
+        spec
+    }
 }
 
 #[cfg(test)]
@@ -94,6 +117,13 @@ mod tests {
         assert_eq!(shape, BertShape { layers: 2, hidden: 128, heads: 2, intermediate: 512, max_positions: 512 });
         assert_eq!(parse_preset("preset:12x768").unwrap().unwrap().heads, 12);
         assert!(parse_preset("builtin:tiny").is_none());
+        let custom = parse_preset("preset:4x256x8x512").unwrap().unwrap();
+        assert_eq!((custom.heads, custom.intermediate), (8, 512));
+        assert_eq!(custom.spec(), "preset:4x256x8x512");
+        assert_eq!(BertShape::preset(2, 128).spec(), "preset:2x128");
+        assert_eq!(BertShape { heads: 4, ..BertShape::preset(2, 128) }.spec(), "preset:2x128x4");
+        assert!(parse_preset("preset:4x250x3").unwrap().unwrap_err().to_string().contains("not divisible by 3"));
+        assert!(parse_preset("preset:1x2x3x4x5").unwrap().is_err());
         let err = parse_preset("preset:two").unwrap().unwrap_err().to_string();
         assert!(err.contains("preset:2x128"), "{err}");
         let odd = BertShape { heads: 3, ..BertShape::preset(2, 128) };
