@@ -169,3 +169,22 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
         ["step 2", "step 4", "step 6"].iter().all(|s| h.query_by_label(s).is_some()) && h.state().jobs().is_empty()
     });
 }
+
+/// A word is masked by clicking it: the demo encoder (opened by itself on a first start) then guesses it.
+#[test]
+fn clicking_a_word_masks_it_and_the_demo_encoder_guesses() {
+    let mut state = State { page: Page::FillMask, ..State::default() };
+    state.tour.open = false;
+    state.fill_mask.text = "England win the final in extra time.".into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 820.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the demo encoder", |h| h.query_by_label_contains("built-in demo · 2 layers").is_some());
+    h.get_by_label("final").click();
+    h.run_ok();
+    assert_eq!(h.state().state.fill_mask.text, "England win the [MASK] in extra time.");
+    // The MASK of the mask token is not offered as a word, and "final" is no longer in the text.
+    assert!(h.query_by_label("MASK").is_none());
+    // Pre-trained on headlines, the demo encoder guesses the word back (75 %).
+    step_until(&mut h, "the guesses", |h| h.query_by_label("[MASK] 1").is_some() && h.query_by_label("final").is_some());
+}

@@ -486,7 +486,7 @@ impl WorkbenchApp {
             _ => {
                 let fill = &mut self.state.fill_mask;
                 if !fill.text.contains("[MASK]") {
-                    fill.text = "The prime minister [MASK] a snap election.".into();
+                    fill.text = "England win the [MASK] in extra time.".into();
                 }
                 self.state.page = Page::FillMask;
             }

@@ -27,7 +27,7 @@ impl Default for FillMaskPage {
     fn default() -> Self {
         Self {
             model: crate::core::demo::DEMO_SPEC.into(),
-            text: "The prime minister [MASK] a snap election.".into(),
+            text: "England win the [MASK] in extra time.".into(),
             top_k: 5,
             probes: Vec::new(),
             state: Transient::default(),
@@ -171,6 +171,25 @@ impl FillMaskPage {
             let label = ui.label("Text:");
             ui.add(egui::TextEdit::singleline(&mut self.text).desired_width(520.0)).labelled_by(label.id);
             ui.add(egui::DragValue::new(&mut self.top_k).range(1..=50).prefix("top "));
+        });
+        // Mask a word by clicking it, with the model's own mask token ([MASK], or <mask> for RoBERTa).
+        let mask = self.state.lm.as_ref().and_then(|lm| lm.tokenizer.mask_token()).map_or("[MASK]", |(t, _)| t);
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("Click a word to mask it:");
+            let words = crate::core::text::segment::words(&self.text);
+            let chars: Vec<char> = self.text.chars().collect();
+            for (i, word) in words.iter().enumerate() {
+                // The MASK of a typed [MASK] or <mask> is not a word to mask.
+                let in_mask_token = word.text.eq_ignore_ascii_case("mask")
+                    && word.start > 0
+                    && matches!(chars.get(word.start - 1), Some('[' | '<'));
+                if in_mask_token || !word.text.chars().any(char::is_alphanumeric) {
+                    continue;
+                }
+                if ui.small_button(&word.text).on_hover_text(format!("replace it by {mask}")).clicked() {
+                    self.text = crate::core::text::segment::replace_segment(&self.text, &words[i], mask);
+                }
+            }
         });
         if let Some(error) = &self.state.error {
             ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));

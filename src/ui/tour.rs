@@ -39,8 +39,8 @@ pub const STEPS: [TourStep; 6] = [
     },
     TourStep {
         title: "Fill in the blanks",
-        text: "The task the encoder was pre-trained on: it guesses the hidden word at [MASK]. Change the \
-               sentence; try a word of your own.",
+        text: "The task the encoder was pre-trained on: it guesses the hidden word at [MASK]. Click another \
+               word to hide it, or type a sentence of your own.",
     },
 ];
 

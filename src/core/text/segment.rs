@@ -63,6 +63,15 @@ pub fn char_span_to_bytes(text: &str, start: usize, end: usize) -> (usize, usize
     (byte_start.min(byte_end), byte_end)
 }
 
+/// `text` with one segment (character offsets, as [`words`] gives them) replaced by `with`, e.g. a word
+/// by the model's mask token.
+pub fn replace_segment(text: &str, segment: &Segment, with: &str) -> String {
+    let mut out: String = text.chars().take(segment.start).collect();
+    out.push_str(with);
+    out.extend(text.chars().skip(segment.end));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +94,15 @@ mod tests {
         let c = characters("a b");
         assert_eq!(c.len(), 3);
         assert_eq!(c[1].text, " ");
+    }
+
+    #[test]
+    fn a_word_is_replaced_by_character_offsets() {
+        let text = "Café prices rise — again";
+        let w = words(text);
+        let prices = w.iter().find(|s| s.text == "prices").unwrap();
+        assert_eq!(replace_segment(text, prices, "[MASK]"), "Café [MASK] rise — again");
+        let again = w.iter().find(|s| s.text == "again").unwrap();
+        assert_eq!(replace_segment(text, again, "<mask>"), "Café prices rise — <mask>");
     }
 }
