@@ -41,18 +41,14 @@ fn demo_dir() -> PathBuf {
     std::env::temp_dir().join("lm-workbench-demo")
 }
 
-/// Writes `bytes` to `path` unless it already holds exactly them (atomically: a temp file, then a rename,
-/// so a second copy of the app reading it never sees half a file).
+/// Writes `bytes` to `path` unless it already holds exactly them (whole, never half a file).
 fn write_if_changed(path: &Path, bytes: &[u8]) -> CoreResult<()> {
     if std::fs::read(path).ok().as_deref() == Some(bytes) {
         return Ok(());
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| CoreError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| CoreError::io(path, e))
+    super::write_file_atomic(path, bytes).map_err(|e| CoreError::io(path, e))
 }
 
 /// Writes the demo headlines to a file (in the temp folder) the dataset loader can read; returns its path.

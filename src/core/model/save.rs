@@ -18,24 +18,9 @@ use crate::core::text::tokenizer::TextTokenizer;
 pub const TOKENIZER_FILES: [&str; 4] =
     ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"];
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so readers
-/// never see a half-written file.
+/// Writes `bytes` to `path` whole ([`crate::core::write_file_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> ModelResult<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(ModelError::io(path, e));
-    }
-    Ok(())
+    crate::core::write_file_atomic(path, bytes).map_err(|e| ModelError::io(path, e))
 }
 
 fn dtype_name(dtype: DType) -> &'static str {
@@ -164,6 +149,13 @@ pub fn save_tokenizer(
         let mut config = specials;
         config.insert("tokenizer_class".into(), json!(class));
         config.insert("model_max_length".into(), json!(max_length));
+        // transformers' BERT tokenizers rebuild the normaliser from these (lower-casing by default): a
+        // cased vocabulary must say so.
+        if let Some(tokenizers::NormalizerWrapper::BertNormalizer(n)) = tokenizer.inner().get_normalizer() {
+            config.insert("do_lower_case".into(), json!(n.lowercase));
+            config.insert("strip_accents".into(), json!(n.strip_accents));
+            config.insert("tokenize_chinese_chars".into(), json!(n.handle_chinese_chars));
+        }
         write_json(&dir.join("tokenizer_config.json"), &Value::Object(config))?;
         written.push(dir.join("tokenizer_config.json"));
     }

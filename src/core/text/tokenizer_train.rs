@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::json;
 use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::{NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
@@ -278,43 +277,17 @@ pub fn train_wordpiece<'a>(
 }
 
 /// Writes the Hugging Face layout of a trained tokenizer into `dir` (created if missing): vocab.txt,
-/// tokenizer.json, tokenizer_config.json, special_tokens_map.json. Returns the files written.
+/// then tokenizer.json, tokenizer_config.json and special_tokens_map.json as a model's checkpoint writes
+/// them. Returns the files written.
 pub fn save_trained(trained: &TrainedTokenizer, dir: &Path) -> CoreResult<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
-    let write = |name: &str, bytes: &[u8]| -> CoreResult<PathBuf> {
-        let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, bytes).map_err(|e| CoreError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| CoreError::io(&path, e))?;
-        Ok(path)
-    };
+    let vocab_path = dir.join("vocab.txt");
     let mut vocab_txt = trained.vocab.join("\n");
     vocab_txt.push('\n');
-    let json = trained
-        .tokenizer
-        .inner()
-        .to_string(true)
-        .map_err(|e| CoreError::Tokenize(format!("serialising the tokenizer: {e}")))?;
-    let specials = |token: &str| trained.settings.special_tokens.iter().any(|t| t == token).then(|| json!(token));
-    let mut map = serde_json::Map::new();
-    for (key, token) in [("unk_token", "[UNK]"), ("sep_token", "[SEP]"), ("pad_token", "[PAD]"), ("cls_token", "[CLS]"), ("mask_token", "[MASK]")] {
-        if let Some(v) = specials(token) {
-            map.insert(key.into(), v);
-        }
-    }
-    let mut config = map.clone();
-    config.insert("tokenizer_class".into(), json!("BertTokenizer"));
-    config.insert("do_lower_case".into(), json!(trained.settings.lowercase));
-    config.insert("strip_accents".into(), json!(trained.settings.strip_accents));
-    config.insert("tokenize_chinese_chars".into(), json!(true));
-    config.insert("model_max_length".into(), json!(512));
-    let pretty = |v: &serde_json::Map<String, serde_json::Value>| serde_json::to_vec_pretty(v).unwrap_or_default();
-    Ok(vec![
-        write("vocab.txt", vocab_txt.as_bytes())?,
-        write("tokenizer.json", json.as_bytes())?,
-        write("tokenizer_config.json", &pretty(&config))?,
-        write("special_tokens_map.json", &pretty(&map))?,
-    ])
+    crate::core::write_file_atomic(&vocab_path, vocab_txt.as_bytes()).map_err(|e| CoreError::io(&vocab_path, e))?;
+    let others = crate::core::model::save::save_tokenizer(&trained.tokenizer, None, crate::core::model::Family::Bert, 512, dir)
+        .map_err(|e| CoreError::Model(e.to_string()))?;
+    Ok(std::iter::once(vocab_path).chain(others).collect())
 }
 
 #[cfg(test)]
