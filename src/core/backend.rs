@@ -407,12 +407,7 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
         }
         Command::ScoreProbes { spec, step, probes, top_k, hub } => {
             // A run's `last` folder is rewritten at each save: the step is the one its weights are from.
-            let state = std::path::Path::new(&spec).join("trainer_state.json");
-            let saved_step = std::fs::read_to_string(&state)
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .and_then(|v| v.get("step").and_then(serde_json::Value::as_u64));
-            let step = saved_step.unwrap_or(step);
+            let step = super::train::checkpoint::read_state(std::path::Path::new(&spec)).map_or(step, |s| s.step);
             let (_, loaded, tokenizer) = load_with_weights(id, out, &spec, &hub, Task::MaskedLm)?;
             let scores = probes
                 .iter()

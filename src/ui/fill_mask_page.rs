@@ -208,7 +208,7 @@ impl FillMaskPage {
                  id, a model from the \"cached\" menu, or the checkpoint of a masked-LM run on the Train page.",
             );
         }
-        self.probes_ui(ui, ctx);
+        self.probes_ui(ui);
         ui.columns(self.state.masks.len().clamp(1, 4), |cols| {
             for (i, predictions) in self.state.masks.iter().enumerate() {
                 let ui = &mut cols[i % cols.len()];
@@ -259,12 +259,8 @@ impl FillMaskPage {
         let mut checkpoints: Vec<(u64, std::path::PathBuf)> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.join("trainer_state.json").is_file() && p.join("model.safetensors").is_file())
-            .filter_map(|p| {
-                let text = std::fs::read_to_string(p.join("trainer_state.json")).ok()?;
-                let step = serde_json::from_str::<serde_json::Value>(&text).ok()?.get("step")?.as_u64()?;
-                Some((step, p))
-            })
+            .filter(|p| p.join("model.safetensors").is_file())
+            .filter_map(|p| Some((crate::core::train::checkpoint::read_state(&p).ok()?.step, p)))
             .collect();
         checkpoints.sort();
         checkpoints.dedup_by_key(|(step, _)| *step);
@@ -278,7 +274,7 @@ impl FillMaskPage {
         Ok(checkpoints.len())
     }
 
-    fn probes_ui(&mut self, ui: &mut egui::Ui, _ctx: &mut PageContext<'_>) {
+    fn probes_ui(&mut self, ui: &mut egui::Ui) {
         egui::CollapsingHeader::new("Watch it learn").id_salt("probes").default_open(!self.probes.is_empty()).show(ui, |ui| {
             ui.label(
                 "Pin sentences with [MASK]; while a masked LM pre-trains on the Train page, every checkpoint guesses \
