@@ -127,6 +127,7 @@ impl WorkbenchApp {
             }
         });
         let backend = Backend::spawn(waker.clone());
+        let device = best_device();
         let mut app = Self {
             state,
             backend,
@@ -136,8 +137,8 @@ impl WorkbenchApp {
             jobs: Vec::new(),
             load_error: None,
             wanted: None,
-            device: device_label(&best_device()),
-            device_is_gpu: !best_device().is_cpu(),
+            device: device_label(&device),
+            device_is_gpu: !device.is_cpu(),
             hub,
             fonts_installed: false,
             cache: CacheListing::default(),
