@@ -96,7 +96,6 @@ impl EncodedText {
 pub type EncodedIds = (Vec<u32>, Vec<u32>, Vec<u32>);
 
 /// A tokenizer with the facts the UI shows about it.
-#[derive(Clone)]
 pub struct TextTokenizer {
     inner: Tokenizer,
     kind: TokenizerKind,

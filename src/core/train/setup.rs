@@ -166,6 +166,15 @@ fn run_tokenizer(config: &TrainConfig) -> TrainResult<Option<(TextTokenizer, Pat
     Ok(Some((load_tokenizer(&ModelFiles::in_dir(&dir))?, dir)))
 }
 
+/// The vocabulary size and padding id a model built from scratch gets: the run's tokenizer's, else the
+/// demo vocabulary's.
+fn scratch_vocab(own: Option<&TextTokenizer>) -> (usize, u32) {
+    match own {
+        Some(t) => (t.vocab_size(), t.pad_token().map_or(0, |(_, id)| id)),
+        None => (crate::core::demo::DEMO_VOCAB.lines().count(), 0),
+    }
+}
+
 /// The config of a built-in from-scratch model (`builtin:tiny`, `preset:LxH`) for `vocab_size` tokens;
 /// `None` for other specs.
 fn builtin_config(model: &str, vocab_size: usize, labels: &[String], pad_token_id: u32) -> TrainResult<Option<ModelConfig>> {
@@ -183,12 +192,12 @@ pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<RunMod
     let task = model_task(config.task);
     let labels = if task == Task::SequenceClassification { labels } else { &[] };
     let own_tokenizer = run_tokenizer(config)?;
-    let (tokenizer, tokenizer_dir) = match &own_tokenizer {
-        Some((t, dir)) => (t.clone(), Some(dir.clone())),
-        None => (demo_tokenizer()?, None),
-    };
-    let pad = tokenizer.pad_token().map_or(0, |(_, id)| id);
-    if let Some(mut cfg) = builtin_config(&config.model, tokenizer.vocab_size(), labels, pad)? {
+    let (vocab_size, pad) = scratch_vocab(own_tokenizer.as_ref().map(|(t, _)| t));
+    if let Some(mut cfg) = builtin_config(&config.model, vocab_size, labels, pad)? {
+        let (tokenizer, tokenizer_dir) = match own_tokenizer {
+            Some((t, dir)) => (t, Some(dir)),
+            None => (demo_tokenizer()?, None),
+        };
         apply_dropout(&mut cfg, config.dropout);
         let model = TaskModel::from_config(cfg, task, &options(config)?)?;
         return Ok(RunModel { model, tokenizer, tokenizer_dir });
@@ -336,10 +345,7 @@ pub fn model_config_for(config: &TrainConfig, labels: &[String]) -> TrainResult<
     let task = model_task(config.task);
     let labels = if task == Task::SequenceClassification { labels } else { &[] };
     let own_tokenizer = run_tokenizer(config)?;
-    let (vocab_size, pad) = match &own_tokenizer {
-        Some((t, _)) => (t.vocab_size(), t.pad_token().map_or(0, |(_, id)| id)),
-        None => (crate::core::demo::DEMO_VOCAB.lines().count(), 0),
-    };
+    let (vocab_size, pad) = scratch_vocab(own_tokenizer.as_ref().map(|(t, _)| t));
     if let Some(cfg) = builtin_config(&config.model, vocab_size, labels, pad)? {
         return Ok((cfg, task));
     }
