@@ -181,19 +181,27 @@ def compose(rng: random.Random, p: dict) -> str:
     return f"{who} {did}"
 
 
+def new_headlines(rng: random.Random, per_category: int, seen: set) -> list:
+    """`per_category` headlines for each category (in sorted order) that are not in `seen`, as (text,
+    label); each one is added to `seen`, so no headline is made twice."""
+    made = []
+    for label in sorted(PHRASES):
+        count = 0
+        while count < per_category:
+            text = compose(rng, PHRASES[label])
+            if text.lower() not in seen:
+                seen.add(text.lower())
+                made.append((text, label))
+                count += 1
+    return made
+
+
 def main() -> None:
     rng = random.Random(SEED)
     with open(ROOT / "scripts/demo-data/written_headlines.csv", newline="", encoding="utf-8") as f:
         rows = [(r["text"], r["label"]) for r in csv.DictReader(f)]
     seen = {text.lower() for text, _ in rows}
-    for label in sorted(PHRASES):
-        made = 0
-        while made < PER_CATEGORY:
-            text = compose(rng, PHRASES[label])
-            if text.lower() not in seen:
-                seen.add(text.lower())
-                rows.append((text, label))
-                made += 1
+    rows += new_headlines(rng, PER_CATEGORY, seen)
     rng.shuffle(rows)
     out = ROOT / "assets/demo_headlines.csv"
     with open(out, "w", newline="", encoding="utf-8") as f:
@@ -201,15 +209,7 @@ def main() -> None:
         w.writerow(["text", "label"])
         w.writerows(rows)
     print(f"wrote {len(rows)} headlines to {out}")
-    unlabelled = []
-    for label in sorted(PHRASES):
-        made = 0
-        while made < PRETRAIN_PER_CATEGORY:
-            text = compose(rng, PHRASES[label])
-            if text.lower() not in seen:
-                seen.add(text.lower())
-                unlabelled.append(text)
-                made += 1
+    unlabelled = [text for text, _ in new_headlines(rng, PRETRAIN_PER_CATEGORY, seen)]
     rng.shuffle(unlabelled)
     out = ROOT / "assets/demo_pretrain.txt"
     out.write_text("\n".join(unlabelled) + "\n", encoding="utf-8")
