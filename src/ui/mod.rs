@@ -19,6 +19,7 @@ mod ngram_panel;
 mod onehot_panel;
 mod projection_panel;
 mod runs_page;
+mod scratch_model;
 mod state;
 mod status_bar;
 mod theme;

@@ -138,7 +138,7 @@ impl TrainPage {
                                 }
                             }
                             ui.separator();
-                            if let Some(spec) = shape_editor_ui(ui, shape) {
+                            if let Some(spec) = super::scratch_model::shape_editor_ui(ui, shape) {
                                 switch_model(c, &spec);
                                 ui.close();
                             }
@@ -182,7 +182,7 @@ impl TrainPage {
                 ui.horizontal(|ui| device_picker(ui, &mut c.device));
                 ui.end_row();
             });
-            if let Some(advice) = pretraining_advice(&self.config, ctx.device_is_gpu) {
+            if let Some(advice) = super::scratch_model::pretraining_advice(&self.config, ctx.device_is_gpu) {
                 ui.label(egui::RichText::new(advice).small()).on_hover_text("measured in BENCHMARKS.md (bench-pretrain.sh)");
             }
             let recipe = recipe_for(&self.config.model);
@@ -351,7 +351,7 @@ impl TrainPage {
         };
         progress_ui(ui, live);
         if live.task == TrainTask::MaskedLm {
-            if let Some(text) = perplexity_line(live.last_validation().map(|e| e.loss), live.unigram_loss) {
+            if let Some(text) = super::scratch_model::perplexity_line(live.last_validation().map(|e| e.loss), live.unigram_loss) {
                 ui.label(text);
             }
         }
@@ -587,62 +587,6 @@ fn hyperparameters_ui(ui: &mut egui::Ui, c: &mut TrainConfig) {
 
 /// The compute device of a run: auto, the CPU, or a GPU (offered only by builds with the `cuda`
 /// feature; a GPU that turns out unusable fails the run with the reason).
-/// The editor of a BERT built from scratch: layers, hidden size, heads, feed-forward size and positions;
-/// an impossible shape says why and cannot be used. Returns the spec to train when "Use" is clicked.
-fn shape_editor_ui(ui: &mut egui::Ui, shape: &mut crate::core::train::scratch::BertShape) -> Option<String> {
-    ui.strong("Your own shape");
-    egui::Grid::new("bert_shape").num_columns(2).spacing([8.0, 3.0]).show(ui, |ui| {
-        let rows: [(&str, &mut usize, std::ops::RangeInclusive<usize>); 4] = [
-            ("layers", &mut shape.layers, 1..=48),
-            ("hidden size", &mut shape.hidden, 16..=4096),
-            ("attention heads", &mut shape.heads, 1..=64),
-            ("feed-forward size", &mut shape.intermediate, 16..=16384),
-        ];
-        for (name, value, range) in rows {
-            let label = ui.label(name);
-            ui.add(egui::DragValue::new(value).range(range)).labelled_by(label.id);
-            ui.end_row();
-        }
-    });
-    match shape.validate() {
-        Ok(()) => {
-            let spec = shape.spec();
-            ui.button(format!("Use {spec}")).clicked().then_some(spec)
-        }
-        Err(e) => {
-            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
-            None
-        }
-    }
-}
-
-/// A masked LM's held-out perplexity beside its unigram baseline (both `exp` of a loss in nats).
-pub fn perplexity_line(validation_loss: Option<f64>, unigram_loss: Option<f64>) -> Option<String> {
-    let baseline = unigram_loss.map(|u| format!(" · unigram baseline {:.1}", u.exp()));
-    match (validation_loss, baseline) {
-        (Some(loss), baseline) => Some(format!("validation perplexity {:.1}{}", loss.exp(), baseline.unwrap_or_default())),
-        (None, Some(baseline)) => Some(format!("validation perplexity: at the first evaluation{baseline}")),
-        (None, None) => None,
-    }
-}
-
-/// What a masked LM built from scratch can show in a demo's time, from the measured CPU run
-/// (BENCHMARKS.md); the GPU is the recommended path where there is one.
-pub fn pretraining_advice(config: &TrainConfig, gpu: bool) -> Option<String> {
-    let from_scratch = recipe_for(&config.model) == crate::core::train::FROM_SCRATCH;
-    if config.task != TrainTask::MaskedLm || !from_scratch {
-        return None;
-    }
-    let measured = "On two CPU cores, 600 steps of 32 × 128 tokens (about 2.5 minutes) take a 2×128 BERT from the \
-                    unigram baseline (perplexity ≈ 900) to ≈ 630: its guesses are still mostly frequent words. \
-                    Guesses a reader accepts need tens of thousands of steps.";
-    Some(if gpu {
-        format!("{measured} This machine has a GPU: pick it (Device: GPU) for pre-training.")
-    } else {
-        format!("{measured} Pre-train on a GPU machine for that (Device: GPU in a CUDA build); here, watch the loss fall below the unigram line.")
-    })
-}
-
 fn device_picker(ui: &mut egui::Ui, device: &mut String) {
     ui.selectable_value(device, "auto".to_string(), "auto").on_hover_text("a GPU where there is one, else the CPU");
     ui.selectable_value(device, "cpu".to_string(), "CPU");

@@ -1,0 +1,61 @@
+//! The Train page's pieces for a masked LM built from scratch: the shape editor of the "preset ▾" menu,
+//! what such a run can show in a demo's time, and its perplexity beside the unigram baseline.
+
+use crate::core::train::scratch::BertShape;
+use crate::core::train::{recipe_for, TrainConfig, TrainTask};
+
+/// The editor of a BERT built from scratch: layers, hidden size, heads and feed-forward size;
+/// an impossible shape says why and cannot be used. Returns the spec to train when "Use" is clicked.
+pub fn shape_editor_ui(ui: &mut egui::Ui, shape: &mut BertShape) -> Option<String> {
+    ui.strong("Your own shape");
+    egui::Grid::new("bert_shape").num_columns(2).spacing([8.0, 3.0]).show(ui, |ui| {
+        let rows: [(&str, &mut usize, std::ops::RangeInclusive<usize>); 4] = [
+            ("layers", &mut shape.layers, 1..=48),
+            ("hidden size", &mut shape.hidden, 16..=4096),
+            ("attention heads", &mut shape.heads, 1..=64),
+            ("feed-forward size", &mut shape.intermediate, 16..=16384),
+        ];
+        for (name, value, range) in rows {
+            let label = ui.label(name);
+            ui.add(egui::DragValue::new(value).range(range)).labelled_by(label.id);
+            ui.end_row();
+        }
+    });
+    match shape.validate() {
+        Ok(()) => {
+            let spec = shape.spec();
+            ui.button(format!("Use {spec}")).clicked().then_some(spec)
+        }
+        Err(e) => {
+            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+            None
+        }
+    }
+}
+
+/// A masked LM's held-out perplexity beside its unigram baseline (both `exp` of a loss in nats).
+pub fn perplexity_line(validation_loss: Option<f64>, unigram_loss: Option<f64>) -> Option<String> {
+    let baseline = unigram_loss.map(|u| format!(" · unigram baseline {:.1}", u.exp()));
+    match (validation_loss, baseline) {
+        (Some(loss), baseline) => Some(format!("validation perplexity {:.1}{}", loss.exp(), baseline.unwrap_or_default())),
+        (None, Some(baseline)) => Some(format!("validation perplexity: at the first evaluation{baseline}")),
+        (None, None) => None,
+    }
+}
+
+/// What a masked LM built from scratch can show in a demo's time, from the measured CPU run
+/// (BENCHMARKS.md); the GPU is the recommended path where there is one.
+pub fn pretraining_advice(config: &TrainConfig, gpu: bool) -> Option<String> {
+    let from_scratch = recipe_for(&config.model) == crate::core::train::FROM_SCRATCH;
+    if config.task != TrainTask::MaskedLm || !from_scratch {
+        return None;
+    }
+    let measured = "On two CPU cores, 600 steps of 32 × 128 tokens (about 2.5 minutes) take a 2×128 BERT from the \
+                    unigram baseline (perplexity ≈ 900) to ≈ 630: its guesses are still mostly frequent words. \
+                    Guesses a reader accepts need tens of thousands of steps.";
+    Some(if gpu {
+        format!("{measured} This machine has a GPU: pick it (Device: GPU) for pre-training.")
+    } else {
+        format!("{measured} Pre-train on a GPU machine for that (Device: GPU in a CUDA build); here, watch the loss fall below the unigram line.")
+    })
+}
