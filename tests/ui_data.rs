@@ -152,3 +152,40 @@ fn a_tokenizer_trained_on_the_loaded_dataset_opens_on_the_tokenize_page() {
     assert_eq!(h.state().state.page, Page::Tokenize);
     assert_eq!(h.state().model().unwrap().tokenizer.vocab_size(), 1500);
 }
+
+/// The algorithm menu: a byte-level BPE trained from the same panel, saved as transformers reads it
+/// (tokenizer.json, no vocab.txt), and its coverage shows the words as text, not as bytes.
+#[test]
+fn the_algorithm_menu_trains_a_byte_level_bpe() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("headlines-bpe");
+    let mut state = State { page: Page::ModelData, ..State::default() };
+    state.tour.open = false;
+    state.model.tokenizer_training.vocab_size = 800;
+    state.model.tokenizer_training.out = dir.display().to_string();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 1400.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the demo dataset", |h| dataset_name(h).is_some() && h.state().jobs().is_empty());
+    h.get_by_label("Train a tokenizer on this dataset").click();
+    h.run_ok();
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Algorithm").click();
+    h.run_ok();
+    h.get_by_label("byte-level BPE (GPT-2, RoBERTa)").click();
+    h.run_ok();
+    h.get_by_label_contains("Ġ");
+    h.get_by_label("Train tokenizer").scroll_to_me();
+    h.run_ok();
+    h.get_by_label("Train tokenizer").click();
+    step_until(&mut h, "the trained tokenizer", |h| h.query_by_label_contains("✔ 800 tokens, saved to").is_some());
+    assert!(dir.join("tokenizer.json").is_file() && !dir.join("vocab.txt").exists());
+    let loaded = lm_workbench::core::model_source::load_tokenizer(&lm_workbench::core::model_source::ModelFiles::in_dir(&dir)).unwrap();
+    assert_eq!(loaded.kind(), lm_workbench::core::text::tokenizer::TokenizerKind::Bpe);
+    let info = match h.state().state.model.tokenizer_training.last_result() {
+        Some(Ok(info)) => info.clone(),
+        other => panic!("{other:?}"),
+    };
+    let split = &info.report.most_split[0];
+    assert!(split.pieces[0].starts_with('Ġ') && !split.word.contains('Ġ'), "{split:?}");
+    assert!(h.query_all_by_label(&split.word).count() >= 1, "{} shown", split.word);
+}

@@ -1,5 +1,5 @@
-//! `lm-workbench train-tokenizer`: a BERT-style WordPiece tokenizer trained on a dataset's text, saved
-//! in the Hugging Face layout.
+//! `lm-workbench train-tokenizer`: a WordPiece, byte-level BPE or unigram tokenizer (with BERT's special
+//! tokens) trained on a dataset's text, saved in the Hugging Face layout.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::model_cmds::print_json;
 use crate::core::data::SplitName;
-use crate::core::text::tokenizer_train::{save_trained, train_wordpiece, CoverageReport, WordPieceSettings};
+use crate::core::text::tokenizer_train::{save_trained, train_tokenizer, CoverageReport, SubwordModel, TokenizerTrainSettings};
 use crate::core::train::setup::load_data;
 use crate::core::train::TrainConfig;
 
@@ -21,16 +21,17 @@ pub struct TrainTokenizerArgs {
     pub data: String,
     #[arg(long, default_value_t = 30_000)]
     pub vocab_size: usize,
-    /// A pair seen fewer times is never merged.
+    /// A pair seen fewer times is never merged (wordpiece and bpe).
     #[arg(long, default_value_t = 2)]
     pub min_frequency: u64,
-    /// wordpiece (BERT's); bpe and unigram are not built yet.
+    /// wordpiece (BERT's), bpe (byte-level, as GPT-2 and RoBERTa) or unigram (as SentencePiece).
     #[arg(long, default_value = "wordpiece")]
     pub model_type: String,
     /// Keep case (and accents): a cased tokenizer. Default: uncased, as bert-base-uncased.
     #[arg(long)]
     pub cased: bool,
-    /// The folder to write vocab.txt, tokenizer.json, tokenizer_config.json and special_tokens_map.json to.
+    /// The folder to write tokenizer.json, tokenizer_config.json, special_tokens_map.json (and vocab.txt
+    /// for wordpiece) to.
     #[arg(long)]
     pub out: PathBuf,
     #[arg(long)]
@@ -42,19 +43,20 @@ struct TrainTokenizerJson<'a> {
     out: &'a std::path::Path,
     vocab_size: usize,
     files: Vec<PathBuf>,
-    settings: &'a WordPieceSettings,
+    settings: &'a TokenizerTrainSettings,
     coverage: &'a CoverageReport,
 }
 
 pub fn run(args: &TrainTokenizerArgs) -> anyhow::Result<()> {
-    if args.model_type.to_ascii_lowercase() != "wordpiece" {
-        bail!("--model-type {}: only wordpiece (BERT's tokenizer) can be trained so far", args.model_type);
-    }
-    let settings = WordPieceSettings {
+    let Some(model) = SubwordModel::parse(&args.model_type) else {
+        bail!("--model-type {}: not a tokenizer kind (wordpiece, bpe or unigram)", args.model_type);
+    };
+    let settings = TokenizerTrainSettings {
+        model,
         vocab_size: args.vocab_size,
         min_frequency: args.min_frequency,
         lowercase: !args.cased,
-        ..WordPieceSettings::default()
+        ..TokenizerTrainSettings::default()
     };
     let config = TrainConfig { data: args.data.clone(), validation_fraction: 0.0, ..TrainConfig::default() };
     let dataset = load_data(&config)?;
@@ -62,7 +64,7 @@ pub fn run(args: &TrainTokenizerArgs) -> anyhow::Result<()> {
         bail!("{}: no rows to learn from", dataset.name);
     };
     let mut last_stage = String::new();
-    let trained = train_wordpiece(train.texts.iter().map(String::as_str), &settings, &mut |stage, _| {
+    let trained = train_tokenizer(train.texts.iter().map(String::as_str), &settings, &mut |stage, _| {
         if !args.json && stage != last_stage {
             eprintln!("{stage}…");
             last_stage = stage.to_string();
@@ -78,8 +80,9 @@ pub fn run(args: &TrainTokenizerArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{} tokens learnt from {} words ({} different) in {}; wrote {}",
+        "{} {} tokens learnt from {} words ({} different) in {}; wrote {}",
         trained.vocab.len(),
+        model.name(),
         report.words,
         report.distinct_words,
         dataset.name,

@@ -74,7 +74,7 @@ pub enum Command {
     ImportRun { path: PathBuf, runs_dir: PathBuf },
     /// Train a WordPiece tokenizer on a split of a dataset and save it (Hugging Face layout) in `out`;
     /// setting `cancel` stops it.
-    TrainTokenizer { dataset: Arc<Dataset>, split: SplitName, settings: super::text::tokenizer_train::WordPieceSettings, out: PathBuf, cancel: Arc<AtomicBool> },
+    TrainTokenizer { dataset: Arc<Dataset>, split: SplitName, settings: super::text::tokenizer_train::TokenizerTrainSettings, out: PathBuf, cancel: Arc<AtomicBool> },
     /// Asks the user for a path with something the UI supplies (a native file dialog), on a job thread:
     /// the window keeps drawing while it is open. The core knows nothing of how it is asked.
     PickPath { title: String, pick: PathPicker },
@@ -476,7 +476,7 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
                 out.send(Event::JobProgress { id, message: stage.to_string(), fraction: Some(fraction) });
                 !cancel.load(std::sync::atomic::Ordering::Relaxed)
             };
-            let trained = super::text::tokenizer_train::train_wordpiece(texts.iter().map(String::as_str), &settings, &mut progress)?;
+            let trained = super::text::tokenizer_train::train_tokenizer(texts.iter().map(String::as_str), &settings, &mut progress)?;
             super::text::tokenizer_train::save_trained(&trained, &dir)?;
             let info = TrainedTokenizerInfo { dir, vocab_size: trained.vocab.len(), report: trained.report };
             Ok(Event::TokenizerTrained { id, info: Box::new(info) })

@@ -1,5 +1,5 @@
-//! Model & Data → "Train a tokenizer": a BERT-style WordPiece tokenizer learnt from the loaded dataset's
-//! train split (a Backend job with progress and Cancel), saved in the Hugging Face layout, then what it
+//! Model & Data → "Train a tokenizer": a WordPiece, byte-level BPE or unigram tokenizer (BERT's special
+//! tokens) learnt from the loaded dataset's train split (a Backend job with progress and Cancel), saved in the Hugging Face layout, then what it
 //! does to that text (tokens per word, [UNK] rate, the frequent words it splits) and one click to open
 //! it on the Tokenize page.
 
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::backend::{Command, Event, JobId, TrainedTokenizerInfo};
 use crate::core::data::SplitName;
-use crate::core::text::tokenizer_train::WordPieceSettings;
+use crate::core::text::tokenizer_train::{SubwordModel, TokenizerTrainSettings};
 
 use super::app::{AppCommand, PageContext};
 use super::state::Page;
@@ -20,6 +20,7 @@ use super::status_bar::thousands;
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
 pub struct TokenizerTrainPanel {
+    pub model: SubwordModel,
     pub vocab_size: usize,
     pub min_frequency: u64,
     pub lowercase: bool,
@@ -33,7 +34,7 @@ pub struct TokenizerTrainPanel {
 
 impl Default for TokenizerTrainPanel {
     fn default() -> Self {
-        Self { vocab_size: 8000, min_frequency: 2, lowercase: true, out: String::new(), job: None, result: None }
+        Self { model: SubwordModel::WordPiece, vocab_size: 8000, min_frequency: 2, lowercase: true, out: String::new(), job: None, result: None }
     }
 }
 
@@ -62,6 +63,11 @@ impl TokenizerTrainPanel {
         None
     }
 
+    /// The last training's outcome (none while one runs).
+    pub fn last_result(&self) -> Option<&Result<TrainedTokenizerInfo, String>> {
+        self.result.as_ref()
+    }
+
     /// Where the tokenizer goes when no folder is given.
     fn default_out(&self, dataset: &str) -> PathBuf {
         let name: String = dataset
@@ -72,7 +78,7 @@ impl TokenizerTrainPanel {
             .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
             .collect();
         let base = crate::core::train::default_runs_dir().parent().map_or_else(std::env::temp_dir, PathBuf::from);
-        base.join("tokenizers").join(format!("{name}-wordpiece-{}", self.vocab_size))
+        base.join("tokenizers").join(format!("{name}-{}-{}", self.model.name(), self.vocab_size))
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PageContext<'_>) {
@@ -81,19 +87,32 @@ impl TokenizerTrainPanel {
                 ui.weak("Load a dataset above: its train split is the text the tokenizer learns from.");
                 return;
             };
-            ui.label(
-                "A BERT-style WordPiece tokenizer learnt from the train split: every word starts as its characters \
-                 and the most frequent neighbouring pieces are merged until the vocabulary is full. The same text \
-                 and settings always give the same vocabulary.",
-            );
+            ui.label(format!(
+                "A tokenizer with BERT's special tokens learnt from the train split. {} The same text and settings \
+                 always give the same vocabulary.",
+                self.model.explain()
+            ));
             let running = self.job.is_some();
             ui.add_enabled_ui(!running, |ui| {
                 egui::Grid::new("tokenizer_settings").num_columns(2).spacing([8.0, 4.0]).show(ui, |ui| {
+                    let label = ui.label("Algorithm");
+                    egui::ComboBox::from_id_salt("tokenizer_model")
+                        .selected_text(self.model.label())
+                        .show_ui(ui, |ui| {
+                            for model in SubwordModel::ALL {
+                                ui.selectable_value(&mut self.model, model, model.label());
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    ui.end_row();
                     let label = ui.label("Vocabulary size");
                     ui.add(egui::DragValue::new(&mut self.vocab_size).range(100..=200_000).speed(50)).labelled_by(label.id);
                     ui.end_row();
                     let label = ui.label("Minimum frequency");
-                    ui.add(egui::DragValue::new(&mut self.min_frequency).range(1..=1000)).labelled_by(label.id);
+                    ui.add_enabled(self.model.uses_min_frequency(), egui::DragValue::new(&mut self.min_frequency).range(1..=1000))
+                        .labelled_by(label.id)
+                        .on_disabled_hover_text("unigram training prunes pieces by likelihood, not by a pair count");
                     ui.end_row();
                     ui.label("Case");
                     ui.checkbox(&mut self.lowercase, "lower-case and strip accents (uncased)");
@@ -116,11 +135,12 @@ impl TokenizerTrainPanel {
                     }
                 } else if ui.button("Train tokenizer").clicked() {
                     let out = if self.out.trim().is_empty() { self.default_out(&dataset.name) } else { PathBuf::from(self.out.trim()) };
-                    let settings = WordPieceSettings {
+                    let settings = TokenizerTrainSettings {
+                        model: self.model,
                         vocab_size: self.vocab_size,
                         min_frequency: self.min_frequency,
                         lowercase: self.lowercase,
-                        ..WordPieceSettings::default()
+                        ..TokenizerTrainSettings::default()
                     };
                     let cancel = Arc::new(AtomicBool::new(false));
                     let split = if dataset.split(SplitName::Train).is_some() { SplitName::Train } else { dataset.splits[0].name };

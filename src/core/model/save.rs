@@ -12,7 +12,7 @@ use super::error::{ModelError, ModelResult};
 use super::load::{full_key, SAFETENSORS_FILE};
 use super::params::ModuleId;
 use super::task_model::TaskModel;
-use crate::core::text::tokenizer::TextTokenizer;
+use crate::core::text::tokenizer::{TextTokenizer, TokenizerKind};
 
 /// The tokenizer files transformers writes with `save_pretrained`.
 pub const TOKENIZER_FILES: [&str; 4] =
@@ -142,6 +142,8 @@ pub fn save_tokenizer(
     }
     if missing(&written, "tokenizer_config.json") {
         let class = match family {
+            // A BERT with a BPE or unigram tokenizer: transformers reads tokenizer.json as it is.
+            Family::Bert if tokenizer.kind() != TokenizerKind::WordPiece => "PreTrainedTokenizerFast",
             Family::Bert => "BertTokenizer",
             Family::DistilBert => "DistilBertTokenizer",
             Family::Roberta => "RobertaTokenizer",

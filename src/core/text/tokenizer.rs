@@ -218,10 +218,22 @@ impl TextTokenizer {
         self.unk.as_ref().map(|(_, id)| *id)
     }
 
-    /// The tokens (and IDs) one word becomes, without special tokens.
-    pub fn word_pieces(&self, word: &str) -> CoreResult<Vec<(String, u32)>> {
-        let encoding = self.inner.encode(word, false).map_err(|e| CoreError::Tokenize(e.to_string()))?;
-        Ok(encoding.get_tokens().iter().cloned().zip(encoding.get_ids().iter().copied()).collect())
+    /// The tokens (and IDs) the model alone makes of one pre-tokenized word (`Ġthe` for byte-level BPE,
+    /// `▁the` for unigram, `the` for WordPiece): no normalising, no splitting, no special tokens.
+    pub fn model_pieces(&self, word: &str) -> CoreResult<Vec<(String, u32)>> {
+        use tokenizers::Model;
+        let tokens = self.inner.get_model().tokenize(word).map_err(|e| CoreError::Tokenize(e.to_string()))?;
+        Ok(tokens.into_iter().map(|t| (t.value, t.id)).collect())
+    }
+
+    /// Tokens joined back into text by the tokenizer's decoder (`Ġ` and `▁` become spaces, `##` joins);
+    /// without a decoder, the tokens joined by spaces.
+    pub fn decode_pieces(&self, tokens: &[String]) -> String {
+        use tokenizers::Decoder;
+        match self.inner.get_decoder() {
+            Some(decoder) => decoder.decode(tokens.to_vec()).unwrap_or_else(|_| tokens.join(" ")),
+            None => tokens.join(" "),
+        }
     }
 
     /// The padding token, if any: `[PAD]`, `<pad>` or `<|padding|>`.
@@ -281,11 +293,21 @@ impl TextTokenizer {
             None => request.text.as_str().into(),
         };
         let encoding = tokenizer.encode_char_offsets(input, true).map_err(|e| CoreError::Tokenize(e.to_string()))?;
+        // A unigram model names an unknown token by the text it covers; transformers (and the ID) say [UNK].
+        let tokens = match &self.unk {
+            Some((unk, unk_id)) => encoding
+                .get_ids()
+                .iter()
+                .zip(encoding.get_tokens())
+                .map(|(id, token)| if id == unk_id { unk.clone() } else { token.clone() })
+                .collect(),
+            None => encoding.get_tokens().to_vec(),
+        };
         Ok(EncodedText {
             input_ids: encoding.get_ids().to_vec(),
             token_type_ids: encoding.get_type_ids().to_vec(),
             attention_mask: encoding.get_attention_mask().to_vec(),
-            tokens: encoding.get_tokens().to_vec(),
+            tokens,
             offsets: encoding.get_offsets().to_vec(),
             special_tokens_mask: encoding.get_special_tokens_mask().to_vec(),
             sequence_ids: encoding.get_sequence_ids(),

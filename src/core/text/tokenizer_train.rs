@@ -1,34 +1,118 @@
-//! Training a BERT-style WordPiece tokenizer on a dataset's text, deterministically.
+//! Training a tokenizer on a dataset's text, deterministically: BERT's WordPiece, byte-level BPE (as
+//! GPT-2 and RoBERTa) or a unigram language model (as SentencePiece, ALBERT and T5).
 //!
-//! The algorithm is the one the tokenizers library's WordPiece trainer runs (BPE merges over words,
-//! with `##` marking the pieces that continue a word, the vocabulary kept and the merges dropped):
-//! the text is normalised and split into words as BERT does (lower-casing and accent stripping
-//! optional), every word starts as its characters, and the most frequent adjacent pair is merged
-//! until the vocabulary is full or no pair is frequent enough. Unlike that trainer, every tie is
-//! broken the same way on every run (words in sorted order, then the pair of smaller IDs), so the
-//! same text and settings give the same vocabulary, byte for byte.
+//! Every kind normalises the text as BERT does (lower-casing and accent stripping optional) and keeps
+//! BERT's special tokens and `[CLS] … [SEP]` framing, so any of them serves a BERT built from a config.
+//! They differ in how text is cut into words and words into pieces:
+//! - **WordPiece**: words split at whitespace and punctuation; each starts as its characters, those
+//!   after the first marked `##`, and the most frequent adjacent pair is merged until the vocabulary is
+//!   full or no pair is frequent enough (the tokenizers library's WordPiece trainer's algorithm; the
+//!   merges are dropped, the vocabulary kept).
+//! - **BPE**: GPT-2's byte-level split (a word carries the space before it as `Ġ`; all 256 bytes are in
+//!   the alphabet, so no text is ever unknown); the same merging, the merges kept.
+//! - **Unigram**: words carry the space before them as `▁`; the tokenizers library's unigram trainer
+//!   starts from the frequent substrings and prunes them by EM on a unigram language model.
 //!
-//! The result is saved in the Hugging Face layout (vocab.txt, tokenizer.json, tokenizer_config.json,
-//! special_tokens_map.json) that `AutoTokenizer.from_pretrained(dir)` loads.
+//! Unlike the tokenizers library's trainers, every tie is broken the same way on every run (words in
+//! sorted order, then the pair of smaller IDs; the unigram trainer runs on one thread and its result is
+//! put in a canonical order), so the same text and settings give the same vocabulary, byte for byte.
+//!
+//! The result is saved in the Hugging Face layout (tokenizer.json, tokenizer_config.json,
+//! special_tokens_map.json, and vocab.txt for WordPiece) that `AutoTokenizer.from_pretrained(dir)` loads.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
+use tokenizers::decoders::metaspace::Metaspace as MetaspaceDecoder;
+use tokenizers::models::bpe::BPE;
+use tokenizers::models::unigram::{Unigram, UnigramTrainer};
 use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
-use tokenizers::{NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
+use tokenizers::processors::bert::BertProcessing;
+use tokenizers::processors::sequence::Sequence as ProcessorSequence;
+use tokenizers::{
+    AddedToken, NormalizedString, Normalizer, OffsetReferential, OffsetType, PostProcessorWrapper, PreTokenizedString,
+    PreTokenizer, PreTokenizerWrapper, Tokenizer,
+};
 
 use super::tokenizer::TextTokenizer;
 use crate::core::{CoreError, CoreResult};
 
+/// The subword algorithm a tokenizer is trained with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubwordModel {
+    /// BERT's: `##` marks the pieces that continue a word.
+    #[default]
+    WordPiece,
+    /// Byte-level BPE (GPT-2, RoBERTa): `Ġ` marks a piece that starts after a space; nothing is unknown.
+    Bpe,
+    /// A unigram language model (SentencePiece: ALBERT, T5, XLNet): `▁` marks a piece after a space.
+    Unigram,
+}
+
+impl SubwordModel {
+    pub const ALL: [Self; 3] = [Self::WordPiece, Self::Bpe, Self::Unigram];
+
+    /// The name `--model-type` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::WordPiece => "wordpiece",
+            Self::Bpe => "bpe",
+            Self::Unigram => "unigram",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::WordPiece => "WordPiece (BERT)",
+            Self::Bpe => "byte-level BPE (GPT-2, RoBERTa)",
+            Self::Unigram => "Unigram (SentencePiece, ALBERT, T5)",
+        }
+    }
+
+    /// How the algorithm learns, in a sentence for the UI.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::WordPiece => "Words split at spaces and punctuation start as their characters (pieces after the first marked ##); \
+                 the most frequent neighbouring pieces are merged until the vocabulary is full.",
+            Self::Bpe => "Text becomes bytes (a word keeps the space before it as Ġ, so no text is ever unknown); \
+                 the most frequent neighbouring pieces are merged until the vocabulary is full.",
+            Self::Unigram => "Words keep the space before them as ▁; starting from the most frequent substrings, EM on a \
+                 unigram language model prunes the pieces that explain the text least until the vocabulary fits.",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// Whether a minimum pair frequency applies (the merge-based algorithms).
+    pub fn uses_min_frequency(self) -> bool {
+        self != Self::Unigram
+    }
+
+    fn pre_tokenizer(self) -> PreTokenizerWrapper {
+        match self {
+            Self::WordPiece => BertPreTokenizer.into(),
+            Self::Bpe => ByteLevel::new(true, true, true).into(),
+            Self::Unigram => Metaspace::new('▁', PrependScheme::Always, true).into(),
+        }
+    }
+}
+
 /// The settings of a tokenizer training.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct WordPieceSettings {
+pub struct TokenizerTrainSettings {
+    pub model: SubwordModel,
     /// The vocabulary size to reach (special tokens and single characters included).
     pub vocab_size: usize,
-    /// A pair seen fewer times than this is never merged.
+    /// A pair seen fewer times than this is never merged (WordPiece and BPE).
     pub min_frequency: u64,
     /// Lower-case the text (an uncased tokenizer, as bert-base-uncased).
     pub lowercase: bool,
@@ -38,9 +122,10 @@ pub struct WordPieceSettings {
     pub special_tokens: Vec<String>,
 }
 
-impl Default for WordPieceSettings {
+impl Default for TokenizerTrainSettings {
     fn default() -> Self {
         Self {
+            model: SubwordModel::WordPiece,
             vocab_size: 30_000,
             min_frequency: 2,
             lowercase: true,
@@ -50,7 +135,7 @@ impl Default for WordPieceSettings {
     }
 }
 
-impl WordPieceSettings {
+impl TokenizerTrainSettings {
     fn validate(&self) -> CoreResult<()> {
         let bad = |m: String| Err(CoreError::Tokenize(m));
         for needed in ["[UNK]", "[CLS]", "[SEP]"] {
@@ -58,8 +143,19 @@ impl WordPieceSettings {
                 return bad(format!("the special tokens must include {needed} (BERT's tokenizer uses it)"));
             }
         }
-        if self.vocab_size <= self.special_tokens.len() {
-            return bad(format!("vocab_size {} leaves no room beside {} special tokens", self.vocab_size, self.special_tokens.len()));
+        let mut seen = HashSet::new();
+        if let Some(dup) = self.special_tokens.iter().find(|t| !seen.insert(t.as_str())) {
+            return bad(format!("the special token {dup} is listed twice"));
+        }
+        // Byte-level BPE starts from all 256 bytes.
+        let floor = self.special_tokens.len() + if self.model == SubwordModel::Bpe { 256 } else { 0 };
+        if self.vocab_size <= floor {
+            let beside = if self.model == SubwordModel::Bpe { " and the 256 bytes" } else { "" };
+            return bad(format!(
+                "vocab_size {} leaves no room beside {} special tokens{beside}",
+                self.vocab_size,
+                self.special_tokens.len()
+            ));
         }
         if self.vocab_size > 1_000_000 {
             return bad(format!("vocab_size {} is beyond any BERT vocabulary (at most 1,000,000)", self.vocab_size));
@@ -70,43 +166,63 @@ impl WordPieceSettings {
     fn normalizer(&self) -> BertNormalizer {
         BertNormalizer::new(true, true, self.strip_accents, self.lowercase)
     }
+
+    fn special_id(&self, token: &str) -> u32 {
+        self.special_tokens.iter().position(|t| t == token).expect("validated") as u32
+    }
 }
 
 /// Progress: a stage and how far it is (0–1); returning `false` cancels the training.
 pub type TrainProgress<'a> = &'a mut dyn FnMut(&str, f32) -> bool;
 
-/// Words (after normalisation and BERT's splitting) and how often each occurs, in sorted order.
+/// Words (after normalisation and the model's pre-tokenizer: `Ġthe` for byte-level BPE, `▁the` for
+/// unigram) and how often each occurs, in sorted order.
 pub fn count_words<'a>(
     texts: impl ExactSizeIterator<Item = &'a str>,
-    settings: &WordPieceSettings,
+    settings: &TokenizerTrainSettings,
     progress: TrainProgress<'_>,
 ) -> CoreResult<BTreeMap<String, u64>> {
     let normalizer = settings.normalizer();
+    let pre_tokenizer = settings.model.pre_tokenizer();
     let total = texts.len().max(1);
     let mut counts: HashMap<String, u64> = HashMap::new();
     for (i, text) in texts.enumerate() {
         if i % 2048 == 0 && !progress("counting words", i as f32 / total as f32) {
             return Err(CoreError::Cancelled);
         }
-        for word in split_words(&normalizer, text)? {
+        for word in split_words(&normalizer, &pre_tokenizer, text)? {
             *counts.entry(word).or_default() += 1;
         }
     }
     Ok(counts.into_iter().collect())
 }
 
-fn split_words(normalizer: &BertNormalizer, text: &str) -> CoreResult<Vec<String>> {
+fn split_words(normalizer: &BertNormalizer, pre_tokenizer: &PreTokenizerWrapper, text: &str) -> CoreResult<Vec<String>> {
     let err = |e: tokenizers::Error| CoreError::Tokenize(format!("splitting text into words: {e}"));
     let mut normalized = NormalizedString::from(text);
     normalizer.normalize(&mut normalized).map_err(err)?;
     let mut pre = PreTokenizedString::from(normalized);
-    BertPreTokenizer.pre_tokenize(&mut pre).map_err(err)?;
+    pre_tokenizer.pre_tokenize(&mut pre).map_err(err)?;
     Ok(pre.get_splits(OffsetReferential::Normalized, OffsetType::Byte).into_iter().map(|(s, _, _)| s.to_string()).collect())
 }
 
-/// Trains the vocabulary on word counts; returns the vocab.txt lines (line number = ID).
-pub fn train_vocab(words: &BTreeMap<String, u64>, settings: &WordPieceSettings, progress: TrainProgress<'_>) -> CoreResult<Vec<String>> {
+/// Trains a WordPiece vocabulary on word counts; returns the vocab.txt lines (line number = ID).
+pub fn train_vocab(words: &BTreeMap<String, u64>, settings: &TokenizerTrainSettings, progress: TrainProgress<'_>) -> CoreResult<Vec<String>> {
     settings.validate()?;
+    Ok(learn_merges(words, settings, Some("##"), &BTreeSet::new(), progress)?.0)
+}
+
+/// The merge-based training shared by WordPiece and BPE: the vocabulary (special tokens, the alphabet
+/// in code-point order, then each merge's token) and the merges in the order they were learnt.
+/// `continuation` marks the pieces after a word's first (`##` for WordPiece); `alphabet` is added to
+/// the characters seen (the 256 bytes for byte-level BPE).
+fn learn_merges(
+    words: &BTreeMap<String, u64>,
+    settings: &TokenizerTrainSettings,
+    continuation: Option<&str>,
+    alphabet: &BTreeSet<char>,
+    progress: TrainProgress<'_>,
+) -> CoreResult<(Vec<String>, Vec<(String, String)>)> {
     let mut vocab: Vec<String> = Vec::with_capacity(settings.vocab_size);
     let mut ids: HashMap<String, u32> = HashMap::with_capacity(settings.vocab_size);
     let mut intern = |token: String, vocab: &mut Vec<String>| -> u32 {
@@ -118,16 +234,19 @@ pub fn train_vocab(words: &BTreeMap<String, u64>, settings: &WordPieceSettings, 
     for token in &settings.special_tokens {
         intern(token.clone(), &mut vocab);
     }
-    // Every character seen, in code-point order.
-    let alphabet: std::collections::BTreeSet<char> = words.keys().flat_map(|w| w.chars()).collect();
+    // Every character seen (and the given alphabet), in code-point order.
+    let alphabet: BTreeSet<char> = words.keys().flat_map(|w| w.chars()).chain(alphabet.iter().copied()).collect();
     for c in alphabet {
         intern(c.to_string(), &mut vocab);
     }
-    // Each word as its characters, those after the first marked ##, in the words' sorted order.
+    // Each word as its characters, those after the first marked as continuing, in the words' sorted order.
     let mut symbols: Vec<Vec<u32>> = Vec::with_capacity(words.len());
     let counts: Vec<i64> = words.values().map(|&c| c as i64).collect();
     for word in words.keys() {
-        let pieces = word.chars().enumerate().map(|(i, c)| if i == 0 { c.to_string() } else { format!("##{c}") });
+        let pieces = word.chars().enumerate().map(|(i, c)| match continuation {
+            Some(mark) if i > 0 => format!("{mark}{c}"),
+            _ => c.to_string(),
+        });
         symbols.push(pieces.map(|p| intern(p, &mut vocab)).collect());
     }
     let mut pair_counts: HashMap<(u32, u32), i64> = HashMap::new();
@@ -141,6 +260,7 @@ pub fn train_vocab(words: &BTreeMap<String, u64>, settings: &WordPieceSettings, 
     // The most frequent pair first; among equals, the pair of smaller IDs. Entries whose count is out of
     // date are skipped when they come up (a fresh one was pushed when the count changed).
     let mut queue: BinaryHeap<(i64, Reverse<(u32, u32)>)> = pair_counts.iter().map(|(&p, &c)| (c, Reverse(p))).collect();
+    let mut merges = Vec::new();
     let target = settings.vocab_size;
     while vocab.len() < target {
         let Some((count, Reverse(pair))) = queue.pop() else { break };
@@ -155,8 +275,9 @@ pub fn train_vocab(words: &BTreeMap<String, u64>, settings: &WordPieceSettings, 
         }
         let left = vocab[pair.0 as usize].clone();
         let right = vocab[pair.1 as usize].clone();
-        let merged = format!("{left}{}", right.strip_prefix("##").unwrap_or(&right));
-        let new_id = intern(merged, &mut vocab);
+        let tail = continuation.and_then(|mark| right.strip_prefix(mark)).unwrap_or(&right);
+        let new_id = intern(format!("{left}{tail}"), &mut vocab);
+        merges.push((left, right));
         let mut changed: HashSet<(u32, u32)> = HashSet::new();
         let mut positions: Vec<usize> = where_found.remove(&pair).map(|s| s.into_iter().collect()).unwrap_or_default();
         positions.sort_unstable();
@@ -195,15 +316,144 @@ pub fn train_vocab(words: &BTreeMap<String, u64>, settings: &WordPieceSettings, 
         }
     }
     progress("merging", 1.0);
-    Ok(vocab)
+    Ok((vocab, merges))
+}
+
+/// A byte-level BPE tokenizer learnt from word counts (words as the byte-level pre-tokenizer gives them).
+fn train_bpe(words: &BTreeMap<String, u64>, settings: &TokenizerTrainSettings, progress: TrainProgress<'_>) -> CoreResult<Tokenizer> {
+    let bytes: BTreeSet<char> = ByteLevel::alphabet().into_iter().collect();
+    let (vocab, merges) = learn_merges(words, settings, None, &bytes, progress)?;
+    let vocab: ahash::AHashMap<String, u32> = vocab.into_iter().enumerate().map(|(i, t)| (t, i as u32)).collect();
+    let model = BPE::builder()
+        .vocab_and_merges(vocab, merges)
+        .build()
+        .map_err(|e| CoreError::Tokenize(format!("building the BPE model: {e}")))?;
+    let mut tokenizer = Tokenizer::new(model);
+    tokenizer.with_decoder(Some(ByteLevelDecoder::default()));
+    Ok(tokenizer)
+}
+
+/// A unigram tokenizer learnt from word counts (words as the Metaspace pre-tokenizer gives them) by the
+/// tokenizers library's trainer, made deterministic: the words go in sorted order, it runs on one
+/// thread (its sums of probabilities are then added in one order on every machine), and the result is
+/// put in a canonical order (see [`canonical_unigram`]).
+fn train_unigram(words: &BTreeMap<String, u64>, settings: &TokenizerTrainSettings, progress: TrainProgress<'_>) -> CoreResult<Tokenizer> {
+    let err = |e: String| CoreError::Tokenize(format!("training the unigram model: {e}"));
+    let trainer = UnigramTrainer::builder()
+        .show_progress(false)
+        .vocab_size(settings.vocab_size as u32)
+        .special_tokens(settings.special_tokens.iter().map(|t| AddedToken::from(t.clone(), true)).collect())
+        .unk_token(Some("[UNK]".to_string()))
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    let sentences: Vec<(String, u32)> = words.iter().map(|(w, &c)| (w.clone(), c.min(u64::from(u32::MAX)) as u32)).collect();
+    if !progress("pruning pieces (EM)", 0.0) {
+        return Err(CoreError::Cancelled);
+    }
+    // The trainer takes no progress callback: it runs on its own thread while this one waits, asking
+    // whether to go on; a cancelled training returns at once and the trainer's thread ends by itself.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("unigram-trainer".into())
+        .spawn(move || {
+            let result = rayon::ThreadPoolBuilder::new().num_threads(1).build().map_err(|e| e.to_string()).and_then(|pool| {
+                pool.install(|| {
+                    let mut model = Unigram::default();
+                    trainer.do_train(sentences, &mut model).map(|_| model).map_err(|e| e.to_string())
+                })
+            });
+            let _ = done_tx.send(result);
+        })
+        .map_err(|e| err(e.to_string()))?;
+    let started = std::time::Instant::now();
+    let model = loop {
+        match done_rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(result) => break result.map_err(err)?,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // No fraction is known: a curve that approaches 1 without reaching it.
+                let seconds = started.elapsed().as_secs_f32();
+                if !progress("pruning pieces (EM)", seconds / (seconds + 30.0)) {
+                    return Err(CoreError::Cancelled);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err(err("the trainer's thread stopped".into())),
+        }
+    };
+    progress("pruning pieces (EM)", 1.0);
+    let required: BTreeSet<String> = words.keys().flat_map(|w| w.chars()).map(String::from).collect();
+    let pieces = canonical_unigram(model.iter().cloned().collect(), settings.special_tokens.len(), &required);
+    let unk = settings.special_id("[UNK]") as usize;
+    let model = Unigram::from(pieces, Some(unk), false).map_err(|e| err(e.to_string()))?;
+    let mut tokenizer = Tokenizer::new(model);
+    tokenizer.with_decoder(Some(MetaspaceDecoder::new('▁', PrependScheme::Always, true)));
+    Ok(tokenizer)
+}
+
+/// The unigram trainer's result in an order that does not depend on hashing: the special tokens first
+/// as they were, then the pieces by score (highest first), ties by text. The trainer gives each
+/// character that EM dropped but the text needs a score just above the lowest (the lowest, then 1e-4
+/// more for each next one) in hash order; those scores are dealt out again in character order.
+fn canonical_unigram(mut pieces: Vec<(String, f64)>, specials: usize, required_chars: &BTreeSet<String>) -> Vec<(String, f64)> {
+    let mut rest = pieces.split_off(specials.min(pieces.len()));
+    if let Some(lowest) = rest.iter().map(|(_, s)| *s).filter(|s| s.is_finite()).reduce(f64::min) {
+        // The trainer's penalised scores, in the order it handed them out.
+        let mut penalty = 0.0;
+        let mut dealt: Vec<(usize, f64)> = Vec::new();
+        loop {
+            let score = lowest + penalty;
+            let found: Vec<usize> =
+                (0..rest.len()).filter(|&i| rest[i].1 == score && required_chars.contains(&rest[i].0)).collect();
+            if found.is_empty() {
+                break;
+            }
+            dealt.extend(found.into_iter().map(|i| (i, score)));
+            penalty += 0.0001;
+        }
+        let mut indices: Vec<usize> = dealt.iter().map(|&(i, _)| i).collect();
+        indices.sort_by(|&a, &b| rest[a].0.cmp(&rest[b].0));
+        let mut scores: Vec<f64> = dealt.iter().map(|&(_, s)| s).collect();
+        scores.sort_by(|a, b| a.total_cmp(b));
+        for (i, score) in indices.into_iter().zip(scores) {
+            rest[i].1 = score;
+        }
+    }
+    rest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    pieces.extend(rest);
+    pieces
+}
+
+/// Gives a learnt model BERT's text pipeline: the normaliser the words were counted with, the model's
+/// pre-tokenizer, `[CLS] … [SEP]` framing, and the special tokens as added tokens.
+fn with_bert_pipeline(mut tokenizer: Tokenizer, settings: &TokenizerTrainSettings) -> CoreResult<TextTokenizer> {
+    let err = |e: tokenizers::Error| CoreError::Tokenize(format!("building the trained tokenizer: {e}"));
+    let (cls, sep) = (settings.special_id("[CLS]"), settings.special_id("[SEP]"));
+    let bert = BertProcessing::new(("[SEP]".into(), sep), ("[CLS]".into(), cls));
+    let processor: PostProcessorWrapper = match settings.model {
+        // Byte-level offsets would include the space each word carries: trimmed first, as RoBERTa's.
+        SubwordModel::Bpe => ProcessorSequence::new(vec![
+            tokenizers::processors::byte_level::ByteLevel::default().trim_offsets(true).into(),
+            bert.into(),
+        ])
+        .into(),
+        _ => bert.into(),
+    };
+    tokenizer
+        .with_normalizer(Some(settings.normalizer()))
+        .map_err(err)?
+        .with_pre_tokenizer(Some(settings.model.pre_tokenizer()))
+        .with_post_processor(Some(processor));
+    let special: Vec<AddedToken> = settings.special_tokens.iter().map(|t| AddedToken::from(t.clone(), true)).collect();
+    tokenizer.add_special_tokens(special).map_err(err)?;
+    Ok(TextTokenizer::new(tokenizer))
 }
 
 /// A trained tokenizer: its vocabulary, the tokenizer built on it, and what it does to its own text.
 #[derive(Debug)]
 pub struct TrainedTokenizer {
+    /// Token text by ID.
     pub vocab: Vec<String>,
     pub tokenizer: TextTokenizer,
-    pub settings: WordPieceSettings,
+    pub settings: TokenizerTrainSettings,
     pub report: CoverageReport,
 }
 
@@ -224,25 +474,27 @@ pub struct CoverageReport {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SplitWord {
+    /// The word as text (without the `Ġ` / `▁` the pre-tokenizer gave it).
     pub word: String,
     pub count: u64,
     pub pieces: Vec<String>,
 }
 
-/// Measures how `tokenizer` splits the counted words (no special tokens).
+/// Measures how `tokenizer`'s model splits the counted words (as its pre-tokenizer gave them).
 pub fn coverage(tokenizer: &TextTokenizer, words: &BTreeMap<String, u64>, most_split: usize) -> CoreResult<CoverageReport> {
     let unk = tokenizer.unk_id();
     let (mut total, mut tokens, mut whole, mut unknown) = (0u64, 0u64, 0u64, 0u64);
     let mut split: Vec<SplitWord> = Vec::new();
     for (word, &count) in words {
-        let pieces = tokenizer.word_pieces(word)?;
+        let pieces = tokenizer.model_pieces(word)?;
         total += count;
         tokens += count * pieces.len() as u64;
         unknown += count * pieces.iter().filter(|(_, id)| Some(*id) == unk).count() as u64;
         if pieces.len() == 1 {
             whole += count;
         } else {
-            split.push(SplitWord { word: word.clone(), count, pieces: pieces.into_iter().map(|(t, _)| t).collect() });
+            let text = tokenizer.decode_pieces(std::slice::from_ref(word)).trim().to_string();
+            split.push(SplitWord { word: text, count, pieces: pieces.into_iter().map(|(t, _)| t).collect() });
         }
     }
     split.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.word.cmp(&b.word)));
@@ -258,10 +510,10 @@ pub fn coverage(tokenizer: &TextTokenizer, words: &BTreeMap<String, u64>, most_s
     })
 }
 
-/// Trains a WordPiece tokenizer on `texts`.
-pub fn train_wordpiece<'a>(
+/// Trains a tokenizer of `settings.model`'s kind on `texts`.
+pub fn train_tokenizer<'a>(
     texts: impl ExactSizeIterator<Item = &'a str>,
-    settings: &WordPieceSettings,
+    settings: &TokenizerTrainSettings,
     progress: TrainProgress<'_>,
 ) -> CoreResult<TrainedTokenizer> {
     settings.validate()?;
@@ -269,25 +521,36 @@ pub fn train_wordpiece<'a>(
     if words.is_empty() {
         return Err(CoreError::Tokenize("the text has no words to learn a vocabulary from".into()));
     }
-    let vocab = train_vocab(&words, settings, progress)?;
-    let tokenizer = TextTokenizer::from_vocab_lines(&vocab, settings.lowercase, settings.strip_accents)
-        .map_err(|e| CoreError::Tokenize(format!("building the trained tokenizer: {e}")))?;
+    let tokenizer = match settings.model {
+        SubwordModel::WordPiece => {
+            let vocab = train_vocab(&words, settings, progress)?;
+            TextTokenizer::from_vocab_lines(&vocab, settings.lowercase, settings.strip_accents)
+                .map_err(|e| CoreError::Tokenize(format!("building the trained tokenizer: {e}")))?
+        }
+        SubwordModel::Bpe => with_bert_pipeline(train_bpe(&words, settings, progress)?, settings)?,
+        SubwordModel::Unigram => with_bert_pipeline(train_unigram(&words, settings, progress)?, settings)?,
+    };
     let report = coverage(&tokenizer, &words, 20)?;
-    Ok(TrainedTokenizer { vocab, tokenizer, settings: settings.clone(), report })
+    Ok(TrainedTokenizer { vocab: tokenizer.vocab().to_vec(), tokenizer, settings: settings.clone(), report })
 }
 
-/// Writes the Hugging Face layout of a trained tokenizer into `dir` (created if missing): vocab.txt,
-/// then tokenizer.json, tokenizer_config.json and special_tokens_map.json as a model's checkpoint writes
-/// them. Returns the files written.
+/// Writes the Hugging Face layout of a trained tokenizer into `dir` (created if missing): vocab.txt for
+/// WordPiece, then tokenizer.json, tokenizer_config.json and special_tokens_map.json as a model's
+/// checkpoint writes them. Returns the files written.
 pub fn save_trained(trained: &TrainedTokenizer, dir: &Path) -> CoreResult<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
-    let vocab_path = dir.join("vocab.txt");
-    let mut vocab_txt = trained.vocab.join("\n");
-    vocab_txt.push('\n');
-    crate::core::write_file_atomic(&vocab_path, vocab_txt.as_bytes()).map_err(|e| CoreError::io(&vocab_path, e))?;
+    let mut written = Vec::new();
+    if trained.settings.model == SubwordModel::WordPiece {
+        let vocab_path = dir.join("vocab.txt");
+        let mut vocab_txt = trained.vocab.join("\n");
+        vocab_txt.push('\n');
+        crate::core::write_file_atomic(&vocab_path, vocab_txt.as_bytes()).map_err(|e| CoreError::io(&vocab_path, e))?;
+        written.push(vocab_path);
+    }
     let others = crate::core::model::save::save_tokenizer(&trained.tokenizer, None, crate::core::model::Family::Bert, 512, dir)
         .map_err(|e| CoreError::Model(e.to_string()))?;
-    Ok(std::iter::once(vocab_path).chain(others).collect())
+    written.extend(others);
+    Ok(written)
 }
 
 #[cfg(test)]
@@ -301,7 +564,7 @@ mod tests {
     #[test]
     fn merges_the_most_frequent_pairs_first_and_marks_continuations() {
         let text = ["low lower lowest", "low low newer newest", "wider widest"];
-        let settings = WordPieceSettings { vocab_size: 40, min_frequency: 1, ..WordPieceSettings::default() };
+        let settings = TokenizerTrainSettings { vocab_size: 40, min_frequency: 1, ..TokenizerTrainSettings::default() };
         let words = count_words(text.iter().copied(), &settings, &mut never_cancel()).unwrap();
         assert_eq!(words["low"], 3);
         let vocab = train_vocab(&words, &settings, &mut never_cancel()).unwrap();
@@ -315,8 +578,8 @@ mod tests {
     #[test]
     fn the_same_text_and_settings_give_the_same_vocabulary() {
         let text: Vec<String> = (0..300).map(|i| format!("sentence {i} about tokenizers, vocabularies and merges number {}", i * 7)).collect();
-        let settings = WordPieceSettings { vocab_size: 120, ..WordPieceSettings::default() };
-        let train = || train_wordpiece(text.iter().map(String::as_str), &settings, &mut never_cancel()).unwrap().vocab;
+        let settings = TokenizerTrainSettings { vocab_size: 120, ..TokenizerTrainSettings::default() };
+        let train = || train_tokenizer(text.iter().map(String::as_str), &settings, &mut never_cancel()).unwrap().vocab;
         let first = train();
         for _ in 0..3 {
             assert_eq!(train(), first);
@@ -325,13 +588,49 @@ mod tests {
 
     #[test]
     fn min_frequency_stops_the_merges_and_cancel_stops_the_training() {
-        let settings = WordPieceSettings { vocab_size: 1000, min_frequency: 3, ..WordPieceSettings::default() };
-        let trained = train_wordpiece(["aa aa ab"].into_iter(), &settings, &mut never_cancel()).unwrap();
+        let settings = TokenizerTrainSettings { vocab_size: 1000, min_frequency: 3, ..TokenizerTrainSettings::default() };
+        let trained = train_tokenizer(["aa aa ab"].into_iter(), &settings, &mut never_cancel()).unwrap();
         // The alphabet (a, b), the continuations (##a, ##b); "aa" (twice) is below 3: no merge at all.
         assert_eq!(trained.vocab[5..], ["a", "b", "##a", "##b"], "{:?}", trained.vocab);
-        let cancelled = train_wordpiece(["aa aa ab"].into_iter(), &settings, &mut |_, _| false);
+        let cancelled = train_tokenizer(["aa aa ab"].into_iter(), &settings, &mut |_, _| false);
         assert!(matches!(cancelled, Err(CoreError::Cancelled)));
-        let bad = WordPieceSettings { special_tokens: vec!["[PAD]".into()], ..WordPieceSettings::default() };
-        assert!(train_wordpiece(["x"].into_iter(), &bad, &mut never_cancel()).unwrap_err().to_string().contains("[UNK]"));
+        let bad = TokenizerTrainSettings { special_tokens: vec!["[PAD]".into()], ..TokenizerTrainSettings::default() };
+        assert!(train_tokenizer(["x"].into_iter(), &bad, &mut never_cancel()).unwrap_err().to_string().contains("[UNK]"));
+    }
+
+    #[test]
+    fn unigram_results_are_put_in_one_order_whatever_the_hash_order() {
+        let specials = vec![("[UNK]".to_string(), 0.0), ("[CLS]".to_string(), 0.0)];
+        // Two characters EM dropped got the lowest score and 1e-4 more, in hash order: either way round,
+        // the canonical result is the same; equal scores are ordered by text.
+        let lowest = -9.0;
+        let one = |first: &str, second: &str| {
+            let mut v = specials.clone();
+            v.extend([("▁the".to_string(), -2.0), ("b".to_string(), -5.0), ("a".to_string(), -5.0)]);
+            v.extend([(first.to_string(), lowest), (second.to_string(), lowest + 0.0001), ("▁zz".to_string(), -8.0)]);
+            v
+        };
+        let required: BTreeSet<String> = ["a", "b", "x", "y", "z"].map(String::from).into();
+        let a = canonical_unigram(one("y", "x"), 2, &required);
+        let b = canonical_unigram(one("x", "y"), 2, &required);
+        assert_eq!(a, b);
+        let tokens: Vec<&str> = a.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(tokens, ["[UNK]", "[CLS]", "▁the", "a", "b", "▁zz", "y", "x"]);
+        assert_eq!(a[7], ("x".to_string(), lowest));
+    }
+
+    #[test]
+    fn byte_level_bpe_keeps_its_merges_and_never_meets_an_unknown_character() {
+        let settings = TokenizerTrainSettings { model: SubwordModel::Bpe, vocab_size: 300, min_frequency: 1, ..TokenizerTrainSettings::default() };
+        let text = ["the cat sat on the mat", "the hat"];
+        let trained = train_tokenizer(text.iter().copied(), &settings, &mut never_cancel()).unwrap();
+        assert_eq!(trained.tokenizer.kind(), super::super::tokenizer::TokenizerKind::Bpe);
+        assert!(trained.vocab.contains(&"Ġthe".to_string()), "{:?}", &trained.vocab[261..]);
+        let encoded = trained.tokenizer.encode(&super::super::tokenizer::EncodeRequest::text("The 🦀 sat")).unwrap();
+        assert_eq!(encoded.tokens.first().map(String::as_str), Some("[CLS]"));
+        assert!(!encoded.input_ids.contains(&1), "no [UNK]: {:?}", encoded.tokens);
+        // Offsets without the space each word carries (trimmed as RoBERTa's are): "sat" is characters 6..9.
+        let sat = encoded.tokens.iter().position(|t| t == "Ġsat").unwrap();
+        assert_eq!(encoded.offsets[sat], (6, 9));
     }
 }
