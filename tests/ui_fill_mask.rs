@@ -118,7 +118,7 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     let probe = "The prime minister [MASK] a snap election.";
     let mut state = State { page: Page::Train, ..State::default() };
     state.tour.open = false;
-    state.fill_mask.probes = vec![probe.to_string()];
+    state.fill_mask.watch.probes = vec![probe.to_string()];
     let c = &mut state.train.config;
     c.runs_dir = work.path().join("runs");
     c.model = "preset:2x128".into();
@@ -154,6 +154,26 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
         ["step 2", "step 4", "step 6"].iter().all(|s| h.query_by_label(s).is_some()) && h.state().jobs().is_empty()
     });
     h.get_by_label(probe);
+
+    // Scrub through the checkpoints: the latest is shown with its guesses; earlier goes back one; a row
+    // picks its checkpoint; Play shows each later one in turn and stops at the last.
+    h.get_by_label("checkpoint 3 of 3 · step 6");
+    h.get_by_label("[MASK] 1 at step 6");
+    h.get_by_label("◀ earlier").click();
+    h.run_ok();
+    h.get_by_label("checkpoint 2 of 3 · step 4");
+    h.get_by_label("[MASK] 1 at step 4");
+    h.get_by_label("step 2").click();
+    h.run_ok();
+    h.get_by_label("checkpoint 1 of 3 · step 2");
+    h.get_by_label("▶ Play").click();
+    h.run_ok();
+    let seen_middle = std::cell::Cell::new(false);
+    step_until(&mut h, "the animation to reach the last checkpoint", |h| {
+        seen_middle.set(seen_middle.get() || h.query_by_label("checkpoint 2 of 3 · step 4").is_some());
+        h.query_by_label("checkpoint 3 of 3 · step 6").is_some() && h.query_by_label("▶ Play").is_some()
+    });
+    assert!(seen_middle.get(), "Play passed through step 4");
 
     // A finished run scores the same way from its folder: one row per complete checkpoint (step-2,
     // step-4, step-6; last and best hold steps already there).

@@ -9,6 +9,7 @@ mod data_panel;
 mod embeddings_page;
 mod file_dialogs;
 mod fill_mask_page;
+mod probe_timeline;
 mod fonts;
 mod heatmap;
 mod live_run;

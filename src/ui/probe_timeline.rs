@@ -1,0 +1,328 @@
+//! Fill-Mask → "Watch it learn": pinned probe sentences, re-scored at every checkpoint of the masked-LM
+//! run on the Train page (or of a finished run's folder), one row per checkpoint; a scrubber (and Play)
+//! steps through the checkpoints and shows each probe's guesses at the chosen one.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::backend::{Backend, Command, Event, JobId};
+use crate::core::hub::HubSettings;
+use crate::core::model::infer::MaskPrediction;
+
+use super::heatmap::value_bar_ui;
+
+/// How long Play shows each checkpoint.
+const FRAME_SECONDS: f64 = 0.8;
+/// Guesses kept per mask at each checkpoint.
+const TOP_K: usize = 3;
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeTimeline {
+    /// Probe sentences pinned to watch a masked-LM run learn: each new checkpoint re-scores them.
+    pub probes: Vec<String>,
+    #[serde(skip)]
+    state: Transient,
+}
+
+#[derive(Default)]
+struct Transient {
+    /// The run the timeline follows, and its rows (one per checkpoint, oldest first).
+    run: Option<PathBuf>,
+    rows: Vec<ProbeRow>,
+    job: Option<JobId>,
+    /// Checkpoint folders waiting to be scored, oldest first.
+    queue: Vec<PathBuf>,
+    /// The Train page's latest masked-LM checkpoint as last seen: (step, folder).
+    followed: Option<(u64, PathBuf)>,
+    /// A finished run to score, as typed.
+    run_field: String,
+    run_message: Option<Result<String, String>>,
+    /// The checkpoint shown (an index into `rows`); `None`: the latest, following new ones.
+    cursor: Option<usize>,
+    /// While playing: when the shown checkpoint was last advanced (egui's clock).
+    playing_since: Option<f64>,
+}
+
+/// The probes' guesses at one checkpoint.
+#[derive(Clone, Debug)]
+struct ProbeRow {
+    step: u64,
+    /// What the row's probes were (a probe pinned later has no earlier rows).
+    probes: Vec<String>,
+    scores: Vec<Result<Vec<Vec<MaskPrediction>>, String>>,
+}
+
+impl ProbeRow {
+    fn score_of(&self, probe: &str) -> Option<&Result<Vec<Vec<MaskPrediction>>, String>> {
+        self.probes.iter().position(|q| q == probe).map(|i| &self.scores[i])
+    }
+}
+
+/// The run a checkpoint folder belongs to (`<run>/checkpoints/<name>`).
+fn run_of(dir: &Path) -> Option<PathBuf> {
+    dir.parent().and_then(Path::parent).map(Path::to_path_buf)
+}
+
+impl ProbeTimeline {
+    /// Takes the events of the timeline's scoring jobs; returns the others.
+    pub fn on_event(&mut self, event: Event) -> Option<Event> {
+        let s = &mut self.state;
+        if s.job != Some(event.job()) {
+            return Some(event);
+        }
+        s.job = None;
+        let row = match event {
+            Event::ProbesScored { step, scores, .. } => ProbeRow { step, probes: self.probes.clone(), scores },
+            Event::JobFailed { error, .. } => ProbeRow { step: 0, probes: self.probes.clone(), scores: vec![Err(error); self.probes.len()] },
+            other => {
+                s.job = Some(other.job());
+                return Some(other);
+            }
+        };
+        match s.rows.iter_mut().find(|r| r.step == row.step) {
+            Some(existing) => *existing = row,
+            None => {
+                s.rows.push(row);
+                s.rows.sort_by_key(|r| r.step);
+            }
+        }
+        None
+    }
+
+    /// Every frame, whatever the page: follows the Train page's masked-LM run — a new run starts a new
+    /// timeline; each new checkpoint is scored once (one job at a time; one saved meanwhile is next).
+    pub fn logic(&mut self, backend: &mut Backend, checkpoint: Option<(u64, PathBuf)>, hub: &HubSettings) {
+        let s = &mut self.state;
+        if checkpoint != s.followed {
+            if let Some((_, dir)) = &checkpoint {
+                let run = run_of(dir);
+                if run != s.run {
+                    s.run = run;
+                    s.rows.clear();
+                    s.queue.clear();
+                    s.cursor = None;
+                }
+                if !s.queue.contains(dir) {
+                    s.queue.push(dir.clone());
+                }
+            }
+            s.followed = checkpoint;
+        }
+        if s.job.is_none() && !self.probes.is_empty() && !s.queue.is_empty() {
+            let dir = s.queue.remove(0);
+            // The job reports the step the folder's weights are from (trainer_state.json).
+            let command = Command::ScoreProbes { spec: dir.display().to_string(), step: 0, probes: self.probes.clone(), top_k: TOP_K, hub: hub.clone() };
+            s.job = Some(backend.send(command));
+        }
+    }
+
+    /// Scores the probes with every complete checkpoint of a finished (or stopped) run, oldest first.
+    pub fn score_run(&mut self, run: &Path) -> Result<usize, String> {
+        let dir = run.join("checkpoints");
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut checkpoints: Vec<(u64, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("model.safetensors").is_file())
+            .filter_map(|p| Some((crate::core::train::checkpoint::read_state(&p).ok()?.step, p)))
+            .collect();
+        checkpoints.sort();
+        checkpoints.dedup_by_key(|(step, _)| *step);
+        if checkpoints.is_empty() {
+            return Err(format!("{}: no complete checkpoint", dir.display()));
+        }
+        let s = &mut self.state;
+        s.run = Some(run.to_path_buf());
+        s.rows.clear();
+        s.cursor = None;
+        s.queue = checkpoints.iter().map(|(_, p)| p.clone()).collect();
+        Ok(checkpoints.len())
+    }
+
+    pub fn is_scoring(&self) -> bool {
+        self.state.job.is_some()
+    }
+
+    /// The checkpoint shown: the one chosen, else the latest.
+    fn shown(&self) -> Option<usize> {
+        let n = self.state.rows.len();
+        (n > 0).then(|| self.state.cursor.map_or(n - 1, |c| c.min(n - 1)))
+    }
+
+    /// `text`: the page's sentence, offered for pinning.
+    pub fn ui(&mut self, ui: &mut egui::Ui, text: &str) {
+        egui::CollapsingHeader::new("Watch it learn").id_salt("probes").default_open(!self.probes.is_empty()).show(ui, |ui| {
+            ui.label(
+                "Pin sentences with [MASK]; while a masked LM pre-trains on the Train page, every checkpoint guesses \
+                 them again, one row per checkpoint. Step through the checkpoints, or play them.",
+            );
+            ui.horizontal(|ui| {
+                let has_mask = text.contains("[MASK]") || text.contains("<mask>");
+                let pinned = self.probes.iter().any(|p| p == text);
+                if ui.add_enabled(has_mask && !pinned, egui::Button::new("Pin this sentence")).clicked() {
+                    self.probes.push(text.to_string());
+                }
+                if self.state.job.is_some() {
+                    ui.spinner();
+                }
+            });
+            self.finished_run_ui(ui);
+            self.scrubber_ui(ui);
+            let shown = self.shown();
+            let mut remove = None;
+            for (p, probe) in self.probes.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    if ui.small_button("✖").on_hover_text("unpin").clicked() {
+                        remove = Some(p);
+                    }
+                    ui.strong(probe);
+                });
+                let rows: Vec<(usize, u64, &Result<Vec<Vec<MaskPrediction>>, String>)> =
+                    self.state.rows.iter().enumerate().filter_map(|(i, row)| row.score_of(probe).map(|s| (i, row.step, s))).collect();
+                if rows.is_empty() {
+                    ui.weak("No checkpoint yet: start a masked-LM run on the Train page.");
+                    continue;
+                }
+                ui.horizontal_top(|ui| {
+                    let picked = probe_history_ui(ui, p, &rows, shown);
+                    if picked.is_some() {
+                        self.state.cursor = picked;
+                        self.state.playing_since = None;
+                    }
+                    if let Some((_, step, score)) = rows.iter().find(|(i, _, _)| Some(*i) == shown) {
+                        ui.separator();
+                        ui.vertical(|ui| guesses_at_ui(ui, p, *step, score));
+                    }
+                });
+            }
+            if let Some(p) = remove {
+                self.probes.remove(p);
+            }
+        });
+    }
+
+    fn finished_run_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let label = ui.label("A finished run:");
+            ui.add(egui::TextEdit::singleline(&mut self.state.run_field).hint_text("its folder (runs/…)").desired_width(300.0))
+                .labelled_by(label.id);
+            let ready = !self.probes.is_empty() && !self.state.run_field.trim().is_empty();
+            if ui.add_enabled(ready, egui::Button::new("Score its checkpoints")).clicked() {
+                let run = PathBuf::from(self.state.run_field.trim());
+                self.state.run_message = Some(self.score_run(&run).map(|n| format!("{n} checkpoints to score")));
+            }
+        });
+        match &self.state.run_message {
+            Some(Ok(m)) => {
+                ui.weak(m);
+            }
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+            }
+            None => {}
+        }
+    }
+
+    /// Earlier / Play / later and a slider over the checkpoints; Play shows each for a moment in turn.
+    fn scrubber_ui(&mut self, ui: &mut egui::Ui) {
+        let n = self.state.rows.len();
+        let Some(mut shown) = self.shown() else { return };
+        let now = ui.input(|i| i.time);
+        if let Some(since) = self.state.playing_since {
+            if now - since >= FRAME_SECONDS {
+                if shown + 1 < n {
+                    shown += 1;
+                    self.state.cursor = Some(shown);
+                    self.state.playing_since = Some(now);
+                } else {
+                    self.state.playing_since = None;
+                }
+            }
+            if self.state.playing_since.is_some() {
+                ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(FRAME_SECONDS / 4.0));
+            }
+        }
+        ui.horizontal(|ui| {
+            if ui.add_enabled(shown > 0, egui::Button::new("◀ earlier")).clicked() {
+                self.state.cursor = Some(shown - 1);
+                self.state.playing_since = None;
+            }
+            let playing = self.state.playing_since.is_some();
+            if playing {
+                if ui.button("⏸ Pause").clicked() {
+                    self.state.playing_since = None;
+                }
+            } else if ui.add_enabled(n > 1, egui::Button::new("▶ Play")).on_hover_text("every checkpoint in turn, from the first").clicked() {
+                // From the start when at the end, else from where it is.
+                if shown + 1 >= n {
+                    self.state.cursor = Some(0);
+                }
+                self.state.playing_since = Some(now);
+            }
+            if ui.add_enabled(shown + 1 < n, egui::Button::new("later ▶")).clicked() {
+                self.state.cursor = Some(shown + 1);
+                self.state.playing_since = None;
+            }
+            let mut index = shown;
+            let slider = egui::Slider::new(&mut index, 0..=n.saturating_sub(1)).show_value(false);
+            if ui.add_enabled(n > 1, slider).on_hover_text("drag through the checkpoints").changed() {
+                self.state.cursor = Some(index);
+                self.state.playing_since = None;
+            }
+            let step = self.state.rows[self.shown().unwrap_or(0)].step;
+            ui.label(format!("checkpoint {} of {n} · step {step}", self.shown().unwrap_or(0) + 1));
+            if self.state.cursor.is_some() && ui.small_button("latest").on_hover_text("follow new checkpoints").clicked() {
+                self.state.cursor = None;
+                self.state.playing_since = None;
+            }
+        });
+    }
+}
+
+/// One probe's rows (a step and its first mask's guesses); the shown one marked, a click picks one.
+fn probe_history_ui(
+    ui: &mut egui::Ui,
+    p: usize,
+    rows: &[(usize, u64, &Result<Vec<Vec<MaskPrediction>>, String>)],
+    shown: Option<usize>,
+) -> Option<usize> {
+    let mut picked = None;
+    egui::Grid::new(("probe_timeline", p)).striped(true).num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
+        for &(i, step, score) in rows {
+            if ui.selectable_label(Some(i) == shown, format!("step {step}")).clicked() {
+                picked = Some(i);
+            }
+            match score {
+                Ok(masks) => {
+                    let guesses: Vec<String> = masks
+                        .first()
+                        .map(|m| m.iter().map(|g| format!("{} {:.1}%", g.token, 100.0 * g.score)).collect())
+                        .unwrap_or_default();
+                    ui.monospace(guesses.join(" · "));
+                }
+                Err(e) => {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+                }
+            }
+            ui.end_row();
+        }
+    });
+    picked
+}
+
+/// Every mask's guesses at one checkpoint, as bars.
+fn guesses_at_ui(ui: &mut egui::Ui, p: usize, step: u64, score: &Result<Vec<Vec<MaskPrediction>>, String>) {
+    let Ok(masks) = score else { return };
+    for (m, guesses) in masks.iter().enumerate() {
+        ui.weak(format!("[MASK] {} at step {step}", m + 1));
+        egui::Grid::new(("probe_guesses", p, m)).num_columns(2).spacing([8.0, 2.0]).show(ui, |ui| {
+            for g in guesses {
+                ui.monospace(&g.token);
+                value_bar_ui(ui, g.score, &format!("{:.1}%", g.score * 100.0), 140.0);
+                ui.end_row();
+            }
+        });
+    }
+}
