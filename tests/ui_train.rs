@@ -537,4 +537,14 @@ fn a_bert_of_your_own_shape_from_the_preset_menu() {
     assert_eq!(h.state().state.train.config.model, "preset:4x256x8");
     // 4 layers of 256 with 8 heads and the demo vocabulary (961 tokens), as transformers counts them.
     step_until(&mut h, "the new plan", |h| h.query_by_label_contains("of 3,604,417 parameters train").is_some());
+    // Positions and dropout too: 128 positions take (512 − 128) × 256 position weights off the count.
+    h.get_by_label("preset ▾").click();
+    h.run_ok();
+    h.get_by_label("max positions").set_value_accesskit(128.0);
+    h.get_by_label("dropout in its config").set_value_accesskit(0.0);
+    h.run_ok();
+    h.get_by_label("Use preset:4x256x8,positions=128,dropout=0").click();
+    h.run_ok();
+    assert_eq!(h.state().state.train.config.model, "preset:4x256x8,positions=128,dropout=0");
+    step_until(&mut h, "the plan of the shorter model", |h| h.query_by_label_contains("of 3,506,113 parameters train").is_some());
 }

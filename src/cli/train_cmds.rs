@@ -33,7 +33,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub resume: Option<PathBuf>,
     /// A model folder, config.json, Hub id, builtin:demo (the demo encoder), builtin:tiny, or preset:LxH
-    /// (a BERT of L layers of H built from scratch: 2x128, 4x256, 4x512, 6x384, 8x512, 12x768).
+    /// (a BERT of L layers of H built from scratch: 2x128, 4x256, 4x512, 6x384, 8x512, 12x768; any
+    /// shape as preset:LxHxHEADSxFEEDFORWARD[,positions=N][,dropout=P]).
     #[arg(long)]
     pub model: Option<String>,
     /// A dataset file, folder, Hub id, or builtin:headlines.

@@ -4,22 +4,31 @@
 use crate::core::train::scratch::BertShape;
 use crate::core::train::{recipe_for, TrainConfig, TrainTask};
 
-/// The editor of a BERT built from scratch: layers, hidden size, heads and feed-forward size;
-/// an impossible shape says why and cannot be used. Returns the spec to train when "Use" is clicked.
+/// The editor of a BERT built from scratch: layers, hidden size, heads, feed-forward size, positions and
+/// dropout; an impossible shape says why and cannot be used. Returns the spec to train when "Use" is clicked.
 pub fn shape_editor_ui(ui: &mut egui::Ui, shape: &mut BertShape) -> Option<String> {
     ui.strong("Your own shape");
     egui::Grid::new("bert_shape").num_columns(2).spacing([8.0, 3.0]).show(ui, |ui| {
-        let rows: [(&str, &mut usize, std::ops::RangeInclusive<usize>); 4] = [
+        let rows: [(&str, &mut usize, std::ops::RangeInclusive<usize>); 5] = [
             ("layers", &mut shape.layers, 1..=48),
             ("hidden size", &mut shape.hidden, 16..=4096),
             ("attention heads", &mut shape.heads, 1..=64),
             ("feed-forward size", &mut shape.intermediate, 16..=16384),
+            ("max positions", &mut shape.max_positions, 8..=8192),
         ];
         for (name, value, range) in rows {
             let label = ui.label(name);
             ui.add(egui::DragValue::new(value).range(range)).labelled_by(label.id);
             ui.end_row();
         }
+        let label = ui.label("dropout in its config");
+        ui.add(egui::DragValue::new(&mut shape.dropout).range(0.0..=0.9).speed(0.01).fixed_decimals(2))
+            .labelled_by(label.id)
+            .on_hover_text(
+                "of the hidden states and the attention probabilities, written to its config.json (BERT: 0.1); \
+                 the run's dropout override, when set, wins",
+            );
+        ui.end_row();
     });
     match shape.validate() {
         Ok(()) => {

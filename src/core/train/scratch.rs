@@ -15,20 +15,33 @@ pub const PRESET_PREFIX: &str = "preset:";
 pub const PRESETS: [(usize, usize); 6] = [(2, 128), (4, 256), (4, 512), (6, 384), (8, 512), (12, 768)];
 
 /// The shape of a BERT built from scratch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BertShape {
     pub layers: usize,
     pub hidden: usize,
     pub heads: usize,
     pub intermediate: usize,
     pub max_positions: usize,
+    /// The dropout of the hidden states and of the attention probabilities (BERT's 0.1).
+    pub dropout: f64,
 }
+
+/// BERT's positions and dropout, the defaults a spec leaves out.
+const DEFAULT_POSITIONS: usize = 512;
+const DEFAULT_DROPOUT: f64 = 0.1;
 
 impl BertShape {
     /// BERT's proportions for `layers` × `hidden`: heads of 64 dimensions (at least 2), a feed-forward
-    /// layer 4× as wide, 512 positions.
+    /// layer 4× as wide, 512 positions, dropout 0.1.
     pub fn preset(layers: usize, hidden: usize) -> Self {
-        Self { layers, hidden, heads: (hidden / 64).max(2), intermediate: 4 * hidden, max_positions: 512 }
+        Self {
+            layers,
+            hidden,
+            heads: (hidden / 64).max(2),
+            intermediate: 4 * hidden,
+            max_positions: DEFAULT_POSITIONS,
+            dropout: DEFAULT_DROPOUT,
+        }
     }
 
     /// Refuses shapes no BERT can have, saying why.
@@ -43,8 +56,14 @@ impl BertShape {
         if self.heads == 0 || self.hidden % self.heads != 0 {
             return bad(format!("hidden size {} is not divisible by {} attention heads", self.hidden, self.heads));
         }
-        if self.intermediate == 0 || self.max_positions < 8 {
-            return bad(format!("intermediate size {} and {} positions: both must be positive (positions at least 8)", self.intermediate, self.max_positions));
+        if self.intermediate == 0 {
+            return bad("the feed-forward size must be positive".into());
+        }
+        if !(8..=65_536).contains(&self.max_positions) {
+            return bad(format!("{} positions: 8 to 65,536 (the longest sequence the model can read)", self.max_positions));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!("dropout {}: a probability from 0 up to (not including) 1", self.dropout));
         }
         Ok(())
     }
@@ -57,7 +76,7 @@ impl BertShape {
             "hidden_size": self.hidden, "num_hidden_layers": self.layers, "num_attention_heads": self.heads,
             "intermediate_size": self.intermediate, "max_position_embeddings": self.max_positions,
             "type_vocab_size": 2, "pad_token_id": pad_token_id, "hidden_act": "gelu",
-            "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
+            "hidden_dropout_prob": self.dropout, "attention_probs_dropout_prob": self.dropout, "initializer_range": 0.02,
             "layer_norm_eps": 1e-12,
         });
         if !labels.is_empty() {
@@ -69,11 +88,20 @@ impl BertShape {
 }
 
 /// Reads `preset:LxH` (e.g. `preset:2x128`), optionally with the heads and the feed-forward size
-/// (`preset:4x256x8x512`); `None` when the spec is not a preset.
+/// (`preset:4x256x8x512`), then the positions and dropout where they differ from BERT's
+/// (`preset:2x128,positions=256,dropout=0`); `None` when the spec is not a preset.
 pub fn parse_preset(spec: &str) -> Option<TrainResult<BertShape>> {
     let rest = spec.trim().strip_prefix(PRESET_PREFIX)?;
-    let numbers: Option<Vec<usize>> = rest.split(['x', 'X']).map(|n| n.trim().parse().ok()).collect();
-    Some(match numbers.as_deref() {
+    let usage = || {
+        TrainError::Config(format!(
+            "{spec}: a preset is written preset:LAYERSxHIDDEN[xHEADS[xFEEDFORWARD]][,positions=N][,dropout=P], e.g. {}",
+            PRESETS.iter().map(|(l, h)| format!("preset:{l}x{h}")).collect::<Vec<_>>().join(", ")
+        ))
+    };
+    let mut parts = rest.split(',');
+    let dims = parts.next().unwrap_or_default();
+    let numbers: Option<Vec<usize>> = dims.split(['x', 'X']).map(|n| n.trim().parse().ok()).collect();
+    let mut shape = match numbers.as_deref() {
         Some(&[layers, hidden, ref more @ ..]) if more.len() <= 2 => {
             let mut shape = BertShape::preset(layers, hidden);
             if let Some(&heads) = more.first() {
@@ -82,13 +110,25 @@ pub fn parse_preset(spec: &str) -> Option<TrainResult<BertShape>> {
             if let Some(&intermediate) = more.get(1) {
                 shape.intermediate = intermediate;
             }
-            shape.validate().map(|()| shape)
+            shape
         }
-        _ => Err(TrainError::Config(format!(
-            "{spec}: a preset is written preset:LAYERSxHIDDEN[xHEADS[xFEEDFORWARD]], e.g. {}",
-            PRESETS.iter().map(|(l, h)| format!("preset:{l}x{h}")).collect::<Vec<_>>().join(", ")
-        ))),
-    })
+        _ => return Some(Err(usage())),
+    };
+    for option in parts {
+        let (key, value) = option.split_once('=').map(|(k, v)| (k.trim(), v.trim())).unwrap_or((option.trim(), ""));
+        match key {
+            "positions" => match value.parse() {
+                Ok(n) => shape.max_positions = n,
+                Err(_) => return Some(Err(usage())),
+            },
+            "dropout" => match value.parse() {
+                Ok(p) => shape.dropout = p,
+                Err(_) => return Some(Err(usage())),
+            },
+            _ => return Some(Err(usage())),
+        }
+    }
+    Some(shape.validate().map(|()| shape))
 }
 
 impl BertShape {
@@ -103,6 +143,12 @@ impl BertShape {
         if self.intermediate != standard.intermediate {
             spec.push_str(&format!("x{}", self.intermediate));
         }
+        if self.max_positions != DEFAULT_POSITIONS {
+            spec.push_str(&format!(",positions={}", self.max_positions));
+        }
+        if self.dropout != DEFAULT_DROPOUT {
+            spec.push_str(&format!(",dropout={}", self.dropout));
+        }
         spec
     }
 }
@@ -114,7 +160,7 @@ mod tests {
     #[test]
     fn presets_parse_and_bad_shapes_say_why() {
         let shape = parse_preset("preset:2x128").unwrap().unwrap();
-        assert_eq!(shape, BertShape { layers: 2, hidden: 128, heads: 2, intermediate: 512, max_positions: 512 });
+        assert_eq!(shape, BertShape { layers: 2, hidden: 128, heads: 2, intermediate: 512, max_positions: 512, dropout: 0.1 });
         assert_eq!(parse_preset("preset:12x768").unwrap().unwrap().heads, 12);
         assert!(parse_preset("builtin:tiny").is_none());
         let custom = parse_preset("preset:4x256x8x512").unwrap().unwrap();
@@ -130,5 +176,27 @@ mod tests {
         assert!(odd.validate().unwrap_err().to_string().contains("not divisible by 3"));
         let cfg = shape.config(8000, &[], 0).unwrap();
         assert_eq!((cfg.vocab_size, cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size), (8000, 128, 2, 512));
+        assert_eq!((cfg.max_position_embeddings, cfg.hidden_dropout_prob), (512, 0.1));
+    }
+
+    #[test]
+    fn positions_and_dropout_are_part_of_the_spec() {
+        let shape = parse_preset("preset:2x128,positions=256,dropout=0").unwrap().unwrap();
+        assert_eq!((shape.max_positions, shape.dropout), (256, 0.0));
+        assert_eq!(shape.spec(), "preset:2x128,positions=256,dropout=0");
+        assert_eq!(parse_preset(&shape.spec()).unwrap().unwrap(), shape);
+        let custom = BertShape { heads: 8, dropout: 0.05, ..BertShape::preset(4, 256) };
+        assert_eq!(custom.spec(), "preset:4x256x8,dropout=0.05");
+        let cfg = shape.config(1000, &[], 0).unwrap();
+        assert_eq!((cfg.max_position_embeddings, cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob), (256, 0.0, 0.0));
+        for (bad, says) in [
+            ("preset:2x128,positions=4", "4 positions"),
+            ("preset:2x128,dropout=1", "dropout 1"),
+            ("preset:2x128,dropout=lots", "positions=N"),
+            ("preset:2x128,colour=red", "dropout=P"),
+        ] {
+            let err = parse_preset(bad).unwrap().unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 }
