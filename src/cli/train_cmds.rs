@@ -84,6 +84,13 @@ pub struct TrainArgs {
     /// Masked LM: mask whole words (every ## piece of a picked word) instead of single tokens.
     #[arg(long)]
     pub whole_word_masking: bool,
+    /// Masked LM built from scratch: start the output bias at the log of each token's training
+    /// frequency, so the first guesses are the unigram baseline's, not uniform.
+    #[arg(long)]
+    pub unigram_output_bias: bool,
+    /// The hidden and attention dropout of the run (overrides the model's config), e.g. 0 or 0.1.
+    #[arg(long)]
+    pub dropout: Option<f64>,
     /// Gradient accumulation: the effective batch is batch size × this (e.g. 32 × 8 = 256).
     #[arg(long)]
     pub grad_accum: Option<u32>,
@@ -174,6 +181,12 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if args.whole_word_masking {
         config.whole_word_masking = true;
+    }
+    if args.unigram_output_bias {
+        config.unigram_output_bias = true;
+    }
+    if let Some(p) = args.dropout {
+        config.dropout = Some(p);
     }
     if let Some(v) = args.grad_accum {
         config.gradient_accumulation = v;

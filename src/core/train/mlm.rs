@@ -159,16 +159,7 @@ pub fn evaluate_mlm(
 /// over the vocabulary, specials left out). Masked positions are drawn uniformly among the non-special
 /// tokens, so the mean over all of them is what a masked evaluation expects. `None` without tokens.
 pub fn unigram_baseline(train: &EncodedSplit, validation: &EncodedSplit, vocab_size: usize) -> Option<f64> {
-    let mut counts = vec![0u64; vocab_size];
-    let mut total = 0u64;
-    for (ids, special) in train.ids.iter().zip(&train.special) {
-        for (&id, &sp) in ids.iter().zip(special) {
-            if !sp && (id as usize) < vocab_size {
-                counts[id as usize] += 1;
-                total += 1;
-            }
-        }
-    }
+    let (counts, total) = token_counts(train, vocab_size);
     let denominator = (total + vocab_size as u64) as f64;
     let (mut nats, mut n) = (0.0, 0u64);
     for (ids, special) in validation.ids.iter().zip(&validation.special) {
@@ -181,6 +172,33 @@ pub fn unigram_baseline(train: &EncodedSplit, validation: &EncodedSplit, vocab_s
         }
     }
     (n > 0 && total > 0).then(|| nats / n as f64)
+}
+
+/// How often each token occurs in a split (specials left out), and the total.
+fn token_counts(split: &EncodedSplit, vocab_size: usize) -> (Vec<u64>, u64) {
+    let mut counts = vec![0u64; vocab_size];
+    let mut total = 0u64;
+    for (ids, special) in split.ids.iter().zip(&split.special) {
+        for (&id, &sp) in ids.iter().zip(special) {
+            if !sp && (id as usize) < vocab_size {
+                counts[id as usize] += 1;
+                total += 1;
+            }
+        }
+    }
+    (counts, total)
+}
+
+/// The output bias that makes an untrained masked LM guess the unigram baseline: the log of each
+/// token's add-one frequency in `train` (the baseline's estimate), centred on zero (a softmax ignores a
+/// shift). With near-zero logits from the rest of a freshly initialised model, its first guesses are
+/// then the training frequencies, not a uniform 1 / vocabulary.
+pub fn unigram_output_bias(train: &EncodedSplit, vocab_size: usize) -> Vec<f32> {
+    let (counts, total) = token_counts(train, vocab_size);
+    let denominator = (total + vocab_size as u64) as f64;
+    let logs: Vec<f64> = counts.iter().map(|&c| ((c + 1) as f64 / denominator).ln()).collect();
+    let mean = logs.iter().sum::<f64>() / logs.len().max(1) as f64;
+    logs.into_iter().map(|l| (l - mean) as f32).collect()
 }
 
 #[cfg(test)]

@@ -72,6 +72,11 @@ pub fn recipe_for(model: &str) -> Recipe {
     }
 }
 
+/// Whether `model` names a model built from a config (random weights), not a trained checkpoint.
+pub fn builds_from_scratch(model: &str) -> bool {
+    recipe_for(model) == FROM_SCRATCH
+}
+
 /// Points `config` at `model`. When the kind of model changes (from scratch ↔ pretrained), the learning
 /// rate and epochs that still hold the old kind's recipe become the new kind's; values the user set keep.
 pub fn switch_model(config: &mut TrainConfig, model: &str) {

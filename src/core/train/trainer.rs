@@ -276,6 +276,9 @@ impl Trainer {
                 })
             }
         };
+        if config.unigram_output_bias && checkpoint.is_none() {
+            set_unigram_output_bias(&config, &loaded, &data.train)?;
+        }
         let counts = loaded.model.counts();
         on_event(TrainerEvent::Started {
             run_dir: run_dir.clone(),
@@ -619,4 +622,26 @@ impl Trainer {
             }
         }
     }
+}
+
+/// Starts a masked LM built from scratch at the unigram baseline's guesses (see
+/// [`super::mlm::unigram_output_bias`]); refused for other runs, whose output bias is learnt already.
+fn set_unigram_output_bias(config: &TrainConfig, loaded: &setup::RunModel, train: &setup::EncodedSplit) -> TrainResult<()> {
+    if config.task != TrainTask::MaskedLm || !setup::builds_from_scratch(&config.model) {
+        return Err(TrainError::Config(format!(
+            "the unigram output bias starts a masked LM built from scratch (preset:LxH, builtin:tiny); {} is {}",
+            config.model.trim(),
+            if config.task == TrainTask::MaskedLm { "pretrained: its output bias is learnt already" } else { "not trained as a masked LM" }
+        )));
+    }
+    let cfg = loaded.model.config();
+    let name = crate::core::model::keys::head_keys(cfg.family, crate::core::model::Task::MaskedLm)
+        .map(|k| k.bias)
+        .ok_or_else(|| TrainError::Config("this model has no masked-LM output bias".into()))?;
+    let param = loaded.model.params().get(name)?;
+    let bias = super::mlm::unigram_output_bias(train, cfg.vocab_size);
+    let current = param.var().as_tensor();
+    let values = candle_core::Tensor::from_vec(bias, cfg.vocab_size, current.device())?.to_dtype(current.dtype())?;
+    param.var().set(&values)?;
+    Ok(())
 }
