@@ -10,13 +10,16 @@
 #
 # Settings (environment, defaults in brackets): PRESET [2x128]  VOCAB [8000]  CHUNK [128]
 #   BATCH_SIZE [32]  LR [1e-3]  MAX_STEPS [600]  EVAL_STEPS [200]  WARMUP_RATIO [0.1]  SEED [42]
+#   DROPOUT [0.1]  UNIGRAM_BIAS [0; 1: the output bias starts at the log training frequencies]
 #   THREADS [unset: each library's default]  TORCH_PYTHON [../venv-ref/bin/python or python3]
-#   LMW_SHARED_DATA [../shared/data]  SKIP_BUILD [0]
+#   LMW_SHARED_DATA [../shared/data]  SKIP_BUILD [0]  OUT_NAME [pretrain: target/bench/pretrain/, …json]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 PRESET=${PRESET:-2x128}; VOCAB=${VOCAB:-8000}; CHUNK=${CHUNK:-128}; BATCH_SIZE=${BATCH_SIZE:-32}; LR=${LR:-1e-3}
 MAX_STEPS=${MAX_STEPS:-600}; EVAL_STEPS=${EVAL_STEPS:-200}; WARMUP_RATIO=${WARMUP_RATIO:-0.1}; SEED=${SEED:-42}
+DROPOUT=${DROPOUT:-0.1}; UNIGRAM_BIAS=${UNIGRAM_BIAS:-0}
+bias_flag=(); [ "$UNIGRAM_BIAS" = 1 ] && bias_flag=(--unigram-output-bias)
 DATA=${LMW_SHARED_DATA:-$root/../shared/data}/gutenberg-novels
 [ -f "$DATA/train.txt" ] || { echo "bench-pretrain: $DATA/train.txt is missing" >&2; exit 1; }
 if [ -z "${TORCH_PYTHON:-}" ]; then
@@ -24,7 +27,7 @@ if [ -z "${TORCH_PYTHON:-}" ]; then
 fi
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --locked --bin lm-workbench >&2
 bin="${CARGO_TARGET_DIR:-$root/target}/release/lm-workbench"
-out="${CARGO_TARGET_DIR:-$root/target}/bench/pretrain"
+out="${CARGO_TARGET_DIR:-$root/target}/bench/${OUT_NAME:-pretrain}"
 rm -rf "$out"; mkdir -p "$out"
 if [ -n "${THREADS:-}" ]; then export RAYON_NUM_THREADS=$THREADS; fi
 
@@ -36,13 +39,15 @@ tok_secs=$(echo "$(date +%s.%N) - $start" | bc)
 echo "bench-pretrain: ours, preset:$PRESET, $MAX_STEPS steps" >&2
 "$bin" train --task mlm --model "preset:$PRESET" --tokenizer "$out/tokenizer" --data "$DATA" --chunk-size "$CHUNK" \
   --batch-size "$BATCH_SIZE" --lr "$LR" --max-steps "$MAX_STEPS" --eval-steps "$EVAL_STEPS" --warmup-ratio "$WARMUP_RATIO" \
-  --weight-decay 0.01 --seed "$SEED" --device cpu --out "$out/runs" --run-name ours --json > "$out/ours-summary.json"
+  --weight-decay 0.01 --seed "$SEED" --dropout "$DROPOUT" "${bias_flag[@]}" --device cpu --out "$out/runs" --run-name ours \
+  --json > "$out/ours-summary.json"
 
 echo "bench-pretrain: PyTorch, same settings" >&2
 layers=${PRESET%x*}; hidden=${PRESET#*x}
 "$TORCH_PYTHON" scripts/bench_pretrain_torch.py --tokenizer "$out/tokenizer" --train "$DATA/train.txt" --valid "$DATA/valid.txt" \
   --layers "$layers" --hidden "$hidden" --chunk "$CHUNK" --batch-size "$BATCH_SIZE" --lr "$LR" --max-steps "$MAX_STEPS" \
-  --eval-steps "$EVAL_STEPS" --warmup-ratio "$WARMUP_RATIO" --seed "$SEED" ${THREADS:+--threads "$THREADS"} > "$out/pytorch.json"
+  --eval-steps "$EVAL_STEPS" --warmup-ratio "$WARMUP_RATIO" --seed "$SEED" --dropout "$DROPOUT" "${bias_flag[@]}" \
+  ${THREADS:+--threads "$THREADS"} > "$out/pytorch.json"
 
 python3 - "$out" "$tok_secs" <<'PY'
 import json, math, sys
@@ -63,7 +68,7 @@ tok = json.load(open(f"{out}/tokenizer.json"))
 result = {"tokenizer": {"vocab_size": tok["vocab_size"], "secs": tok_secs, "coverage": tok["coverage"]},
           "unigram_perplexity": torch["unigram_perplexity"], "ours": {"evaluations": evals, "tokens_per_sec": ours_tps},
           "pytorch": torch}
-json.dump(result, open(f"{out}/../pretrain.json", "w"), indent=1)
+json.dump(result, open(f"{out}.json", "w"), indent=1)
 print(f"tokenizer: {tok['vocab_size']} tokens in {tok_secs:.1f} s; unigram baseline perplexity {torch['unigram_perplexity']:.1f}")
 print("| step | ours perplexity | PyTorch perplexity | ours / PyTorch | ours masked acc | PyTorch masked acc |")
 print("|---:|---:|---:|---:|---:|---:|")

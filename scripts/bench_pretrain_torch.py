@@ -14,6 +14,8 @@ as `lm-workbench train --task mlm --model preset:LxH --tokenizer DIR --chunk-siz
             clipped to 1, linear warm-up over WARMUP_RATIO of the steps then linear decay to 0
   eval      every EVAL_STEPS steps: mean cross-entropy over the masked validation tokens → perplexity
   unigram   the perplexity of predicting every validation token by its training frequency (add-one)
+  options   --dropout P (hidden and attention dropout, default 0.1); --unigram-output-bias (the MLM
+            output bias starts at the centred log of those add-one training frequencies), as ours
 
 Prints one JSON object (the evaluations, the unigram baseline and tokens/s).
 """
@@ -52,6 +54,8 @@ def main() -> None:
     p.add_argument("--warmup-ratio", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--unigram-output-bias", action="store_true")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -73,9 +77,12 @@ def main() -> None:
     config = BertConfig(
         vocab_size=len(tok), hidden_size=a.hidden, num_hidden_layers=a.layers,
         num_attention_heads=max(a.hidden // 64, 2), intermediate_size=4 * a.hidden, max_position_embeddings=512,
-        pad_token_id=tok.pad_token_id,
+        pad_token_id=tok.pad_token_id, hidden_dropout_prob=a.dropout, attention_probs_dropout_prob=a.dropout,
     )
     model = BertForMaskedLM(config)
+    if a.unigram_output_bias:
+        with torch.no_grad():
+            model.cls.predictions.bias.copy_((logp - logp.mean()).to(torch.float32))
     collator = DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
     no_decay = ("bias", "LayerNorm.weight")
     groups = [

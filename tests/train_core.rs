@@ -607,3 +607,43 @@ fn whole_word_masking_refuses_a_tokenizer_without_word_pieces() {
         other => panic!("{other:?}"),
     }
 }
+
+/// `unigram_output_bias`: a masked LM built from scratch starts at the unigram baseline's guesses (its
+/// held-out loss before learning anything equals the baseline's), where a plain start is near uniform
+/// over the vocabulary; a pretrained model's learnt bias is not overwritten (refused with the reason).
+#[test]
+fn the_unigram_output_bias_starts_a_masked_lm_at_the_baseline() {
+    let runs = tempfile::tempdir().unwrap();
+    let text = runs.path().join("corpus.txt");
+    std::fs::write(&text, lm_workbench::core::demo::DEMO_CORPUS).unwrap();
+    let start = |name: &str, unigram_output_bias: bool, model: &str| {
+        let config = TrainConfig {
+            model: model.into(),
+            task: lm_workbench::core::train::TrainTask::MaskedLm,
+            data: text.to_str().unwrap().into(),
+            unigram_output_bias,
+            // Practically no learning: the one evaluation sees the weights as they started.
+            learning_rate: 1e-12,
+            max_steps: Some(1),
+            gradient_accumulation: 1,
+            eval_every: EvalEvery::Steps(1),
+            ..toy_config(runs.path(), name)
+        };
+        train(config, None, None)
+    };
+    let baseline_of = |events: &[TrainerEvent]| {
+        events.iter().find_map(|e| if let TrainerEvent::Started { unigram_loss, .. } = e { *unigram_loss } else { None }).unwrap()
+    };
+    let with = start("with-bias", true, "builtin:tiny");
+    let without = start("without-bias", false, "builtin:tiny");
+    let (loss_with, loss_without) = (evals(&with)[0].loss, evals(&without)[0].loss);
+    let baseline = baseline_of(&with);
+    let uniform = (lm_workbench::core::demo::DEMO_VOCAB.lines().count() as f64).ln();
+    println!("first held-out loss: {loss_with:.3} with the unigram bias, {loss_without:.3} without; baseline {baseline:.3}, uniform {uniform:.3}");
+    assert!((loss_with - baseline).abs() < 0.15, "{loss_with} vs the baseline {baseline}");
+    assert!(loss_without > baseline + 0.5 && (loss_without - uniform).abs() < 0.2, "{loss_without} vs uniform {uniform}");
+    match terminal(&start("pretrained", true, "builtin:demo")) {
+        TrainerEvent::Failed { error } => assert!(error.contains("pretrained: its output bias is learnt already"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+}
