@@ -207,6 +207,55 @@ fn every_embeddings_view_renders() {
     save_checked(&mut h, "embeddings-ngram");
 }
 
+/// Fill-Mask with a second model beside the first (the demo encoder and the last checkpoint of a small
+/// masked LM pre-trained from scratch here) and "Watch it learn" on that run's checkpoints, one step
+/// back from the latest: screenshots/fill-mask-compare.png.
+#[test]
+fn fill_mask_side_by_side_and_its_timeline_render() {
+    let work = tempfile::tempdir().unwrap();
+    let text = work.path().join("headlines.txt");
+    std::fs::write(&text, std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo_pretrain.txt")).unwrap()).unwrap();
+    let config = TrainConfig {
+        model: "builtin:tiny".into(),
+        task: lm_workbench::core::train::TrainTask::MaskedLm,
+        data: text.display().to_string(),
+        chunk_size: Some(32),
+        learning_rate: 2e-3,
+        batch_size: 16,
+        max_steps: Some(90),
+        save_every: Some(30),
+        eval_every: lm_workbench::core::train::EvalEvery::Steps(30),
+        unigram_output_bias: true,
+        runs_dir: work.path().join("runs"),
+        run_name: "tiny-mlm".into(),
+        ..TrainConfig::default()
+    };
+    let (_tx, rx) = crossbeam_channel::unbounded();
+    let mut last = None;
+    run_training(config, None, &mut |e| last = Some(e), &rx);
+    assert!(matches!(last, Some(TrainerEvent::Finished { .. })), "masked-LM run: {last:?}");
+    let run = work.path().join("runs/tiny-mlm");
+
+    let mut state = State { page: Page::FillMask, ..State::default() };
+    state.tour.open = false;
+    state.fill_mask.text = "England win the [MASK] in extra time.".into();
+    state.fill_mask.side_by_side = true;
+    state.fill_mask.other_model = run.join("checkpoints/last").display().to_string();
+    state.fill_mask.watch.probes = vec!["The prime minister [MASK] a snap election.".into()];
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 820.0))
+        .wgpu()
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    assert_eq!(h.state_mut().state.fill_mask.watch.score_run(&run), Ok(3));
+    step_until(&mut h, "both models' guesses and the timeline", |h| {
+        h.query_all_by_label("[MASK] 1").count() == 2 && h.query_by_label("step 90").is_some() && h.state().jobs().is_empty()
+    });
+    h.get_by_label("◀ earlier").click();
+    h.run_ok();
+    h.get_by_label("checkpoint 2 of 3 · step 60");
+    save_checked(&mut h, "fill-mask-compare");
+}
+
 /// Presenter mode at 1280×720 (a projector): every page renders larger and high contrast, and every
 /// control on it can be brought into view (none is cut off at the window's edge). Screenshots of each
 /// page go to screenshots/presenter-*.png.

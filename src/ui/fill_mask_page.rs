@@ -70,6 +70,21 @@ pub fn with_mask_token(text: &str, mask: &str) -> String {
     text.replace("[MASK]", mask).replace("<mask>", mask)
 }
 
+/// A model's name short enough for a column heading: a checkpoint folder as "run · checkpoint", another
+/// folder by its own name; Hub ids and built-ins as they are.
+fn short_name(name: &str) -> String {
+    let path = std::path::Path::new(name);
+    if !path.is_absolute() && !name.starts_with('.') {
+        return name.to_string();
+    }
+    let part = |p: Option<&std::path::Path>| p.and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+    match (part(Some(path)), part(path.parent()), part(path.parent().and_then(std::path::Path::parent))) {
+        (Some(checkpoint), Some(dir), Some(run)) if dir == "checkpoints" => format!("{run} · {checkpoint}"),
+        (Some(folder), _, _) => folder,
+        _ => name.to_string(),
+    }
+}
+
 impl LmSlot {
     fn load(&mut self, ctx: &mut PageContext<'_>, spec: &str) {
         self.load_job = Some(ctx.backend.send(Command::LoadMaskedLm { spec: spec.to_string(), hub: ctx.hub.clone() }));
@@ -267,14 +282,12 @@ impl FillMaskPage {
         if beside {
             s.other.predict(ctx, &self.text, self.top_k);
         }
-        self.watch.ui(ui, &self.text);
-        let s = &self.state;
         if beside {
             ui.columns(2, |cols| {
                 for (col, slot, salt) in [(0, &s.main, "main"), (1, &s.other, "other")] {
                     let ui = &mut cols[col];
                     if let Some(lm) = &slot.lm {
-                        ui.heading(&lm.name);
+                        ui.heading(short_name(&lm.name)).on_hover_text(&lm.name);
                     }
                     slot.predictions_ui(ui, salt, 2);
                 }
@@ -282,6 +295,8 @@ impl FillMaskPage {
         } else {
             s.main.predictions_ui(ui, "main", 4);
         }
+        ui.add_space(8.0);
+        self.watch.ui(ui, &self.text);
     }
 
     /// Every frame, whatever the page: the probe timeline follows the Train page's masked-LM run.
@@ -297,5 +312,13 @@ mod tests {
         let text = "The [MASK] sat on the <mask>.";
         assert_eq!(super::with_mask_token(text, "<mask>"), "The <mask> sat on the <mask>.");
         assert_eq!(super::with_mask_token(text, "[MASK]"), "The [MASK] sat on the [MASK].");
+    }
+
+    #[test]
+    fn column_headings_name_a_checkpoint_by_its_run() {
+        assert_eq!(super::short_name("/tmp/runs/tiny-mlm/checkpoints/step-60"), "tiny-mlm · step-60");
+        assert_eq!(super::short_name("/models/bert-mini"), "bert-mini");
+        assert_eq!(super::short_name("google-bert/bert-base-uncased"), "google-bert/bert-base-uncased");
+        assert_eq!(super::short_name("built-in demo"), "built-in demo");
     }
 }

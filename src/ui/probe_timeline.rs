@@ -192,7 +192,7 @@ impl ProbeTimeline {
                         self.state.playing_since = None;
                     }
                     if let Some((_, step, score)) = rows.iter().find(|(i, _, _)| Some(*i) == shown) {
-                        ui.separator();
+                        ui.add_space(24.0);
                         ui.vertical(|ui| guesses_at_ui(ui, p, *step, score));
                     }
                 });

@@ -468,6 +468,14 @@ fn hyperparameters_ui(ui: &mut egui::Ui, c: &mut TrainConfig) {
             ui.checkbox(&mut c.whole_word_masking, "whole words")
                 .on_hover_text("mask every ## piece of a picked word together (WordPiece tokenizers); off: each token on its own");
             ui.end_row();
+            if crate::core::train::setup::builds_from_scratch(&c.model) {
+                ui.label("first guesses");
+                ui.checkbox(&mut c.unigram_output_bias, "the unigram baseline's").on_hover_text(
+                    "start the output bias at the log of each token's training frequency: the untrained model guesses \
+                     frequent words instead of every token alike, and the loss starts at the unigram line",
+                );
+                ui.end_row();
+            }
         }
         let row = ui.label("warm-up");
         ui.horizontal(|ui| match &mut c.warmup {
