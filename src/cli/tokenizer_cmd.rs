@@ -30,6 +30,13 @@ pub struct TrainTokenizerArgs {
     /// Keep case (and accents): a cased tokenizer. Default: uncased, as bert-base-uncased.
     #[arg(long)]
     pub cased: bool,
+    /// Strip accents (true/false); default: when lower-casing, as BERT.
+    #[arg(long)]
+    pub strip_accents: Option<bool>,
+    /// The special tokens, first in the vocabulary in this order (comma-separated; must include
+    /// [UNK], [CLS] and [SEP]).
+    #[arg(long, value_delimiter = ',', default_value = "[PAD],[UNK],[CLS],[SEP],[MASK]")]
+    pub special_tokens: Vec<String>,
     /// The folder to write tokenizer.json, tokenizer_config.json, special_tokens_map.json (and vocab.txt
     /// for wordpiece) to.
     #[arg(long)]
@@ -56,7 +63,8 @@ pub fn run(args: &TrainTokenizerArgs) -> anyhow::Result<()> {
         vocab_size: args.vocab_size,
         min_frequency: args.min_frequency,
         lowercase: !args.cased,
-        ..TokenizerTrainSettings::default()
+        strip_accents: args.strip_accents,
+        special_tokens: args.special_tokens.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
     };
     let config = TrainConfig { data: args.data.clone(), validation_fraction: 0.0, ..TrainConfig::default() };
     let dataset = load_data(&config)?;

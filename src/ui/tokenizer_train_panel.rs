@@ -24,6 +24,10 @@ pub struct TokenizerTrainPanel {
     pub vocab_size: usize,
     pub min_frequency: u64,
     pub lowercase: bool,
+    /// Strip accents apart from the case: `None` as BERT does (when lower-casing).
+    pub strip_accents: Option<bool>,
+    /// The special tokens, comma-separated, first in the vocabulary in this order.
+    pub special_tokens: String,
     /// The folder the tokenizer is written to; empty: one named after the dataset beside the runs folder.
     pub out: String,
     #[serde(skip)]
@@ -34,7 +38,17 @@ pub struct TokenizerTrainPanel {
 
 impl Default for TokenizerTrainPanel {
     fn default() -> Self {
-        Self { model: SubwordModel::WordPiece, vocab_size: 8000, min_frequency: 2, lowercase: true, out: String::new(), job: None, result: None }
+        Self {
+            model: SubwordModel::WordPiece,
+            vocab_size: 8000,
+            min_frequency: 2,
+            lowercase: true,
+            strip_accents: None,
+            special_tokens: TokenizerTrainSettings::default().special_tokens.join(", "),
+            out: String::new(),
+            job: None,
+            result: None,
+        }
     }
 }
 
@@ -115,7 +129,18 @@ impl TokenizerTrainPanel {
                         .on_disabled_hover_text("unigram training prunes pieces by likelihood, not by a pair count");
                     ui.end_row();
                     ui.label("Case");
-                    ui.checkbox(&mut self.lowercase, "lower-case and strip accents (uncased)");
+                    ui.horizontal(|ui| {
+                        ui.checkbox(&mut self.lowercase, "lower-case (uncased)");
+                        let mut strip = self.strip_accents.unwrap_or(self.lowercase);
+                        if ui.checkbox(&mut strip, "strip accents").on_hover_text("café → cafe; by default when lower-casing, as BERT").changed() {
+                            self.strip_accents = Some(strip);
+                        }
+                    });
+                    ui.end_row();
+                    let label = ui.label("Special tokens");
+                    ui.add(egui::TextEdit::singleline(&mut self.special_tokens).desired_width(420.0))
+                        .labelled_by(label.id)
+                        .on_hover_text("first in the vocabulary in this order, comma-separated; [UNK], [CLS] and [SEP] are needed");
                     ui.end_row();
                     let label = ui.label("Save to");
                     let hint = self.default_out(&dataset.name).display().to_string();
@@ -140,7 +165,8 @@ impl TokenizerTrainPanel {
                         vocab_size: self.vocab_size,
                         min_frequency: self.min_frequency,
                         lowercase: self.lowercase,
-                        ..TokenizerTrainSettings::default()
+                        strip_accents: self.strip_accents,
+                        special_tokens: self.special_tokens.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect(),
                     };
                     let cancel = Arc::new(AtomicBool::new(false));
                     let split = if dataset.split(SplitName::Train).is_some() { SplitName::Train } else { dataset.splits[0].name };

@@ -27,8 +27,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::decoders::metaspace::Metaspace as MetaspaceDecoder;
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::bpe::BPE;
 use tokenizers::models::unigram::{Unigram, UnigramTrainer};
+use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
@@ -319,6 +321,19 @@ fn learn_merges(
     Ok((vocab, merges))
 }
 
+/// BERT's WordPiece model (and decoder) over a vocabulary (position = ID).
+fn wordpiece_of(vocab: Vec<String>) -> CoreResult<Tokenizer> {
+    let vocab: ahash::AHashMap<String, u32> = vocab.into_iter().enumerate().map(|(i, t)| (t, i as u32)).collect();
+    let model = WordPiece::builder()
+        .vocab(vocab)
+        .unk_token("[UNK]".to_string())
+        .build()
+        .map_err(|e| CoreError::Tokenize(format!("building the WordPiece model: {e}")))?;
+    let mut tokenizer = Tokenizer::new(model);
+    tokenizer.with_decoder(Some(WordPieceDecoder::default()));
+    Ok(tokenizer)
+}
+
 /// A byte-level BPE tokenizer learnt from word counts (words as the byte-level pre-tokenizer gives them).
 fn train_bpe(words: &BTreeMap<String, u64>, settings: &TokenizerTrainSettings, progress: TrainProgress<'_>) -> CoreResult<Tokenizer> {
     let bytes: BTreeSet<char> = ByteLevel::alphabet().into_iter().collect();
@@ -423,7 +438,8 @@ fn canonical_unigram(mut pieces: Vec<(String, f64)>, specials: usize, required_c
 }
 
 /// Gives a learnt model BERT's text pipeline: the normaliser the words were counted with, the model's
-/// pre-tokenizer, `[CLS] … [SEP]` framing, and the special tokens as added tokens.
+/// pre-tokenizer, `[CLS] … [SEP]` framing, and every special token of the settings as an added token
+/// (never split, never normalised).
 fn with_bert_pipeline(mut tokenizer: Tokenizer, settings: &TokenizerTrainSettings) -> CoreResult<TextTokenizer> {
     let err = |e: tokenizers::Error| CoreError::Tokenize(format!("building the trained tokenizer: {e}"));
     let (cls, sep) = (settings.special_id("[CLS]"), settings.special_id("[SEP]"));
@@ -522,11 +538,7 @@ pub fn train_tokenizer<'a>(
         return Err(CoreError::Tokenize("the text has no words to learn a vocabulary from".into()));
     }
     let tokenizer = match settings.model {
-        SubwordModel::WordPiece => {
-            let vocab = train_vocab(&words, settings, progress)?;
-            TextTokenizer::from_vocab_lines(&vocab, settings.lowercase, settings.strip_accents)
-                .map_err(|e| CoreError::Tokenize(format!("building the trained tokenizer: {e}")))?
-        }
+        SubwordModel::WordPiece => with_bert_pipeline(wordpiece_of(train_vocab(&words, settings, progress)?)?, settings)?,
         SubwordModel::Bpe => with_bert_pipeline(train_bpe(&words, settings, progress)?, settings)?,
         SubwordModel::Unigram => with_bert_pipeline(train_unigram(&words, settings, progress)?, settings)?,
     };
@@ -632,5 +644,28 @@ mod tests {
         // Offsets without the space each word carries (trimmed as RoBERTa's are): "sat" is characters 6..9.
         let sat = encoded.tokens.iter().position(|t| t == "Ġsat").unwrap();
         assert_eq!(encoded.offsets[sat], (6, 9));
+    }
+
+    #[test]
+    fn own_special_tokens_stay_whole_and_accents_can_stay_when_lower_casing() {
+        let mut special_tokens = TokenizerTrainSettings::default().special_tokens;
+        special_tokens.push("[NEWS]".into());
+        for model in SubwordModel::ALL {
+            let settings = TokenizerTrainSettings {
+                model,
+                vocab_size: 320,
+                min_frequency: 1,
+                strip_accents: Some(false),
+                special_tokens: special_tokens.clone(),
+                ..TokenizerTrainSettings::default()
+            };
+            let text = ["Café au lait at the café", "the news café"];
+            let trained = train_tokenizer(text.iter().copied(), &settings, &mut never_cancel()).unwrap();
+            assert_eq!(trained.vocab[5], "[NEWS]", "{model:?}");
+            let encoded = trained.tokenizer.encode(&super::super::tokenizer::EncodeRequest::text("[NEWS] CAFÉ")).unwrap();
+            assert_eq!(encoded.input_ids[1], 5, "{model:?}: {:?}", encoded.tokens);
+            let word = trained.tokenizer.decode_pieces(&encoded.tokens[2..encoded.len() - 1]);
+            assert_eq!(word.trim(), "café", "{model:?}: lower-cased, accents kept: {:?}", encoded.tokens);
+        }
     }
 }
