@@ -19,7 +19,7 @@ cd "$root"
 PRESET=${PRESET:-2x128}; VOCAB=${VOCAB:-8000}; CHUNK=${CHUNK:-128}; BATCH_SIZE=${BATCH_SIZE:-32}; LR=${LR:-1e-3}
 MAX_STEPS=${MAX_STEPS:-600}; EVAL_STEPS=${EVAL_STEPS:-200}; WARMUP_RATIO=${WARMUP_RATIO:-0.1}; SEED=${SEED:-42}
 DROPOUT=${DROPOUT:-0.1}; UNIGRAM_BIAS=${UNIGRAM_BIAS:-0}
-bias_flag=(); [ "$UNIGRAM_BIAS" = 1 ] && bias_flag=(--unigram-output-bias)
+if [ "$UNIGRAM_BIAS" = 1 ]; then ours_bias=true; torch_bias=(--unigram-output-bias); else ours_bias=false; torch_bias=(); fi
 DATA=${LMW_SHARED_DATA:-$root/../shared/data}/gutenberg-novels
 [ -f "$DATA/train.txt" ] || { echo "bench-pretrain: $DATA/train.txt is missing" >&2; exit 1; }
 if [ -z "${TORCH_PYTHON:-}" ]; then
@@ -39,14 +39,14 @@ tok_secs=$(echo "$(date +%s.%N) - $start" | bc)
 echo "bench-pretrain: ours, preset:$PRESET, $MAX_STEPS steps" >&2
 "$bin" train --task mlm --model "preset:$PRESET" --tokenizer "$out/tokenizer" --data "$DATA" --chunk-size "$CHUNK" \
   --batch-size "$BATCH_SIZE" --lr "$LR" --max-steps "$MAX_STEPS" --eval-steps "$EVAL_STEPS" --warmup-ratio "$WARMUP_RATIO" \
-  --weight-decay 0.01 --seed "$SEED" --dropout "$DROPOUT" "${bias_flag[@]}" --device cpu --out "$out/runs" --run-name ours \
+  --weight-decay 0.01 --seed "$SEED" --dropout "$DROPOUT" --unigram-output-bias "$ours_bias" --device cpu --out "$out/runs" --run-name ours \
   --json > "$out/ours-summary.json"
 
 echo "bench-pretrain: PyTorch, same settings" >&2
 layers=${PRESET%x*}; hidden=${PRESET#*x}
 "$TORCH_PYTHON" scripts/bench_pretrain_torch.py --tokenizer "$out/tokenizer" --train "$DATA/train.txt" --valid "$DATA/valid.txt" \
   --layers "$layers" --hidden "$hidden" --chunk "$CHUNK" --batch-size "$BATCH_SIZE" --lr "$LR" --max-steps "$MAX_STEPS" \
-  --eval-steps "$EVAL_STEPS" --warmup-ratio "$WARMUP_RATIO" --seed "$SEED" --dropout "$DROPOUT" "${bias_flag[@]}" \
+  --eval-steps "$EVAL_STEPS" --warmup-ratio "$WARMUP_RATIO" --seed "$SEED" --dropout "$DROPOUT" "${torch_bias[@]}" \
   ${THREADS:+--threads "$THREADS"} > "$out/pytorch.json"
 
 python3 - "$out" "$tok_secs" <<'PY'

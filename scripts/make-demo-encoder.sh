@@ -17,7 +17,7 @@ trap 'rm -rf "$runs"' EXIT
 # One thread: the same weights on every run on a CPU of the same kind (gemm splits its sums by thread
 # count and vector width).
 RAYON_NUM_THREADS=1 "$bin" train --task mlm --model builtin:tiny --data assets/demo_pretrain.txt \
-  --lr 2e-3 --epochs 20 --batch-size 32 --max-length 48 --warmup-ratio 0.06 \
+  --lr 2e-3 --epochs 20 --batch-size 32 --max-length 48 --warmup-ratio 0.06 --unigram-output-bias false \
   --validation-fraction 0.05 --seed 42 --device cpu --out "$runs" --run-name demo-encoder --json | tail -n 1
 mkdir -p "$out"
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json special_tokens_map.json; do

@@ -225,7 +225,6 @@ fn fill_mask_side_by_side_and_its_timeline_render() {
         max_steps: Some(90),
         save_every: Some(30),
         eval_every: lm_workbench::core::train::EvalEvery::Steps(30),
-        unigram_output_bias: true,
         runs_dir: work.path().join("runs"),
         run_name: "tiny-mlm".into(),
         ..TrainConfig::default()

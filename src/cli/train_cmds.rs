@@ -85,9 +85,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub whole_word_masking: bool,
     /// Masked LM built from scratch: start the output bias at the log of each token's training
-    /// frequency, so the first guesses are the unigram baseline's, not uniform.
+    /// frequency, so the first guesses are the unigram baseline's, not uniform (default true; false:
+    /// transformers' zero bias).
     #[arg(long)]
-    pub unigram_output_bias: bool,
+    pub unigram_output_bias: Option<bool>,
     /// The hidden and attention dropout of the run (overrides the model's config), e.g. 0 or 0.1.
     #[arg(long)]
     pub dropout: Option<f64>,
@@ -182,8 +183,8 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if args.whole_word_masking {
         config.whole_word_masking = true;
     }
-    if args.unigram_output_bias {
-        config.unigram_output_bias = true;
+    if let Some(on) = args.unigram_output_bias {
+        config.unigram_output_bias = on;
     }
     if let Some(p) = args.dropout {
         config.dropout = Some(p);

@@ -131,7 +131,8 @@ pub struct TrainConfig {
     /// Masked LM: mask whole words (all the `##` pieces of a picked word together) instead of tokens.
     pub whole_word_masking: bool,
     /// Masked LM built from scratch: start the output bias at the log of each token's frequency in the
-    /// training split, so the first guesses are the unigram baseline's instead of uniform ones.
+    /// training split, so the first guesses are the unigram baseline's instead of uniform ones (on by
+    /// default; a pretrained model's learnt bias and other tasks are left alone).
     pub unigram_output_bias: bool,
     pub seed: u64,
     pub eval_every: EvalEvery,
@@ -184,7 +185,7 @@ impl Default for TrainConfig {
             chunk_size: None,
             tokenizer: String::new(),
             whole_word_masking: false,
-            unigram_output_bias: false,
+            unigram_output_bias: true,
             seed: 42,
             eval_every: EvalEvery::Epoch,
             early_stopping_patience: None,

@@ -276,8 +276,10 @@ impl Trainer {
                 })
             }
         };
-        if config.unigram_output_bias && checkpoint.is_none() {
-            set_unigram_output_bias(&config, &loaded, &data.train)?;
+        let from_scratch_mlm = config.task == TrainTask::MaskedLm && setup::builds_from_scratch(&config.model);
+        if config.unigram_output_bias && from_scratch_mlm && checkpoint.is_none() {
+            set_unigram_output_bias(&loaded, &data.train)?;
+            on_event(TrainerEvent::Log("first guesses: the unigram baseline's (output bias = log training frequencies)".into()));
         }
         let counts = loaded.model.counts();
         on_event(TrainerEvent::Started {
@@ -625,15 +627,8 @@ impl Trainer {
 }
 
 /// Starts a masked LM built from scratch at the unigram baseline's guesses (see
-/// [`super::mlm::unigram_output_bias`]); refused for other runs, whose output bias is learnt already.
-fn set_unigram_output_bias(config: &TrainConfig, loaded: &setup::RunModel, train: &setup::EncodedSplit) -> TrainResult<()> {
-    if config.task != TrainTask::MaskedLm || !setup::builds_from_scratch(&config.model) {
-        return Err(TrainError::Config(format!(
-            "the unigram output bias starts a masked LM built from scratch (preset:LxH, builtin:tiny); {} is {}",
-            config.model.trim(),
-            if config.task == TrainTask::MaskedLm { "pretrained: its output bias is learnt already" } else { "not trained as a masked LM" }
-        )));
-    }
+/// [`super::mlm::unigram_output_bias`]).
+fn set_unigram_output_bias(loaded: &setup::RunModel, train: &setup::EncodedSplit) -> TrainResult<()> {
     let cfg = loaded.model.config();
     let name = crate::core::model::keys::head_keys(cfg.family, crate::core::model::Task::MaskedLm)
         .map(|k| k.bias)
