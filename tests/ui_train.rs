@@ -547,4 +547,10 @@ fn a_bert_of_your_own_shape_from_the_preset_menu() {
     h.run_ok();
     assert_eq!(h.state().state.train.config.model, "preset:4x256x8,positions=128,dropout=0");
     step_until(&mut h, "the plan of the shorter model", |h| h.query_by_label_contains("of 3,506,113 parameters train").is_some());
+    // The CPU pre-training recipe in one click (then the offer goes away).
+    h.get_by_label("Use the CPU pre-training recipe").click();
+    h.run_ok();
+    let c = &h.state().state.train.config;
+    assert_eq!((c.learning_rate, c.dropout, c.unigram_output_bias), (4e-3, Some(0.0), true));
+    assert!(h.query_by_label("Use the CPU pre-training recipe").is_none());
 }

@@ -1,7 +1,7 @@
 //! The Train page's pieces for a masked LM built from scratch: the shape editor of the "preset ▾" menu,
 //! what such a run can show in a demo's time, and its perplexity beside the unigram baseline.
 
-use crate::core::train::scratch::BertShape;
+use crate::core::train::scratch::{BertShape, CPU_PRETRAINING};
 use crate::core::train::{recipe_for, TrainConfig, TrainTask};
 
 /// The editor of a BERT built from scratch: layers, hidden size, heads, feed-forward size, positions and
@@ -67,4 +67,21 @@ pub fn pretraining_advice(config: &TrainConfig, gpu: bool) -> Option<String> {
     } else {
         format!("{measured} Pre-train on a GPU machine for that (Device: GPU in a CUDA build); here, watch the loss fall below the unigram line.")
     })
+}
+
+/// One click to the settings that learn faster from scratch on a CPU (a masked LM built from scratch
+/// only; hidden once they are set).
+pub fn cpu_recipe_ui(ui: &mut egui::Ui, config: &mut TrainConfig) {
+    if pretraining_advice(config, false).is_none() || CPU_PRETRAINING.is_applied(config) {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.weak(format!(
+            "Learns faster on a CPU: learning rate {:e}, no dropout, first guesses at the unigram baseline.",
+            CPU_PRETRAINING.learning_rate
+        ));
+        if ui.small_button("Use the CPU pre-training recipe").clicked() {
+            CPU_PRETRAINING.apply(config);
+        }
+    });
 }

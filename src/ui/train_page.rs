@@ -185,9 +185,12 @@ impl TrainPage {
             if let Some(advice) = super::scratch_model::pretraining_advice(&self.config, ctx.device_is_gpu) {
                 ui.label(egui::RichText::new(advice).small()).on_hover_text("measured in BENCHMARKS.md (bench-pretrain.sh)");
             }
+            super::scratch_model::cpu_recipe_ui(ui, &mut self.config);
             let recipe = recipe_for(&self.config.model);
             let (lr, epochs) = (self.config.learning_rate, self.config.epochs);
-            if (lr, epochs) != (recipe.learning_rate, recipe.epochs) {
+            let cpu_recipe = super::scratch_model::pretraining_advice(&self.config, false).is_some()
+                && crate::core::train::scratch::CPU_PRETRAINING.is_applied(&self.config);
+            if (lr, epochs) != (recipe.learning_rate, recipe.epochs) && !cpu_recipe {
                 ui.horizontal_wrapped(|ui| {
                     ui.weak(format!(
                         "Suggested for {}: learning rate {:e}, {} epochs.",
