@@ -278,11 +278,8 @@ impl FillMaskPage {
                  id, a model from the \"cached\" menu, or the checkpoint of a masked-LM run on the Train page.",
             );
         }
-        let beside = self.side_by_side && s.other.lm.is_some();
-        if beside {
+        if self.side_by_side && s.other.lm.is_some() {
             s.other.predict(ctx, &self.text, self.top_k);
-        }
-        if beside {
             ui.columns(2, |cols| {
                 for (col, slot, salt) in [(0, &s.main, "main"), (1, &s.other, "other")] {
                     let ui = &mut cols[col];
