@@ -9,7 +9,6 @@ use clap::Args;
 use serde::Serialize;
 
 use super::model_cmds::print_json;
-use crate::core::data::SplitName;
 use crate::core::text::tokenizer_train::{save_trained, train_tokenizer, CoverageReport, SubwordModel, TokenizerTrainSettings};
 use crate::core::train::setup::load_data;
 use crate::core::train::TrainConfig;
@@ -68,7 +67,7 @@ pub fn run(args: &TrainTokenizerArgs) -> anyhow::Result<()> {
     };
     let config = TrainConfig { data: args.data.clone(), validation_fraction: 0.0, ..TrainConfig::default() };
     let dataset = load_data(&config)?;
-    let Some(train) = dataset.split(SplitName::Train).or(dataset.splits.first()) else {
+    let Some(train) = dataset.train_or_first() else {
         bail!("{}: no rows to learn from", dataset.name);
     };
     let mut last_stage = String::new();

@@ -169,7 +169,7 @@ impl TokenizerTrainPanel {
                         special_tokens: self.special_tokens.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect(),
                     };
                     let cancel = Arc::new(AtomicBool::new(false));
-                    let split = if dataset.split(SplitName::Train).is_some() { SplitName::Train } else { dataset.splits[0].name };
+                    let split = dataset.train_or_first().map_or(SplitName::Train, |s| s.name);
                     let id = ctx.backend.send(Command::TrainTokenizer { dataset: Arc::clone(&dataset), split, settings, out, cancel: Arc::clone(&cancel) });
                     self.job = Some((id, cancel));
                     self.result = None;

@@ -117,6 +117,11 @@ impl Dataset {
         self.splits.iter().find(|s| s.name == name)
     }
 
+    /// The text to learn from: the train split, else the first there is (a single file's only split).
+    pub fn train_or_first(&self) -> Option<&Split> {
+        self.split(SplitName::Train).or(self.splits.first())
+    }
+
     pub fn num_labels(&self) -> usize {
         self.label_names.len()
     }
