@@ -13,6 +13,7 @@
 #   DROPOUT [0.1]  UNIGRAM_BIAS [0; 1: the output bias starts at the log training frequencies]
 #   THREADS [unset: each library's default]  TORCH_PYTHON [../venv-ref/bin/python or python3]
 #   LMW_SHARED_DATA [../shared/data]  SKIP_BUILD [0]  OUT_NAME [pretrain: target/bench/pretrain/, …json]
+#   OURS_ONLY [0; 1: skip PyTorch (a sweep of our settings), print our perplexities only]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -41,6 +42,16 @@ echo "bench-pretrain: ours, preset:$PRESET, $MAX_STEPS steps" >&2
   --batch-size "$BATCH_SIZE" --lr "$LR" --max-steps "$MAX_STEPS" --eval-steps "$EVAL_STEPS" --warmup-ratio "$WARMUP_RATIO" \
   --weight-decay 0.01 --seed "$SEED" --dropout "$DROPOUT" --unigram-output-bias "$ours_bias" --device cpu --out "$out/runs" --run-name ours \
   --json > "$out/ours-summary.json"
+
+if [ "${OURS_ONLY:-0}" = 1 ]; then
+  python3 - "$out" <<'PY'
+import json, math, sys
+evals = [json.loads(l) for l in open(f"{sys.argv[1]}/runs/ours/metrics.jsonl")]
+evals = [e for e in evals if e["type"] == "evaluation" and e["split"] == "validation"]
+print(" | ".join(f"step {e['step']}: {math.exp(e['loss']):.1f}" for e in evals))
+PY
+  exit 0
+fi
 
 echo "bench-pretrain: PyTorch, same settings" >&2
 layers=${PRESET%x*}; hidden=${PRESET#*x}
