@@ -11,11 +11,12 @@
 
 use candle_core::{DType, Tensor};
 
-use super::error::TrainResult;
+use super::error::{TrainError, TrainResult};
 use super::metrics::argmax;
 use super::setup::EncodedSplit;
 use super::trainer::make_batch;
-use super::EvalReport;
+use super::{EvalReport, TrainConfig, TrainTask};
+use crate::core::text::tokenizer::{TextTokenizer, TokenizerKind};
 use crate::core::model::ops::IGNORE_INDEX;
 use crate::core::model::rng::SeededRng;
 use crate::core::model::{Dropout, ModelInput, TaskModel};
@@ -172,6 +173,44 @@ pub fn unigram_baseline(train: &EncodedSplit, validation: &EncodedSplit, vocab_s
         }
     }
     (n > 0 && total > 0).then(|| nats / n as f64)
+}
+
+/// The masking of a run: `None` for classification; for a masked LM, the tokenizer's mask token and,
+/// with whole-word masking, which tokens continue a word (WordPiece's `##` pieces; other kinds are
+/// refused, naming their kind).
+pub fn masking_for(config: &TrainConfig, tokenizer: &TextTokenizer, vocab_size: usize) -> TrainResult<Option<Masking>> {
+    if config.task != TrainTask::MaskedLm {
+        return Ok(None);
+    }
+    let (_, mask_id) =
+        tokenizer.mask_token().ok_or_else(|| TrainError::Config("masked-LM training needs a tokenizer with a mask token".into()))?;
+    let continues_word = if config.whole_word_masking {
+        if tokenizer.kind() != TokenizerKind::WordPiece {
+            return Err(TrainError::Config(format!(
+                "whole-word masking needs a WordPiece tokenizer (its ## pieces mark the words); this one is {}",
+                tokenizer.kind().label()
+            )));
+        }
+        Some(Masking::word_pieces(tokenizer.vocab()))
+    } else {
+        None
+    };
+    Ok(Some(Masking { probability: config.mlm_probability, mask_id, vocab_size, continues_word }))
+}
+
+/// Starts a masked LM built from scratch at the unigram baseline's guesses: its output bias becomes
+/// [`unigram_output_bias`] of the training split.
+pub fn set_unigram_output_bias(model: &TaskModel, train: &EncodedSplit) -> TrainResult<()> {
+    let cfg = model.config();
+    let name = crate::core::model::keys::head_keys(cfg.family, crate::core::model::Task::MaskedLm)
+        .map(|k| k.bias)
+        .ok_or_else(|| TrainError::Config("this model has no masked-LM output bias".into()))?;
+    let param = model.params().get(name)?;
+    let bias = unigram_output_bias(train, cfg.vocab_size);
+    let current = param.var().as_tensor();
+    let values = Tensor::from_vec(bias, cfg.vocab_size, current.device())?.to_dtype(current.dtype())?;
+    param.var().set(&values)?;
+    Ok(())
 }
 
 /// How often each token occurs in a split (specials left out), and the total.

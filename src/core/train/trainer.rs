@@ -251,34 +251,10 @@ impl Trainer {
             },
         };
         let pad_id = loaded.tokenizer.pad_token().map_or(loaded.model.config().pad_token_id, |(_, id)| id);
-        let masking = match config.task {
-            TrainTask::Classify => None,
-            TrainTask::MaskedLm => {
-                let (_, mask_id) = loaded.tokenizer.mask_token().ok_or_else(|| {
-                    TrainError::Config("masked-LM training needs a tokenizer with a mask token".into())
-                })?;
-                let continues_word = if config.whole_word_masking {
-                    if loaded.tokenizer.kind() != crate::core::text::tokenizer::TokenizerKind::WordPiece {
-                        return Err(TrainError::Config(format!(
-                            "whole-word masking needs a WordPiece tokenizer (its ## pieces mark the words); this one is {}",
-                            loaded.tokenizer.kind().label()
-                        )));
-                    }
-                    Some(Masking::word_pieces(loaded.tokenizer.vocab()))
-                } else {
-                    None
-                };
-                Some(Masking {
-                    probability: config.mlm_probability,
-                    mask_id,
-                    vocab_size: loaded.model.config().vocab_size,
-                    continues_word,
-                })
-            }
-        };
+        let masking = mlm::masking_for(&config, &loaded.tokenizer, loaded.model.config().vocab_size)?;
         let from_scratch_mlm = config.task == TrainTask::MaskedLm && setup::builds_from_scratch(&config.model);
         if config.unigram_output_bias && from_scratch_mlm && checkpoint.is_none() {
-            set_unigram_output_bias(&loaded, &data.train)?;
+            mlm::set_unigram_output_bias(&loaded.model, &data.train)?;
             on_event(TrainerEvent::Log("first guesses: the unigram baseline's (output bias = log training frequencies)".into()));
         }
         let counts = loaded.model.counts();
@@ -624,19 +600,4 @@ impl Trainer {
             }
         }
     }
-}
-
-/// Starts a masked LM built from scratch at the unigram baseline's guesses (see
-/// [`super::mlm::unigram_output_bias`]).
-fn set_unigram_output_bias(loaded: &setup::RunModel, train: &setup::EncodedSplit) -> TrainResult<()> {
-    let cfg = loaded.model.config();
-    let name = crate::core::model::keys::head_keys(cfg.family, crate::core::model::Task::MaskedLm)
-        .map(|k| k.bias)
-        .ok_or_else(|| TrainError::Config("this model has no masked-LM output bias".into()))?;
-    let param = loaded.model.params().get(name)?;
-    let bias = super::mlm::unigram_output_bias(train, cfg.vocab_size);
-    let current = param.var().as_tensor();
-    let values = candle_core::Tensor::from_vec(bias, cfg.vocab_size, current.device())?.to_dtype(current.dtype())?;
-    param.var().set(&values)?;
-    Ok(())
 }
