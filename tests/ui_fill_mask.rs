@@ -159,6 +159,8 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     // picks its checkpoint; Play shows each later one in turn and stops at the last.
     h.get_by_label("checkpoint 3 of 3 · step 6");
     h.get_by_label("[MASK] 1 at step 6");
+    // The chart follows the shown checkpoint's top guesses over the steps.
+    h.get_by_label_contains("probability (%) at each checkpoint");
     h.get_by_label("◀ earlier").click();
     h.run_ok();
     h.get_by_label("checkpoint 2 of 3 · step 4");

@@ -14,8 +14,11 @@ use super::heatmap::value_bar_ui;
 
 /// How long Play shows each checkpoint.
 const FRAME_SECONDS: f64 = 0.8;
-/// Guesses kept per mask at each checkpoint.
+/// Guesses shown per mask at each checkpoint.
 const TOP_K: usize = 3;
+/// Guesses scored per mask at each checkpoint: a token followed on the chart is known wherever it is
+/// among these.
+const SCORED_K: usize = 10;
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -113,7 +116,7 @@ impl ProbeTimeline {
         if s.job.is_none() && !self.probes.is_empty() && !s.queue.is_empty() {
             let dir = s.queue.remove(0);
             // The job reports the step the folder's weights are from (trainer_state.json).
-            let command = Command::ScoreProbes { spec: dir.display().to_string(), step: 0, probes: self.probes.clone(), top_k: TOP_K, hub: hub.clone() };
+            let command = Command::ScoreProbes { spec: dir.display().to_string(), step: 0, probes: self.probes.clone(), top_k: SCORED_K, hub: hub.clone() };
             s.job = Some(backend.send(command));
         }
     }
@@ -196,6 +199,7 @@ impl ProbeTimeline {
                         ui.vertical(|ui| guesses_at_ui(ui, p, *step, score));
                     }
                 });
+                probability_chart_ui(ui, p, &rows, shown);
             }
             if let Some(p) = remove {
                 self.probes.remove(p);
@@ -298,7 +302,7 @@ fn probe_history_ui(
                 Ok(masks) => {
                     let guesses: Vec<String> = masks
                         .first()
-                        .map(|m| m.iter().map(|g| format!("{} {:.1}%", g.token, 100.0 * g.score)).collect())
+                        .map(|m| m.iter().take(TOP_K).map(|g| format!("{} {:.1}%", g.token, 100.0 * g.score)).collect())
                         .unwrap_or_default();
                     ui.monospace(guesses.join(" · "));
                 }
@@ -318,11 +322,47 @@ fn guesses_at_ui(ui: &mut egui::Ui, p: usize, step: u64, score: &Result<Vec<Vec<
     for (m, guesses) in masks.iter().enumerate() {
         ui.weak(format!("[MASK] {} at step {step}", m + 1));
         egui::Grid::new(("probe_guesses", p, m)).num_columns(2).spacing([8.0, 2.0]).show(ui, |ui| {
-            for g in guesses {
+            for g in guesses.iter().take(TOP_K) {
                 ui.monospace(&g.token);
                 value_bar_ui(ui, g.score, &format!("{:.1}%", g.score * 100.0), 140.0);
                 ui.end_row();
             }
         });
     }
+}
+
+/// How the probabilities of the shown checkpoint's top guesses (first mask) moved over the checkpoints:
+/// one line per token, a point where it was among the scored guesses; a line marks the shown step.
+fn probability_chart_ui(ui: &mut egui::Ui, p: usize, rows: &[(usize, u64, &Result<Vec<Vec<MaskPrediction>>, String>)], shown: Option<usize>) {
+    if rows.len() < 2 {
+        return;
+    }
+    let first_mask = |score: &Result<Vec<Vec<MaskPrediction>>, String>| score.as_ref().ok().and_then(|m| m.first().cloned());
+    let Some((_, shown_step, shown_score)) = rows.iter().find(|(i, _, _)| Some(*i) == shown) else { return };
+    let Some(top) = first_mask(shown_score) else { return };
+    let tokens: Vec<String> = top.iter().take(TOP_K).map(|g| g.token.clone()).collect();
+    let colors = super::train_plots::SERIES_COLORS;
+    let mut entries: Vec<(String, egui::Color32)> = tokens.iter().enumerate().map(|(t, token)| (token.clone(), colors[t % colors.len()])).collect();
+    entries.push((format!("probability (%) at each checkpoint; no point: outside its top {SCORED_K}"), ui.visuals().weak_text_color()));
+    super::train_plots::legend_row_ui(ui, &entries);
+    let series: Vec<Vec<[f64; 2]>> = tokens
+        .iter()
+        .map(|token| {
+            rows.iter()
+                .filter_map(|(_, step, score)| {
+                    let guesses = first_mask(score)?;
+                    guesses.iter().find(|g| &g.token == token).map(|g| [*step as f64, 100.0 * f64::from(g.score)])
+                })
+                .collect()
+        })
+        .collect();
+    let weak = ui.visuals().weak_text_color();
+    super::train_plots::page_plot(&format!("probe_probabilities_{p}")).height(120.0).include_y(0.0).show(ui, |plot| {
+        for (t, points) in series.into_iter().enumerate() {
+            let color = colors[t % colors.len()];
+            plot.line(egui_plot::Line::new(tokens[t].as_str(), egui_plot::PlotPoints::from(points.clone())).color(color).width(2.0));
+            plot.points(egui_plot::Points::new("", egui_plot::PlotPoints::from(points)).color(color).radius(3.0));
+        }
+        plot.vline(egui_plot::VLine::new("", *shown_step as f64).color(weak));
+    });
 }

@@ -13,16 +13,8 @@ use crate::core::train::{best_checkpoint_step, default_runs_dir, diff_configs, R
 
 use super::app::{AppCommand, PageContext};
 use super::file_dialogs::FileDialog;
-use super::train_plots::{loss_plot_ui, metrics_plot_ui, settings_ui, ChartSettings, Series};
+use super::train_plots::{loss_plot_ui, metrics_plot_ui, settings_ui, ChartSettings, Series, SERIES_COLORS as COLORS};
 
-const COLORS: [egui::Color32; 6] = [
-    egui::Color32::from_rgb(90, 150, 250),
-    egui::Color32::from_rgb(250, 150, 60),
-    egui::Color32::from_rgb(90, 200, 120),
-    egui::Color32::from_rgb(230, 90, 110),
-    egui::Color32::from_rgb(170, 120, 230),
-    egui::Color32::from_rgb(80, 200, 210),
-];
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]

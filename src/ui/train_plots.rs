@@ -77,6 +77,16 @@ fn eval_x(settings: &ChartSettings, steps: &[StepMetrics], eval: &EvalReport) ->
     }
 }
 
+/// The colours of a chart's series, in order (runs compared, tokens followed).
+pub const SERIES_COLORS: [egui::Color32; 6] = [
+    egui::Color32::from_rgb(90, 150, 250),
+    egui::Color32::from_rgb(250, 150, 60),
+    egui::Color32::from_rgb(90, 200, 120),
+    egui::Color32::from_rgb(230, 90, 110),
+    egui::Color32::from_rgb(170, 120, 230),
+    egui::Color32::from_rgb(80, 200, 210),
+];
+
 /// A chart inside a scrolling page: the mouse wheel scrolls the page (it does not pan the chart away),
 /// dragging does not pan either; Ctrl + wheel zooms and a double-click resets. The legend is a row
 /// above the chart ([`legend_row_ui`]), never drawn over the data.
