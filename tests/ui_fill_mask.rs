@@ -176,6 +176,14 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
         h.query_by_label("checkpoint 3 of 3 · step 6").is_some() && h.query_by_label("▶ Play").is_some()
     });
     assert!(seen_middle.get(), "Play passed through step 4");
+    // The shown checkpoint opens beside the model: the sentence through both.
+    h.get_by_label("Open step 6 beside the model").click();
+    step_until(&mut h, "the checkpoint beside the model", |h| {
+        h.state().state.fill_mask.other_masked_lm().is_some() && h.state().jobs().is_empty()
+    });
+    assert!(h.state().state.fill_mask.side_by_side);
+    let other = h.state().state.fill_mask.other_model.clone();
+    assert_eq!(lm_workbench::core::train::checkpoint::read_state(std::path::Path::new(&other)).unwrap().step, 6, "{other}");
 
     // A finished run scores the same way from its folder: one row per complete checkpoint (step-2,
     // step-4, step-6; last and best hold steps already there).
@@ -190,6 +198,23 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     step_until(&mut h, "the run's timeline", |h| {
         ["step 2", "step 4", "step 6"].iter().all(|s| h.query_by_label(s).is_some()) && h.state().jobs().is_empty()
     });
+
+    // A checkpoint folder rewritten since it was scored (as `last` and `best` are) is not opened as the
+    // step it no longer holds: here step 2's folder is made to say step 99.
+    let mut step2: Vec<std::path::PathBuf> = run.join("checkpoints").read_dir().unwrap().map(|e| e.unwrap().path()).collect();
+    step2.sort();
+    let step2 = step2.into_iter().find(|d| lm_workbench::core::train::checkpoint::read_state(d).is_ok_and(|s| s.step == 2)).unwrap();
+    let state_file = step2.join("trainer_state.json");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
+    state["step"] = serde_json::json!(99);
+    std::fs::write(&state_file, state.to_string()).unwrap();
+    let before = h.state().state.fill_mask.other_model.clone();
+    h.get_by_label("step 2").click();
+    h.run_ok();
+    h.get_by_label("Open step 2 beside the model").click();
+    h.run_ok();
+    h.get_by_label_contains("now holds step 99, not 2");
+    assert_eq!(h.state().state.fill_mask.other_model, before, "nothing opened");
 }
 
 /// A word is masked by clicking it: the demo encoder (opened by itself on a first start) then guesses it.

@@ -293,7 +293,12 @@ impl FillMaskPage {
             s.main.predictions_ui(ui, "main", 4);
         }
         ui.add_space(8.0);
-        self.watch.ui(ui, &self.text);
+        if let Some(dir) = self.watch.ui(ui, &self.text) {
+            self.side_by_side = true;
+            self.other_model = dir.display().to_string();
+            self.state.other.load(ctx, &self.other_model);
+            self.state.other_opened = true;
+        }
     }
 
     /// Every frame, whatever the page: the probe timeline follows the Train page's masked-LM run.

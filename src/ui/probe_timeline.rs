@@ -34,7 +34,10 @@ struct Transient {
     /// The run the timeline follows, and its rows (one per checkpoint, oldest first).
     run: Option<PathBuf>,
     rows: Vec<ProbeRow>,
-    job: Option<JobId>,
+    /// The scoring job and the checkpoint folder it scores.
+    job: Option<(JobId, PathBuf)>,
+    /// Why the shown checkpoint could not be opened beside the model.
+    open_message: Option<String>,
     /// Checkpoint folders waiting to be scored, oldest first.
     queue: Vec<PathBuf>,
     /// The Train page's latest masked-LM checkpoint as last seen: (step, folder).
@@ -52,6 +55,8 @@ struct Transient {
 #[derive(Clone, Debug)]
 struct ProbeRow {
     step: u64,
+    /// The checkpoint folder scored.
+    dir: PathBuf,
     /// What the row's probes were (a probe pinned later has no earlier rows).
     probes: Vec<String>,
     scores: Vec<Result<Vec<Vec<MaskPrediction>>, String>>,
@@ -72,15 +77,15 @@ impl ProbeTimeline {
     /// Takes the events of the timeline's scoring jobs; returns the others.
     pub fn on_event(&mut self, event: Event) -> Option<Event> {
         let s = &mut self.state;
-        if s.job != Some(event.job()) {
+        if s.job.as_ref().map(|(id, _)| *id) != Some(event.job()) {
             return Some(event);
         }
-        s.job = None;
+        let Some((_, dir)) = s.job.take() else { return Some(event) };
         let row = match event {
-            Event::ProbesScored { step, scores, .. } => ProbeRow { step, probes: self.probes.clone(), scores },
-            Event::JobFailed { error, .. } => ProbeRow { step: 0, probes: self.probes.clone(), scores: vec![Err(error); self.probes.len()] },
+            Event::ProbesScored { step, scores, .. } => ProbeRow { step, dir, probes: self.probes.clone(), scores },
+            Event::JobFailed { error, .. } => ProbeRow { step: 0, dir, probes: self.probes.clone(), scores: vec![Err(error); self.probes.len()] },
             other => {
-                s.job = Some(other.job());
+                s.job = Some((other.job(), dir));
                 return Some(other);
             }
         };
@@ -117,7 +122,7 @@ impl ProbeTimeline {
             let dir = s.queue.remove(0);
             // The job reports the step the folder's weights are from (trainer_state.json).
             let command = Command::ScoreProbes { spec: dir.display().to_string(), step: 0, probes: self.probes.clone(), top_k: SCORED_K, hub: hub.clone() };
-            s.job = Some(backend.send(command));
+            s.job = Some((backend.send(command), dir));
         }
     }
 
@@ -154,8 +159,10 @@ impl ProbeTimeline {
         (n > 0).then(|| self.state.cursor.map_or(n - 1, |c| c.min(n - 1)))
     }
 
-    /// `text`: the page's sentence, offered for pinning.
-    pub fn ui(&mut self, ui: &mut egui::Ui, text: &str) {
+    /// `text`: the page's sentence, offered for pinning. Returns a checkpoint folder to open beside the
+    /// page's model, when asked.
+    pub fn ui(&mut self, ui: &mut egui::Ui, text: &str) -> Option<PathBuf> {
+        let mut open = None;
         egui::CollapsingHeader::new("Watch it learn").id_salt("probes").default_open(!self.probes.is_empty()).show(ui, |ui| {
             ui.label(
                 "Pin sentences with [MASK]; while a masked LM pre-trains on the Train page, every checkpoint guesses \
@@ -172,7 +179,7 @@ impl ProbeTimeline {
                 }
             });
             self.finished_run_ui(ui);
-            self.scrubber_ui(ui);
+            open = self.scrubber_ui(ui);
             let shown = self.shown();
             let mut remove = None;
             for (p, probe) in self.probes.iter().enumerate() {
@@ -205,6 +212,7 @@ impl ProbeTimeline {
                 self.probes.remove(p);
             }
         });
+        open
     }
 
     fn finished_run_ui(&mut self, ui: &mut egui::Ui) {
@@ -230,9 +238,11 @@ impl ProbeTimeline {
     }
 
     /// Earlier / Play / later and a slider over the checkpoints; Play shows each for a moment in turn.
-    fn scrubber_ui(&mut self, ui: &mut egui::Ui) {
+    /// Returns the shown checkpoint's folder when it is asked to open beside the page's model.
+    fn scrubber_ui(&mut self, ui: &mut egui::Ui) -> Option<PathBuf> {
         let n = self.state.rows.len();
-        let Some(mut shown) = self.shown() else { return };
+        let mut shown = self.shown()?;
+        let mut open = None;
         let now = ui.input(|i| i.time);
         if let Some(since) = self.state.playing_since {
             if now - since >= FRAME_SECONDS {
@@ -281,7 +291,26 @@ impl ProbeTimeline {
                 self.state.cursor = None;
                 self.state.playing_since = None;
             }
+            let row = &self.state.rows[self.shown().unwrap_or(0)];
+            let hint = "the same sentence through this checkpoint, beside the model above (Side by side)";
+            if ui.small_button(format!("Open step {} beside the model", row.step)).on_hover_text(hint).clicked() {
+                // A folder such as `last` is rewritten at each save: open it only while it holds this step.
+                match crate::core::train::checkpoint::read_state(&row.dir) {
+                    Ok(state) if state.step == row.step => {
+                        open = Some(row.dir.clone());
+                        self.state.open_message = None;
+                    }
+                    Ok(state) => {
+                        self.state.open_message = Some(format!("{} now holds step {}, not {}", row.dir.display(), state.step, row.step));
+                    }
+                    Err(e) => self.state.open_message = Some(e.to_string()),
+                }
+            }
         });
+        if let Some(message) = &self.state.open_message {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {message}"));
+        }
+        open
     }
 }
 
