@@ -51,6 +51,11 @@ struct Transient {
     playing_since: Option<f64>,
 }
 
+/// One probe's guesses at one checkpoint: the top guesses at each of its masks, or why it failed.
+type ProbeScore = Result<Vec<Vec<MaskPrediction>>, String>;
+/// A probe's row in the history: its index among the timeline's rows, the step and the guesses.
+type HistoryRow<'a> = (usize, u64, &'a ProbeScore);
+
 /// The probes' guesses at one checkpoint.
 #[derive(Clone, Debug)]
 struct ProbeRow {
@@ -59,11 +64,11 @@ struct ProbeRow {
     dir: PathBuf,
     /// What the row's probes were (a probe pinned later has no earlier rows).
     probes: Vec<String>,
-    scores: Vec<Result<Vec<Vec<MaskPrediction>>, String>>,
+    scores: Vec<ProbeScore>,
 }
 
 impl ProbeRow {
-    fn score_of(&self, probe: &str) -> Option<&Result<Vec<Vec<MaskPrediction>>, String>> {
+    fn score_of(&self, probe: &str) -> Option<&ProbeScore> {
         self.probes.iter().position(|q| q == probe).map(|i| &self.scores[i])
     }
 }
@@ -189,7 +194,7 @@ impl ProbeTimeline {
                     }
                     ui.strong(probe);
                 });
-                let rows: Vec<(usize, u64, &Result<Vec<Vec<MaskPrediction>>, String>)> =
+                let rows: Vec<HistoryRow<'_>> =
                     self.state.rows.iter().enumerate().filter_map(|(i, row)| row.score_of(probe).map(|s| (i, row.step, s))).collect();
                 if rows.is_empty() {
                     ui.weak("No checkpoint yet: start a masked-LM run on the Train page.");
@@ -318,7 +323,7 @@ impl ProbeTimeline {
 fn probe_history_ui(
     ui: &mut egui::Ui,
     p: usize,
-    rows: &[(usize, u64, &Result<Vec<Vec<MaskPrediction>>, String>)],
+    rows: &[HistoryRow<'_>],
     shown: Option<usize>,
 ) -> Option<usize> {
     let mut picked = None;
@@ -346,7 +351,7 @@ fn probe_history_ui(
 }
 
 /// Every mask's guesses at one checkpoint, as bars.
-fn guesses_at_ui(ui: &mut egui::Ui, p: usize, step: u64, score: &Result<Vec<Vec<MaskPrediction>>, String>) {
+fn guesses_at_ui(ui: &mut egui::Ui, p: usize, step: u64, score: &ProbeScore) {
     let Ok(masks) = score else { return };
     for (m, guesses) in masks.iter().enumerate() {
         ui.weak(format!("[MASK] {} at step {step}", m + 1));
@@ -362,11 +367,11 @@ fn guesses_at_ui(ui: &mut egui::Ui, p: usize, step: u64, score: &Result<Vec<Vec<
 
 /// How the probabilities of the shown checkpoint's top guesses (first mask) moved over the checkpoints:
 /// one line per token, a point where it was among the scored guesses; a line marks the shown step.
-fn probability_chart_ui(ui: &mut egui::Ui, p: usize, rows: &[(usize, u64, &Result<Vec<Vec<MaskPrediction>>, String>)], shown: Option<usize>) {
+fn probability_chart_ui(ui: &mut egui::Ui, p: usize, rows: &[HistoryRow<'_>], shown: Option<usize>) {
     if rows.len() < 2 {
         return;
     }
-    let first_mask = |score: &Result<Vec<Vec<MaskPrediction>>, String>| score.as_ref().ok().and_then(|m| m.first().cloned());
+    let first_mask = |score: &ProbeScore| score.as_ref().ok().and_then(|m| m.first().cloned());
     let Some((_, shown_step, shown_score)) = rows.iter().find(|(i, _, _)| Some(*i) == shown) else { return };
     let Some(top) = first_mask(shown_score) else { return };
     let tokens: Vec<String> = top.iter().take(TOP_K).map(|g| g.token.clone()).collect();

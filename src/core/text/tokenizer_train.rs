@@ -214,6 +214,9 @@ pub fn train_vocab(words: &BTreeMap<String, u64>, settings: &TokenizerTrainSetti
     Ok(learn_merges(words, settings, Some("##"), &BTreeSet::new(), progress)?.0)
 }
 
+/// BPE merges, in the order they were learnt: (left piece, right piece).
+type Merges = Vec<(String, String)>;
+
 /// The merge-based training shared by WordPiece and BPE: the vocabulary (special tokens, the alphabet
 /// in code-point order, then each merge's token) and the merges in the order they were learnt.
 /// `continuation` marks the pieces after a word's first (`##` for WordPiece); `alphabet` is added to
@@ -224,7 +227,7 @@ fn learn_merges(
     continuation: Option<&str>,
     alphabet: &BTreeSet<char>,
     progress: TrainProgress<'_>,
-) -> CoreResult<(Vec<String>, Vec<(String, String)>)> {
+) -> CoreResult<(Vec<String>, Merges)> {
     let mut vocab: Vec<String> = Vec::with_capacity(settings.vocab_size);
     let mut ids: HashMap<String, u32> = HashMap::with_capacity(settings.vocab_size);
     let mut intern = |token: String, vocab: &mut Vec<String>| -> u32 {
@@ -272,7 +275,7 @@ fn learn_merges(
         if count < 1 || (count as u64) < settings.min_frequency {
             break;
         }
-        if vocab.len() % 64 == 0 && !progress("merging", vocab.len() as f32 / target as f32) {
+        if vocab.len().is_multiple_of(64) && !progress("merging", vocab.len() as f32 / target as f32) {
             return Err(CoreError::Cancelled);
         }
         let left = vocab[pair.0 as usize].clone();

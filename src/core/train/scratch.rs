@@ -53,7 +53,7 @@ impl BertShape {
         if self.hidden == 0 || self.hidden > 4096 {
             return bad(format!("hidden size {}: 1 to 4,096", self.hidden));
         }
-        if self.heads == 0 || self.hidden % self.heads != 0 {
+        if self.heads == 0 || !self.hidden.is_multiple_of(self.heads) {
             return bad(format!("hidden size {} is not divisible by {} attention heads", self.hidden, self.heads));
         }
         if self.intermediate == 0 {
