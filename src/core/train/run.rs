@@ -109,10 +109,16 @@ pub fn write_config(dir: &Path, config: &TrainConfig) -> TrainResult<()> {
     Ok(write_atomic(&path, format!("{text}\n").as_bytes())?)
 }
 
+/// A recorded run's settings. A setting added after the run was recorded reads as what the run did,
+/// not as today's default: a run without `unigram_output_bias` started from transformers' zero bias.
 pub fn read_config(dir: &Path) -> TrainResult<TrainConfig> {
     let path = dir.join(CONFIG_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
-    serde_json::from_str(&text).map_err(|e| TrainError::parse(&path, e))
+    let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| TrainError::parse(&path, e))?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.entry("unigram_output_bias").or_insert(serde_json::Value::Bool(false));
+    }
+    serde_json::from_value(value).map_err(|e| TrainError::parse(&path, e))
 }
 
 /// Appends lines to metrics.jsonl.
@@ -321,6 +327,17 @@ mod tests {
         assert_eq!(keys, vec!["freeze", "learning_rate"]);
         assert_eq!(diff[0].values, vec!["none", "none", "top:2"]);
         assert_eq!(diff[1].values, vec!["0.00005", "0.001", "0.00005"]);
+    }
+
+    #[test]
+    fn a_run_recorded_before_the_unigram_bias_reads_back_without_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut old: serde_json::Value = serde_json::to_value(TrainConfig::default()).unwrap();
+        old.as_object_mut().unwrap().remove("unigram_output_bias");
+        std::fs::write(dir.path().join(CONFIG_FILE), old.to_string()).unwrap();
+        assert!(!read_config(dir.path()).unwrap().unigram_output_bias, "it trained from a zero bias");
+        write_config(dir.path(), &TrainConfig::default()).unwrap();
+        assert!(read_config(dir.path()).unwrap().unigram_output_bias, "a new run records what it did");
     }
 
     #[test]
