@@ -8,8 +8,9 @@ use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
+use tokenizers::processors::sequence::Sequence;
 use tokenizers::{
-    decoders::wordpiece::WordPiece as WordPieceDecoder, EncodeInput, ModelWrapper, PaddingDirection, PaddingParams,
+    decoders::wordpiece::WordPiece as WordPieceDecoder, EncodeInput, ModelWrapper, PaddingDirection, PaddingParams, PostProcessorWrapper, PreTokenizerWrapper,
     PaddingStrategy, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy,
 };
 
@@ -131,30 +132,48 @@ impl TextTokenizer {
     }
 
     /// BERT's WordPiece tokenizer over a vocabulary (position = ID); `strip_accents` `None`: when
-    /// lower-casing, as transformers' BertTokenizer.
+    /// lower-casing, as transformers' BertTokenizer. BERT's special tokens that the vocabulary has are
+    /// never split.
     pub fn from_vocab_lines(lines: &[String], lowercase: bool, strip_accents: Option<bool>) -> Result<Self, String> {
-        let vocab: std::collections::HashMap<String, u32> =
-            lines.iter().enumerate().map(|(i, line)| (line.clone(), i as u32)).collect();
-        let id_of = |token: &str| vocab.get(token).copied().ok_or_else(|| format!("the vocabulary has no {token} token"));
+        let specials: Vec<&str> =
+            ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].into_iter().filter(|t| lines.iter().any(|l| l == t)).collect();
+        Self::bert_wordpiece(lines, lowercase, strip_accents, &specials)
+    }
+
+    /// BERT's WordPiece tokenizer over a vocabulary (position = ID) with these special tokens.
+    pub fn bert_wordpiece(lines: &[String], lowercase: bool, strip_accents: Option<bool>, specials: &[&str]) -> Result<Self, String> {
+        let vocab: ahash::AHashMap<String, u32> = lines.iter().enumerate().map(|(i, line)| (line.clone(), i as u32)).collect();
+        let model = WordPiece::builder().vocab(vocab).unk_token("[UNK]".to_string()).build().map_err(|e| e.to_string())?;
+        let mut tokenizer = Tokenizer::new(model);
+        tokenizer.with_decoder(Some(WordPieceDecoder::default()));
+        Self::with_bert_text_pipeline(tokenizer, BertNormalizer::new(true, true, strip_accents, lowercase), BertPreTokenizer, None, specials)
+    }
+
+    /// BERT's text pipeline around a subword model (its decoder set): the normaliser, the model's
+    /// pre-tokenizer, `[CLS] … [SEP]` framing (after `before_framing`, e.g. byte-level offset trimming)
+    /// and `specials` as added special tokens (never split, never normalised). The vocabulary must hold
+    /// [UNK], [CLS] and [SEP].
+    pub fn with_bert_text_pipeline(
+        mut tokenizer: Tokenizer,
+        normalizer: BertNormalizer,
+        pre_tokenizer: impl Into<PreTokenizerWrapper>,
+        before_framing: Option<PostProcessorWrapper>,
+        specials: &[&str],
+    ) -> Result<Self, String> {
+        let id_of = |token: &str| tokenizer.token_to_id(token).ok_or_else(|| format!("the vocabulary has no {token} token"));
         let (cls, sep) = (id_of("[CLS]")?, id_of("[SEP]")?);
         id_of("[UNK]")?;
-        let model = WordPiece::builder()
-            .vocab(vocab.into_iter().collect::<ahash::AHashMap<String, u32>>())
-            .unk_token("[UNK]".to_string())
-            .build()
-            .map_err(|e| e.to_string())?;
-        let mut tokenizer = Tokenizer::new(model);
+        let framing: PostProcessorWrapper = BertProcessing::new(("[SEP]".into(), sep), ("[CLS]".into(), cls)).into();
+        let processor = match before_framing {
+            Some(first) => Sequence::new(vec![first, framing]).into(),
+            None => framing,
+        };
         tokenizer
-            .with_normalizer(Some(BertNormalizer::new(true, true, strip_accents, lowercase)))
+            .with_normalizer(Some(normalizer))
             .map_err(|e| e.to_string())?
-            .with_pre_tokenizer(Some(BertPreTokenizer))
-            .with_post_processor(Some(BertProcessing::new(("[SEP]".into(), sep), ("[CLS]".into(), cls))))
-            .with_decoder(Some(WordPieceDecoder::default()));
-        let special: Vec<_> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-            .into_iter()
-            .filter(|t| tokenizer.token_to_id(t).is_some())
-            .map(|t| tokenizers::AddedToken::from(t, true))
-            .collect();
+            .with_pre_tokenizer(Some(pre_tokenizer.into()))
+            .with_post_processor(Some(processor));
+        let special: Vec<_> = specials.iter().map(|t| tokenizers::AddedToken::from(t.to_string(), true)).collect();
         tokenizer.add_special_tokens(special).map_err(|e| e.to_string())?;
         Ok(Self::new(tokenizer))
     }

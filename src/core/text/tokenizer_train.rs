@@ -27,18 +27,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::decoders::metaspace::Metaspace as MetaspaceDecoder;
-use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::bpe::BPE;
 use tokenizers::models::unigram::{Unigram, UnigramTrainer};
-use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
-use tokenizers::processors::bert::BertProcessing;
-use tokenizers::processors::sequence::Sequence as ProcessorSequence;
 use tokenizers::{
-    AddedToken, NormalizedString, Normalizer, OffsetReferential, OffsetType, PostProcessorWrapper, PreTokenizedString,
+    AddedToken, NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString,
     PreTokenizer, PreTokenizerWrapper, Tokenizer,
 };
 
@@ -324,19 +320,6 @@ fn learn_merges(
     Ok((vocab, merges))
 }
 
-/// BERT's WordPiece model (and decoder) over a vocabulary (position = ID).
-fn wordpiece_of(vocab: Vec<String>) -> CoreResult<Tokenizer> {
-    let vocab: ahash::AHashMap<String, u32> = vocab.into_iter().enumerate().map(|(i, t)| (t, i as u32)).collect();
-    let model = WordPiece::builder()
-        .vocab(vocab)
-        .unk_token("[UNK]".to_string())
-        .build()
-        .map_err(|e| CoreError::Tokenize(format!("building the WordPiece model: {e}")))?;
-    let mut tokenizer = Tokenizer::new(model);
-    tokenizer.with_decoder(Some(WordPieceDecoder::default()));
-    Ok(tokenizer)
-}
-
 /// A byte-level BPE tokenizer learnt from word counts (words as the byte-level pre-tokenizer gives them).
 fn train_bpe(words: &BTreeMap<String, u64>, settings: &TokenizerTrainSettings, progress: TrainProgress<'_>) -> CoreResult<Tokenizer> {
     let bytes: BTreeSet<char> = ByteLevel::alphabet().into_iter().collect();
@@ -440,30 +423,16 @@ fn canonical_unigram(mut pieces: Vec<(String, f64)>, specials: usize, required_c
     pieces
 }
 
-/// Gives a learnt model BERT's text pipeline: the normaliser the words were counted with, the model's
-/// pre-tokenizer, `[CLS] … [SEP]` framing, and every special token of the settings as an added token
-/// (never split, never normalised).
-fn with_bert_pipeline(mut tokenizer: Tokenizer, settings: &TokenizerTrainSettings) -> CoreResult<TextTokenizer> {
-    let err = |e: tokenizers::Error| CoreError::Tokenize(format!("building the trained tokenizer: {e}"));
-    let (cls, sep) = (settings.special_id("[CLS]"), settings.special_id("[SEP]"));
-    let bert = BertProcessing::new(("[SEP]".into(), sep), ("[CLS]".into(), cls));
-    let processor: PostProcessorWrapper = match settings.model {
-        // Byte-level offsets would include the space each word carries: trimmed first, as RoBERTa's.
-        SubwordModel::Bpe => ProcessorSequence::new(vec![
-            tokenizers::processors::byte_level::ByteLevel::default().trim_offsets(true).into(),
-            bert.into(),
-        ])
-        .into(),
-        _ => bert.into(),
-    };
-    tokenizer
-        .with_normalizer(Some(settings.normalizer()))
-        .map_err(err)?
-        .with_pre_tokenizer(Some(settings.model.pre_tokenizer()))
-        .with_post_processor(Some(processor));
-    let special: Vec<AddedToken> = settings.special_tokens.iter().map(|t| AddedToken::from(t.clone(), true)).collect();
-    tokenizer.add_special_tokens(special).map_err(err)?;
-    Ok(TextTokenizer::new(tokenizer))
+/// Gives a learnt model BERT's text pipeline ([`TextTokenizer::with_bert_text_pipeline`]) with the
+/// normaliser the words were counted with, the model's pre-tokenizer and every special token of the
+/// settings.
+fn with_bert_pipeline(tokenizer: Tokenizer, settings: &TokenizerTrainSettings) -> CoreResult<TextTokenizer> {
+    // Byte-level offsets would include the space each word carries: trimmed before the framing, as RoBERTa's.
+    let before_framing = (settings.model == SubwordModel::Bpe)
+        .then(|| tokenizers::processors::byte_level::ByteLevel::default().trim_offsets(true).into());
+    let specials: Vec<&str> = settings.special_tokens.iter().map(String::as_str).collect();
+    TextTokenizer::with_bert_text_pipeline(tokenizer, settings.normalizer(), settings.model.pre_tokenizer(), before_framing, &specials)
+        .map_err(|e| CoreError::Tokenize(format!("building the trained tokenizer: {e}")))
 }
 
 /// A trained tokenizer: its vocabulary, the tokenizer built on it, and what it does to its own text.
@@ -541,7 +510,12 @@ pub fn train_tokenizer<'a>(
         return Err(CoreError::Tokenize("the text has no words to learn a vocabulary from".into()));
     }
     let tokenizer = match settings.model {
-        SubwordModel::WordPiece => with_bert_pipeline(wordpiece_of(train_vocab(&words, settings, progress)?)?, settings)?,
+        SubwordModel::WordPiece => {
+            let vocab = train_vocab(&words, settings, progress)?;
+            let specials: Vec<&str> = settings.special_tokens.iter().map(String::as_str).collect();
+            TextTokenizer::bert_wordpiece(&vocab, settings.lowercase, settings.strip_accents, &specials)
+                .map_err(|e| CoreError::Tokenize(format!("building the trained tokenizer: {e}")))?
+        }
         SubwordModel::Bpe => with_bert_pipeline(train_bpe(&words, settings, progress)?, settings)?,
         SubwordModel::Unigram => with_bert_pipeline(train_unigram(&words, settings, progress)?, settings)?,
     };
