@@ -155,24 +155,53 @@ pub fn evaluate_mlm(
     })
 }
 
+/// The unigram model of a training split: each token's add-one log-probability (its count + 1 over the
+/// token total + the vocabulary, specials left out) — what the unigram baseline predicts and where the
+/// unigram output bias starts.
+pub struct UnigramModel {
+    per_token: Vec<f64>,
+    /// A token outside the vocabulary (seen 0 times).
+    unseen: f64,
+}
+
+impl UnigramModel {
+    /// `None` when the split has no tokens.
+    pub fn of(train: &EncodedSplit, vocab_size: usize) -> Option<Self> {
+        let mut counts = vec![0u64; vocab_size];
+        let mut total = 0u64;
+        for (ids, special) in train.ids.iter().zip(&train.special) {
+            for (&id, &sp) in ids.iter().zip(special) {
+                if !sp && (id as usize) < vocab_size {
+                    counts[id as usize] += 1;
+                    total += 1;
+                }
+            }
+        }
+        let denominator = (total + vocab_size as u64) as f64;
+        let per_token = counts.iter().map(|&c| ((c + 1) as f64 / denominator).ln()).collect();
+        (total > 0).then(|| Self { per_token, unseen: (1.0 / denominator).ln() })
+    }
+
+    fn log_prob(&self, id: u32) -> f64 {
+        self.per_token.get(id as usize).copied().unwrap_or(self.unseen)
+    }
+}
+
 /// The unigram baseline of a masked LM, in the units of the evaluation loss (mean nats per masked token;
-/// perplexity = `exp`): every validation token predicted by its frequency in the training split (add-one
-/// over the vocabulary, specials left out). Masked positions are drawn uniformly among the non-special
-/// tokens, so the mean over all of them is what a masked evaluation expects. `None` without tokens.
-pub fn unigram_baseline(train: &EncodedSplit, validation: &EncodedSplit, vocab_size: usize) -> Option<f64> {
-    let (counts, total) = token_counts(train, vocab_size);
-    let denominator = (total + vocab_size as u64) as f64;
+/// perplexity = `exp`): every validation token predicted by its frequency in the training split. Masked
+/// positions are drawn uniformly among the non-special tokens, so the mean over all of them is what a
+/// masked evaluation expects. `None` without validation tokens.
+pub fn unigram_baseline(unigram: &UnigramModel, validation: &EncodedSplit) -> Option<f64> {
     let (mut nats, mut n) = (0.0, 0u64);
     for (ids, special) in validation.ids.iter().zip(&validation.special) {
         for (&id, &sp) in ids.iter().zip(special) {
             if !sp {
-                let count = counts.get(id as usize).copied().unwrap_or(0);
-                nats -= ((count + 1) as f64 / denominator).ln();
+                nats -= unigram.log_prob(id);
                 n += 1;
             }
         }
     }
-    (n > 0 && total > 0).then(|| nats / n as f64)
+    (n > 0).then(|| nats / n as f64)
 }
 
 /// The masking of a run: `None` for classification; for a masked LM, the tokenizer's mask token and,
@@ -199,45 +228,28 @@ pub fn masking_for(config: &TrainConfig, tokenizer: &TextTokenizer, vocab_size: 
 }
 
 /// Starts a masked LM built from scratch at the unigram baseline's guesses: its output bias becomes
-/// [`unigram_output_bias`] of the training split.
-pub fn set_unigram_output_bias(model: &TaskModel, train: &EncodedSplit) -> TrainResult<()> {
+/// [`unigram_output_bias`].
+pub fn set_unigram_output_bias(model: &TaskModel, unigram: &UnigramModel) -> TrainResult<()> {
     let cfg = model.config();
     let name = crate::core::model::keys::head_keys(cfg.family, crate::core::model::Task::MaskedLm)
         .map(|k| k.bias)
         .ok_or_else(|| TrainError::Config("this model has no masked-LM output bias".into()))?;
     let param = model.params().get(name)?;
-    let bias = unigram_output_bias(train, cfg.vocab_size);
+    let bias = unigram_output_bias(unigram);
     let current = param.var().as_tensor();
     let values = Tensor::from_vec(bias, cfg.vocab_size, current.device())?.to_dtype(current.dtype())?;
     param.var().set(&values)?;
     Ok(())
 }
 
-/// How often each token occurs in a split (specials left out), and the total.
-fn token_counts(split: &EncodedSplit, vocab_size: usize) -> (Vec<u64>, u64) {
-    let mut counts = vec![0u64; vocab_size];
-    let mut total = 0u64;
-    for (ids, special) in split.ids.iter().zip(&split.special) {
-        for (&id, &sp) in ids.iter().zip(special) {
-            if !sp && (id as usize) < vocab_size {
-                counts[id as usize] += 1;
-                total += 1;
-            }
-        }
-    }
-    (counts, total)
-}
-
-/// The output bias that makes an untrained masked LM guess the unigram baseline: the log of each
-/// token's add-one frequency in `train` (the baseline's estimate), centred on zero (a softmax ignores a
-/// shift). With near-zero logits from the rest of a freshly initialised model, its first guesses are
-/// then the training frequencies, not a uniform 1 / vocabulary.
-pub fn unigram_output_bias(train: &EncodedSplit, vocab_size: usize) -> Vec<f32> {
-    let (counts, total) = token_counts(train, vocab_size);
-    let denominator = (total + vocab_size as u64) as f64;
-    let logs: Vec<f64> = counts.iter().map(|&c| ((c + 1) as f64 / denominator).ln()).collect();
+/// The output bias that makes an untrained masked LM guess the unigram baseline: each token's
+/// log-probability under the unigram model, centred on zero (a softmax ignores a shift). With near-zero
+/// logits from the rest of a freshly initialised model, its first guesses are then the training
+/// frequencies, not a uniform 1 / vocabulary.
+pub fn unigram_output_bias(unigram: &UnigramModel) -> Vec<f32> {
+    let logs = &unigram.per_token;
     let mean = logs.iter().sum::<f64>() / logs.len().max(1) as f64;
-    logs.into_iter().map(|l| (l - mean) as f32).collect()
+    logs.iter().map(|l| (l - mean) as f32).collect()
 }
 
 #[cfg(test)]
@@ -334,7 +346,13 @@ mod tests {
         let train = split(vec![vec![0, 2, 2, 2, 3, 1]]);
         let validation = split(vec![vec![0, 2, 3, 1]]);
         let expected = -((4.0f64 / 8.0).ln() + (2.0f64 / 8.0).ln()) / 2.0;
-        assert!((unigram_baseline(&train, &validation, 4).unwrap() - expected).abs() < 1e-12);
-        assert!(unigram_baseline(&train, &split(vec![vec![0, 1]]), 4).is_none());
+        let unigram = UnigramModel::of(&train, 4).unwrap();
+        assert!((unigram_baseline(&unigram, &validation).unwrap() - expected).abs() < 1e-12);
+        assert!(unigram_baseline(&unigram, &split(vec![vec![0, 1]])).is_none());
+        // No training tokens: no unigram model (and so no baseline).
+        assert!(UnigramModel::of(&split(vec![vec![0, 1]]), 4).is_none());
+        // The output bias is those log-probabilities, centred: p(2) / p(3) = 2.
+        let bias = unigram_output_bias(&unigram);
+        assert!((bias[2] - bias[3] - 2f32.ln()).abs() < 1e-6 && bias.iter().sum::<f32>().abs() < 1e-5);
     }
 }

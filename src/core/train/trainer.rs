@@ -252,9 +252,10 @@ impl Trainer {
         };
         let pad_id = loaded.tokenizer.pad_token().map_or(loaded.model.config().pad_token_id, |(_, id)| id);
         let masking = mlm::masking_for(&config, &loaded.tokenizer, loaded.model.config().vocab_size)?;
+        let unigram = masking.as_ref().and_then(|_| mlm::UnigramModel::of(&data.train, loaded.model.config().vocab_size));
         let from_scratch_mlm = config.task == TrainTask::MaskedLm && setup::builds_from_scratch(&config.model);
-        if config.unigram_output_bias && from_scratch_mlm && checkpoint.is_none() {
-            mlm::set_unigram_output_bias(&loaded.model, &data.train)?;
+        if let Some(unigram) = unigram.as_ref().filter(|_| config.unigram_output_bias && from_scratch_mlm && checkpoint.is_none()) {
+            mlm::set_unigram_output_bias(&loaded.model, unigram)?;
             on_event(TrainerEvent::Log("first guesses: the unigram baseline's (output bias = log training frequencies)".into()));
         }
         let counts = loaded.model.counts();
@@ -270,10 +271,7 @@ impl Trainer {
                 validation: Arc::new(split_texts(&dataset, crate::core::data::SplitName::Validation, data.validation.is_some())),
                 test: Arc::new(split_texts(&dataset, crate::core::data::SplitName::Test, data.test.is_some())),
             },
-            unigram_loss: masking
-                .as_ref()
-                .and(data.validation.as_ref())
-                .and_then(|v| super::mlm::unigram_baseline(&data.train, v, loaded.model.config().vocab_size)),
+            unigram_loss: unigram.as_ref().zip(data.validation.as_ref()).and_then(|(u, v)| mlm::unigram_baseline(u, v)),
         });
         on_event(TrainerEvent::Log(format!(
             "training on {} ({} kernels)",
