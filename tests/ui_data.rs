@@ -109,13 +109,13 @@ fn the_preview_table_shows_a_screenful_of_rows() {
 
 /// Model & Data → "Train a tokenizer": learnt from the loaded dataset's train split on a background
 /// job, saved in the Hugging Face layout, its coverage shown, and one click opens it on the Tokenize page.
-#[test]
-fn a_tokenizer_trained_on_the_loaded_dataset_opens_on_the_tokenize_page() {
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("headlines-wp");
+/// The Model & Data page with the demo dataset loaded and "Train a tokenizer" open, set to write a
+/// tokenizer of `vocab_size` tokens to `out/name`.
+fn tokenizer_panel(out: &std::path::Path, name: &str, vocab_size: usize) -> (std::path::PathBuf, Harness<'static, WorkbenchApp>) {
+    let dir = out.join(name);
     let mut state = State { page: Page::ModelData, ..State::default() };
     state.tour.open = false;
-    state.model.tokenizer_training.vocab_size = 1500;
+    state.model.tokenizer_training.vocab_size = vocab_size;
     state.model.tokenizer_training.out = dir.display().to_string();
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 1400.0))
@@ -123,6 +123,13 @@ fn a_tokenizer_trained_on_the_loaded_dataset_opens_on_the_tokenize_page() {
     step_until(&mut h, "the demo dataset", |h| dataset_name(h).is_some() && h.state().jobs().is_empty());
     h.get_by_label("Train a tokenizer on this dataset").click();
     h.run_ok();
+    (dir, h)
+}
+
+#[test]
+fn a_tokenizer_trained_on_the_loaded_dataset_opens_on_the_tokenize_page() {
+    let out = tempfile::tempdir().unwrap();
+    let (dir, mut h) = tokenizer_panel(out.path(), "headlines-wp", 1500);
     h.get_by_label("Train tokenizer").scroll_to_me();
     h.run_ok();
     h.get_by_label("Train tokenizer").click();
@@ -158,17 +165,7 @@ fn a_tokenizer_trained_on_the_loaded_dataset_opens_on_the_tokenize_page() {
 #[test]
 fn the_algorithm_menu_trains_a_byte_level_bpe() {
     let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("headlines-bpe");
-    let mut state = State { page: Page::ModelData, ..State::default() };
-    state.tour.open = false;
-    state.model.tokenizer_training.vocab_size = 800;
-    state.model.tokenizer_training.out = dir.display().to_string();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 1400.0))
-        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
-    step_until(&mut h, "the demo dataset", |h| dataset_name(h).is_some() && h.state().jobs().is_empty());
-    h.get_by_label("Train a tokenizer on this dataset").click();
-    h.run_ok();
+    let (dir, mut h) = tokenizer_panel(out.path(), "headlines-bpe", 800);
     h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Algorithm").click();
     h.run_ok();
     h.get_by_label("byte-level BPE (GPT-2, RoBERTa)").click();
