@@ -367,11 +367,15 @@ fn guesses_at_ui(ui: &mut egui::Ui, p: usize, step: u64, score: &ProbeScore) {
 
 /// How the probabilities of the shown checkpoint's top guesses (first mask) moved over the checkpoints:
 /// one line per token, a point where it was among the scored guesses; a line marks the shown step.
+/// The guesses at a probe's first mask, when it was scored.
+fn first_mask(score: &ProbeScore) -> Option<&Vec<MaskPrediction>> {
+    score.as_ref().ok().and_then(|m| m.first())
+}
+
 fn probability_chart_ui(ui: &mut egui::Ui, p: usize, rows: &[HistoryRow<'_>], shown: Option<usize>) {
     if rows.len() < 2 {
         return;
     }
-    let first_mask = |score: &ProbeScore| score.as_ref().ok().and_then(|m| m.first().cloned());
     let Some((_, shown_step, shown_score)) = rows.iter().find(|(i, _, _)| Some(*i) == shown) else { return };
     let Some(top) = first_mask(shown_score) else { return };
     let tokens: Vec<String> = top.iter().take(TOP_K).map(|g| g.token.clone()).collect();
