@@ -1,7 +1,8 @@
-//! Text before the model: the tokenizer (encodings as transformers returns them), training a WordPiece
-//! tokenizer, splitting text into characters and words, and one-hot rows.
+//! Text before the model: the tokenizer (encodings as transformers returns them), training a tokenizer
+//! (WordPiece, byte-level BPE, unigram), splitting text into characters and words, and one-hot rows.
 
 pub mod onehot;
 pub mod segment;
 pub mod tokenizer;
 pub mod tokenizer_train;
+mod unigram_train;
