@@ -14,6 +14,7 @@ mod fonts;
 mod heatmap;
 mod live_run;
 mod hub_panel;
+mod hyperparameters;
 mod model_page;
 mod neighbours_panel;
 mod ngram_panel;
