@@ -13,7 +13,7 @@
 #   DROPOUT [0.1]  UNIGRAM_BIAS [0; 1: the output bias starts at the log training frequencies]
 #   THREADS [unset: each library's default]  TORCH_PYTHON [../venv-ref/bin/python or python3]
 #   LMW_SHARED_DATA [../shared/data]  SKIP_BUILD [0]  OUT_NAME [pretrain: target/bench/pretrain/, …json]
-#   OURS_ONLY [0; 1: skip PyTorch (a sweep of our settings), print our perplexities only]
+#   OURS_ONLY [0; 1: skip PyTorch (a sweep of our settings): our perplexities and tokens/s only]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -43,27 +43,20 @@ echo "bench-pretrain: ours, preset:$PRESET, $MAX_STEPS steps" >&2
   --weight-decay 0.01 --seed "$SEED" --dropout "$DROPOUT" --unigram-output-bias "$ours_bias" --device cpu --out "$out/runs" --run-name ours \
   --json > "$out/ours-summary.json"
 
-if [ "${OURS_ONLY:-0}" = 1 ]; then
-  python3 - "$out" <<'PY'
-import json, math, sys
-evals = [json.loads(l) for l in open(f"{sys.argv[1]}/runs/ours/metrics.jsonl")]
-evals = [e for e in evals if e["type"] == "evaluation" and e["split"] == "validation"]
-print(" | ".join(f"step {e['step']}: {math.exp(e['loss']):.1f}" for e in evals))
-PY
-  exit 0
+if [ "${OURS_ONLY:-0}" != 1 ]; then
+  echo "bench-pretrain: PyTorch, same settings" >&2
+  layers=${PRESET%x*}; hidden=${PRESET#*x}
+  "$TORCH_PYTHON" scripts/bench_pretrain_torch.py --tokenizer "$out/tokenizer" --train "$DATA/train.txt" --valid "$DATA/valid.txt" \
+    --layers "$layers" --hidden "$hidden" --chunk "$CHUNK" --batch-size "$BATCH_SIZE" --lr "$LR" --max-steps "$MAX_STEPS" \
+    --eval-steps "$EVAL_STEPS" --warmup-ratio "$WARMUP_RATIO" --seed "$SEED" --dropout "$DROPOUT" "${torch_bias[@]}" \
+    ${THREADS:+--threads "$THREADS"} > "$out/pytorch.json"
 fi
 
-echo "bench-pretrain: PyTorch, same settings" >&2
-layers=${PRESET%x*}; hidden=${PRESET#*x}
-"$TORCH_PYTHON" scripts/bench_pretrain_torch.py --tokenizer "$out/tokenizer" --train "$DATA/train.txt" --valid "$DATA/valid.txt" \
-  --layers "$layers" --hidden "$hidden" --chunk "$CHUNK" --batch-size "$BATCH_SIZE" --lr "$LR" --max-steps "$MAX_STEPS" \
-  --eval-steps "$EVAL_STEPS" --warmup-ratio "$WARMUP_RATIO" --seed "$SEED" --dropout "$DROPOUT" "${torch_bias[@]}" \
-  ${THREADS:+--threads "$THREADS"} > "$out/pytorch.json"
-
 python3 - "$out" "$tok_secs" <<'PY'
-import json, math, sys
+import json, math, os, sys
 out, tok_secs = sys.argv[1], float(sys.argv[2])
-torch = json.load(open(f"{out}/pytorch.json"))
+# OURS_ONLY=1: no PyTorch run.
+torch = json.load(open(f"{out}/pytorch.json")) if os.path.exists(f"{out}/pytorch.json") else None
 steps, evals = [], []
 for line in open(f"{out}/runs/ours/metrics.jsonl"):
     r = json.loads(line)
@@ -77,9 +70,17 @@ times = [batch / s["samples_per_sec"] for s in steps]
 ours_tps = sum(s["tokens_per_sec"] * t for s, t in zip(steps, times)) / sum(times)
 tok = json.load(open(f"{out}/tokenizer.json"))
 result = {"tokenizer": {"vocab_size": tok["vocab_size"], "secs": tok_secs, "coverage": tok["coverage"]},
-          "unigram_perplexity": torch["unigram_perplexity"], "ours": {"evaluations": evals, "tokens_per_sec": ours_tps},
-          "pytorch": torch}
+          "unigram_perplexity": torch["unigram_perplexity"] if torch else None,
+          "ours": {"evaluations": evals, "tokens_per_sec": ours_tps}, "pytorch": torch}
 json.dump(result, open(f"{out}.json", "w"), indent=1)
+if torch is None:
+    print(f"tokenizer: {tok['vocab_size']} tokens in {tok_secs:.1f} s")
+    print("| step | ours perplexity | ours masked acc |")
+    print("|---:|---:|---:|")
+    for o in evals:
+        print(f"| {o['step']} | {o['perplexity']:.1f} | {o['accuracy']:.3f} |")
+    print(f"tokens/s: ours {ours_tps:.0f}")
+    sys.exit(0)
 print(f"tokenizer: {tok['vocab_size']} tokens in {tok_secs:.1f} s; unigram baseline perplexity {torch['unigram_perplexity']:.1f}")
 print("| step | ours perplexity | PyTorch perplexity | ours / PyTorch | ours masked acc | PyTorch masked acc |")
 print("|---:|---:|---:|---:|---:|---:|")
