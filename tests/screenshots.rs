@@ -255,6 +255,51 @@ fn fill_mask_side_by_side_and_its_timeline_render() {
     save_checked(&mut h, "fill-mask-compare");
 }
 
+/// The Train page after a short pre-training run from scratch: a WordPiece tokenizer trained on the demo
+/// headlines text, a 2×128 BERT built for it, the CPU recipe, the text in chunks of 64 tokens; the loss
+/// against the unigram baseline and the masked-token accuracy: screenshots/train-pretrain.png.
+#[test]
+fn a_pretraining_run_renders_on_the_train_page() {
+    use lm_workbench::core::text::tokenizer_train::{save_trained, train_tokenizer, TokenizerTrainSettings};
+    let work = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo_pretrain.txt")).unwrap();
+    let data = work.path().join("headlines.txt");
+    std::fs::write(&data, &text).unwrap();
+    let settings = TokenizerTrainSettings { vocab_size: 2000, ..TokenizerTrainSettings::default() };
+    let lines: Vec<&str> = text.lines().collect();
+    let trained = train_tokenizer(lines.into_iter(), &settings, &mut |_, _| true).unwrap();
+    let tokenizer = work.path().join("headline-tokenizer");
+    save_trained(&trained, &tokenizer).unwrap();
+
+    let mut state = State { page: Page::Train, ..State::default() };
+    state.tour.open = false;
+    let c = &mut state.train.config;
+    c.runs_dir = work.path().join("runs");
+    c.run_name = "from-scratch".into();
+    c.model = "preset:2x128".into();
+    c.tokenizer = tokenizer.display().to_string();
+    c.task = lm_workbench::core::train::TrainTask::MaskedLm;
+    c.data = data.display().to_string();
+    c.chunk_size = Some(64);
+    c.batch_size = 16;
+    c.max_steps = Some(150);
+    c.eval_every = lm_workbench::core::train::EvalEvery::Steps(25);
+    c.validation_fraction = 0.1;
+    lm_workbench::core::train::scratch::CPU_PRETRAINING.apply(c);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 820.0))
+        .wgpu()
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
+    train_to_the_end(&mut h);
+    h.get_by_label_contains("┄ unigram baseline (perplexity");
+    h.get_by_label("Validation masked-token accuracy");
+    let run = h.state().state.train.live.as_ref().unwrap();
+    let (loss, unigram) = (run.last_validation().unwrap().loss, run.unigram_loss.unwrap());
+    assert!(loss < unigram, "150 steps of the recipe end below the unigram baseline: {loss} vs {unigram}");
+    save_checked(&mut h, "train-pretrain");
+}
+
 /// Presenter mode at 1280×720 (a projector): every page renders larger and high contrast, and every
 /// control on it can be brought into view (none is cut off at the window's edge). Screenshots of each
 /// page go to screenshots/presenter-*.png.

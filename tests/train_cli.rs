@@ -105,6 +105,47 @@ fn train_then_eval_the_demo_kit() {
     );
 }
 
+/// The talk's second experiment from the CLI: a tokenizer trained on the demo headlines, a 2×128 BERT
+/// built for it, pre-trained a few steps on the text in chunks. A masked LM is reported by perplexity and
+/// masked-token accuracy beside its unigram baseline (it has no classes: no macro-F1), and the run
+/// records the baseline in metrics.jsonl for the Runs page and replays.
+#[test]
+fn a_masked_lm_pretrained_from_the_cli_reports_perplexity_not_f1() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokenizer = dir.path().join("tokenizer");
+    let out = run_cli(&["train-tokenizer", "--data", "builtin:headlines", "--vocab-size", "600", "--out", tokenizer.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let runs = dir.path().join("runs");
+    let args = |name: &str| {
+        [
+            "train", "--task", "mlm", "--model", "preset:2x128", "--tokenizer", tokenizer.to_str().unwrap(), "--data",
+            "builtin:headlines", "--chunk-size", "32", "--batch-size", "8", "--max-steps", "4", "--eval-steps", "2",
+            "--out", runs.to_str().unwrap(), "--run-name", name,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let text = run_cli(&args("text").iter().map(String::as_str).collect::<Vec<_>>());
+    let (stdout, stderr) = (String::from_utf8_lossy(&text.stdout), String::from_utf8_lossy(&text.stderr));
+    assert!(text.status.success(), "{stderr}");
+    assert!(stderr.contains("\rstep 4/4") && stderr.contains("  val ppl "), "{stderr}");
+    let validation = stdout.lines().find(|l| l.starts_with("validation: ")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(validation.starts_with("validation: perplexity ") && validation.contains(" · masked-token accuracy 0."), "{validation}");
+    assert!(stdout.lines().any(|l| l.starts_with("unigram baseline: perplexity ")), "{stdout}");
+    assert!(!stdout.contains("F1") && !stderr.contains("f1"), "no F1 for a masked LM: {stdout}{stderr}");
+
+    let mut json_args = args("json");
+    json_args.push("--json".into());
+    let summary = json_of(&run_cli(&json_args.iter().map(String::as_str).collect::<Vec<_>>()));
+    assert_eq!(summary["task"], "masked_lm");
+    let loss = summary["validation"]["loss"].as_f64().unwrap();
+    assert!((summary["validation_perplexity"].as_f64().unwrap() - loss.exp()).abs() < 1e-9 * loss.exp(), "{summary}");
+    let unigram = summary["unigram_loss"].as_f64().unwrap();
+    assert!(unigram > 3.0 && unigram < (600f64).ln(), "the unigram baseline lies below uniform over the vocabulary: {unigram}");
+    let record = lm_workbench::core::train::load_run(&runs.join("json")).unwrap();
+    assert_eq!(record.unigram_loss, Some(unigram), "metrics.jsonl keeps the baseline");
+}
+
 #[test]
 fn schedule_and_split_flags_reach_the_run_config() {
     let dir = tempfile::tempdir().unwrap();

@@ -119,6 +119,7 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     let mut state = State { page: Page::Train, ..State::default() };
     state.tour.open = false;
     state.fill_mask.watch.probes = vec![probe.to_string()];
+    state.runs.runs_dir = work.path().join("runs");
     let c = &mut state.train.config;
     c.runs_dir = work.path().join("runs");
     c.model = "preset:2x128".into();
@@ -139,6 +140,11 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     step_until(&mut h, "the run plan", |h| h.query_by_label_contains("parameters train (").is_some());
     // What such a run can show in a demo's time, and where to run it for more.
     h.get_by_label_contains("take a 2×128 BERT from the unigram baseline (perplexity ≈ 900)");
+    // Before launch, an epoch is counted in blocks of the chunk size (not rows of text), and the memory
+    // estimate assumes blocks of that size.
+    let blocks = lm_workbench::core::train::plan_run(&h.state().state.train.config).unwrap().train_rows;
+    h.get_by_label_contains(&format!("{blocks} blocks of 32 tokens (from 360 rows of text) · {} steps per epoch", blocks.div_ceil(8)));
+    h.get_by_label_contains("(batch 8 × 32 tokens)");
     train_to_the_end(&mut h);
     // The unigram baseline of this data is drawn on the loss chart.
     h.get_by_label_contains("┄ unigram baseline (perplexity");
@@ -149,6 +155,22 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
         serde_json::from_str(&std::fs::read_to_string(work.path().join("runs").read_dir().unwrap().next().unwrap().unwrap().path().join("config.json")).unwrap())
             .unwrap();
     assert_eq!((config["model"].as_str(), config["whole_word_masking"].as_bool()), (Some("preset:2x128"), Some(true)));
+    // A masked LM is scored by perplexity and masked-token accuracy: it has no classes, so no macro-F1
+    // and no confusion matrix.
+    h.get_by_label("Validation masked-token accuracy");
+    h.get_by_label("● run masked-token accuracy");
+    assert!(h.query_by_label_contains("macro-F1").is_none(), "no macro-F1 for a masked LM");
+    assert!(h.query_by_label_contains("Confusion matrix").is_none(), "no confusion matrix for a masked LM");
+    // On Runs: the best checkpoint by perplexity; the scores beside the unigram baseline the run recorded.
+    h.state_mut().state.page = Page::Runs;
+    step_until(&mut h, "the runs list", |h| h.query_by_label_contains("· best perplexity ").is_some());
+    h.get_by_label_contains("· best perplexity ").click();
+    step_until(&mut h, "the run's scores", |h| h.query_by_label("validation perplexity").is_some());
+    h.get_by_label(&format!("{:.1}", loss.exp()));
+    h.get_by_label(&format!("{:.1}", unigram.exp()));
+    h.get_by_label_contains("┄ unigram baseline (perplexity");
+    h.get_by_label("Validation masked-token accuracy");
+    assert!(h.query_by_label_contains("macro-F1").is_none(), "no macro-F1 on Runs either");
     h.state_mut().state.page = Page::FillMask;
     step_until(&mut h, "a timeline row per checkpoint", |h| {
         ["step 2", "step 4", "step 6"].iter().all(|s| h.query_by_label(s).is_some()) && h.state().jobs().is_empty()

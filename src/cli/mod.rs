@@ -44,8 +44,8 @@ pub enum CliCommand {
     Train(Box<train_cmds::TrainArgs>),
     /// Score a classifier checkpoint on a dataset split: accuracy, macro-F1, per-class scores, confusion matrix.
     Eval(train_cmds::EvalArgs),
-    /// Train a BERT-style WordPiece tokenizer on a dataset's text (deterministic) and save it in the
-    /// Hugging Face layout.
+    /// Train a tokenizer for a BERT (WordPiece, byte-level BPE or unigram) on a dataset's text
+    /// (deterministic) and save it in the Hugging Face layout.
     TrainTokenizer(tokenizer_cmd::TrainTokenizerArgs),
     /// Time training steps of a model on synthetic batches (a benchmark; see scripts/bench-step.sh).
     BenchStep(bench_cmd::BenchStepArgs),

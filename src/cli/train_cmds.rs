@@ -213,15 +213,21 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
 #[derive(Serialize)]
 struct TrainSummary<'a> {
     run_dir: Option<&'a PathBuf>,
+    task: TrainTask,
     status: &'a str,
     step: u64,
     message: &'a str,
     validation: Option<&'a EvalReport>,
+    /// Masked LM: `exp` of the last validation loss.
+    validation_perplexity: Option<f64>,
+    /// Masked LM: the unigram baseline of the validation split (loss units).
+    unigram_loss: Option<f64>,
     test: Option<&'a EvalReport>,
 }
 
 pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
     let config = load_config(args)?;
+    let task = config.task;
     let (tx, rx) = crossbeam_channel::unbounded();
     // Ctrl-C stops the run cleanly: the trainer saves its `last` checkpoint and writes the end record,
     // so the run resumes. A second Ctrl-C quits at once (the run still resumes from its newest complete
@@ -257,7 +263,7 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
                     progress_shown = true;
                     let eval = run
                         .last_validation()
-                        .map_or(String::new(), |e| format!("  val acc {:.3} f1 {:.3}", e.accuracy, e.macro_f1));
+                        .map_or(String::new(), |e| format!("  val {}", e.short_scores(task)));
                     let _ = write!(
                         stderr,
                         "\rstep {}/{}  epoch {:.2}  loss {:.4}  lr {:.2e}  {:.0} samples/s{eval}   ",
@@ -284,10 +290,13 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
     };
     let summary = TrainSummary {
         run_dir: run.run_dir.as_ref(),
+        task,
         status,
         step,
         message: &message,
         validation: run.last_validation(),
+        validation_perplexity: run.last_validation().filter(|_| task == TrainTask::MaskedLm).map(EvalReport::perplexity),
+        unigram_loss: run.unigram_loss,
         test,
     };
     let mut out = std::io::stdout().lock();
@@ -304,11 +313,10 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
         writeln!(out, "run folder: {}", dir.display())?;
     }
     for report in [run.last_validation(), test].into_iter().flatten() {
-        writeln!(
-            out,
-            "{}: accuracy {:.4}  macro-F1 {:.4}  loss {:.4}",
-            report.split, report.accuracy, report.macro_f1, report.loss
-        )?;
+        writeln!(out, "{}: {}", report.split, report.scores(task))?;
+    }
+    if let Some(loss) = run.unigram_loss {
+        writeln!(out, "unigram baseline: perplexity {:.1} · loss {loss:.4}", loss.exp())?;
     }
     Ok(())
 }

@@ -150,11 +150,16 @@ pub fn hyperparameters_ui(ui: &mut egui::Ui, c: &mut TrainConfig) {
         });
         ui.end_row();
         ui.label("best by");
-        ui.horizontal(|ui| {
-            ui.selectable_value(&mut c.best_metric, BestMetric::MacroF1, "macro-F1");
-            ui.selectable_value(&mut c.best_metric, BestMetric::Accuracy, "accuracy");
-            ui.selectable_value(&mut c.best_metric, BestMetric::Loss, "loss");
-        });
+        if c.task == TrainTask::MaskedLm {
+            // The trainer keeps a masked LM's best checkpoint by its validation loss whatever the setting.
+            ui.label("perplexity (the lowest validation loss)");
+        } else {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut c.best_metric, BestMetric::MacroF1, "macro-F1");
+                ui.selectable_value(&mut c.best_metric, BestMetric::Accuracy, "accuracy");
+                ui.selectable_value(&mut c.best_metric, BestMetric::Loss, "loss");
+            });
+        }
         ui.end_row();
         let row = ui.label("checkpoint every");
         let mut every = c.save_every.is_some();

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::backend::{Command, Event, JobId};
 use crate::core::train::replay::SPEEDS;
-use crate::core::train::{best_checkpoint_step, default_runs_dir, diff_configs, RunRecord, RunSummary};
+use crate::core::train::{best_checkpoint_step, default_runs_dir, diff_configs, RunRecord, RunSummary, TrainTask};
 
 use super::app::{AppCommand, PageContext};
 use super::file_dialogs::FileDialog;
-use super::train_plots::{loss_plot_ui, metrics_plot_ui, settings_ui, ChartSettings, Series, SERIES_COLORS as COLORS};
+use super::train_plots::{loss_plot_ui, metrics_plot_ui, metrics_title, settings_ui, ChartSettings, Series, SERIES_COLORS as COLORS};
 
 
 #[derive(Serialize, Deserialize)]
@@ -138,7 +138,8 @@ impl RunsPage {
             for run in &runs {
                 ui.horizontal(|ui| {
                     let mut on = self.state.selected.contains_key(&run.dir);
-                    let best = run.best.map_or(String::new(), |b| format!(" · best {b:.3}"));
+                    let metric = crate::core::train::trainer::best_metric_of(&run.config);
+                    let best = run.best.map_or(String::new(), |b| format!(" · best {}", metric.describe(run.config.task, b)));
                     let label = format!("{} · {} · {} steps · {}{best}", run.name, run.config.model, run.last_step, run.status);
                     if ui.checkbox(&mut on, label).changed() {
                         if on {
@@ -196,7 +197,8 @@ impl RunsPage {
                 steps: &r.steps,
                 evals: &r.evals,
                 best_step: best_checkpoint_step(&r.checkpoints),
-                baseline: None,
+                baseline: r.unigram_loss,
+                task: r.config.task,
             })
             .collect();
         // Half the page for the charts, leaving room for the settings and scores tables below.
@@ -204,7 +206,7 @@ impl RunsPage {
         ui.columns(2, |cols| {
             cols[0].strong("Training loss");
             loss_plot_ui(&mut cols[0], "runs_loss", &self.charts, &series, height);
-            cols[1].strong("Validation accuracy / macro-F1");
+            cols[1].strong(metrics_title(&series));
             metrics_plot_ui(&mut cols[1], "runs_metrics", &self.charts, &series, height);
         });
         if loaded.len() >= 2 {
@@ -226,8 +228,15 @@ impl RunsPage {
             });
         }
         ui.strong("Final scores");
+        // A masked LM is scored by perplexity and masked-token accuracy; it has no classes, so no F1.
+        let any_mlm = series.iter().any(|s| s.task == TrainTask::MaskedLm);
         egui::Grid::new("runs_scores").striped(true).spacing([12.0, 3.0]).show(ui, |ui| {
-            for title in ["run", "steps", "validation acc", "validation F1", "test acc", "test F1"] {
+            let mut titles = vec!["run", "steps", "validation acc", "validation F1"];
+            if any_mlm {
+                titles.extend(["validation perplexity", "unigram baseline"]);
+            }
+            titles.extend(["test acc", "test F1"]);
+            for title in titles {
                 ui.strong(title);
             }
             ui.end_row();
@@ -235,12 +244,18 @@ impl RunsPage {
                 let last_val = r.evals.iter().rev().find(|e| e.split == "validation");
                 let test = r.evals.iter().rev().find(|e| e.split == "test");
                 let f = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
+                let classifier = s.task == TrainTask::Classify;
                 ui.colored_label(s.color, &s.name);
                 ui.label(r.steps.last().map_or(0, |m| m.step).to_string());
                 ui.label(f(last_val.map(|e| e.accuracy)));
-                ui.label(f(last_val.map(|e| e.macro_f1)));
+                ui.label(f(last_val.filter(|_| classifier).map(|e| e.macro_f1)));
+                if any_mlm {
+                    let ppl = |v: Option<f64>| v.filter(|_| !classifier).map_or("—".to_string(), |v| format!("{:.1}", v.exp()));
+                    ui.label(ppl(last_val.map(|e| e.loss)));
+                    ui.label(ppl(r.unigram_loss));
+                }
                 ui.label(f(test.map(|e| e.accuracy)));
-                ui.label(f(test.map(|e| e.macro_f1)));
+                ui.label(f(test.filter(|_| classifier).map(|e| e.macro_f1)));
                 ui.end_row();
             }
         });

@@ -17,7 +17,7 @@ use super::cached_models::cached_models_menu;
 use super::confusion_panel::ConfusionPanel;
 use super::status_bar::thousands;
 use super::train_plan::TrainPlanPanel;
-use super::train_plots::{loss_plot_ui, metrics_plot_ui, settings_ui, step_value_plot_ui, ChartSettings, Series};
+use super::train_plots::{loss_plot_ui, metrics_plot_ui, metrics_title, settings_ui, step_value_plot_ui, ChartSettings, Series};
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
@@ -359,18 +359,28 @@ impl TrainPage {
             }
         }
         settings_ui(ui, &mut self.charts);
-        let series = [Series { name: "run".into(), color: ui.visuals().selection.stroke.color, steps: &live.steps, evals: &live.evals, best_step: live.best_step(), baseline: live.unigram_loss }];
+        let series = [Series {
+            name: "run".into(),
+            color: ui.visuals().selection.stroke.color,
+            steps: &live.steps,
+            evals: &live.evals,
+            best_step: live.best_step(),
+            baseline: live.unigram_loss,
+            task: live.task,
+        }];
         ui.strong("Loss");
         loss_plot_ui(ui, "live_loss", &self.charts, &series, 220.0);
         ui.columns(3, |cols| {
-            cols[0].strong("Validation accuracy / macro-F1");
+            cols[0].strong(metrics_title(&series));
             metrics_plot_ui(&mut cols[0], "live_metrics", &self.charts, &series, 140.0);
             cols[1].strong("Learning rate");
             step_value_plot_ui(&mut cols[1], "live_lr", &self.charts, &live.steps, "learning rate", |m| m.learning_rate, 140.0);
             cols[2].strong("Gradient norm");
             step_value_plot_ui(&mut cols[2], "live_grad_norm", &self.charts, &live.steps, "gradient norm", |m| m.grad_norm, 140.0);
         });
-        if let Some(eval) = live.test.as_ref().or_else(|| live.evals.iter().rev().find(|e| e.split == "validation")) {
+        // A masked LM has no classes: no confusion matrix (its scores are in the lines above).
+        let classifier_eval = live.test.as_ref().or_else(|| live.evals.iter().rev().find(|e| e.split == "validation")).filter(|_| live.task == TrainTask::Classify);
+        if let Some(eval) = classifier_eval {
             ui.separator();
             self.confusion.ui(ui, ctx, eval, &live.label_names, &live.config, live.texts.of(&eval.split));
         }
@@ -424,7 +434,7 @@ fn progress_ui(ui: &mut egui::Ui, live: &LiveRun) {
         ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
     }
     if let Some(test) = &live.test {
-        ui.strong(format!("Test: accuracy {:.3} · macro-F1 {:.3} · loss {:.4}", test.accuracy, test.macro_f1, test.loss));
+        ui.strong(format!("Test: {}", test.scores(live.task)));
     }
 }
 

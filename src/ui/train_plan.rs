@@ -131,7 +131,7 @@ impl TrainPlanPanel {
                     human_bytes(m.optimizer_bytes),
                     human_bytes(m.activations_bytes),
                     config.batch_size,
-                    config.max_length
+                    plan.seq_len
                 ));
             }
         }
@@ -141,9 +141,12 @@ impl TrainPlanPanel {
         let Some((_, Ok(plan))) = &self.computed else { return };
         let plan = plan.clone();
         ui.strong("Before launch");
+        let examples = match plan.text_rows {
+            Some(rows) => format!("{} blocks of {} tokens (from {} rows of text)", thousands(plan.train_rows), plan.seq_len, thousands(rows)),
+            None => format!("{} training rows", thousands(plan.train_rows)),
+        };
         ui.label(format!(
-            "{} training rows · {} steps per epoch · {} steps in all · effective batch {}",
-            thousands(plan.train_rows),
+            "{examples} · {} steps per epoch · {} steps in all · effective batch {}",
             thousands(plan.steps_per_epoch as usize),
             thousands(plan.total_steps as usize),
             plan.effective_batch

@@ -6,7 +6,7 @@ use egui::Color32;
 use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points, VLine};
 use serde::{Deserialize, Serialize};
 
-use crate::core::train::{EvalReport, StepMetrics};
+use crate::core::train::{EvalReport, StepMetrics, TrainTask};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum XAxis {
@@ -58,6 +58,9 @@ pub struct Series<'a> {
     pub best_step: Option<u64>,
     /// Masked LM: the unigram baseline in loss units, drawn as a dashed line.
     pub baseline: Option<f64>,
+    /// What the run trains: a classifier's chart has accuracy and macro-F1, a masked LM's the
+    /// masked-token accuracy (it has no classes, so no F1).
+    pub task: TrainTask,
 }
 
 fn x_of(settings: &ChartSettings, step: &StepMetrics) -> f64 {
@@ -183,22 +186,37 @@ pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, serie
     });
 }
 
-/// Validation accuracy and macro-F1 markers (joined by lines).
+/// The heading of [`metrics_plot_ui`]'s chart for these runs.
+pub fn metrics_title(series: &[Series<'_>]) -> &'static str {
+    let mlm = series.iter().filter(|s| s.task == TrainTask::MaskedLm).count();
+    match mlm {
+        0 => "Validation accuracy / macro-F1",
+        n if n == series.len() => "Validation masked-token accuracy",
+        _ => "Validation accuracy / macro-F1 (masked LMs: masked-token accuracy)",
+    }
+}
+
+/// Validation accuracy markers (joined by lines), and a classifier's macro-F1 (dashed).
 pub fn metrics_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
     let entries: Vec<(String, egui::Color32)> = series
         .iter()
-        .flat_map(|s| [(format!("● {} accuracy", s.name), s.color), (format!("■ {} macro-F1 (dashed)", s.name), s.color.gamma_multiply(0.6))])
+        .flat_map(|s| match s.task {
+            TrainTask::Classify => vec![(format!("● {} accuracy", s.name), s.color), (format!("■ {} macro-F1 (dashed)", s.name), s.color.gamma_multiply(0.6))],
+            TrainTask::MaskedLm => vec![(format!("● {} masked-token accuracy", s.name), s.color)],
+        })
         .collect();
     legend_row_ui(ui, &entries);
     page_plot(id).height(height).include_x(0.0).include_y(0.0).include_y(1.0).show(ui, |plot| {
         for s in series {
             let val: Vec<&EvalReport> = s.evals.iter().filter(|e| e.split == "validation").collect();
             let acc: Vec<[f64; 2]> = val.iter().map(|e| [eval_x(settings, s.steps, e), e.accuracy]).collect();
-            let f1: Vec<[f64; 2]> = val.iter().map(|e| [eval_x(settings, s.steps, e), e.macro_f1]).collect();
             plot.line(Line::new(format!("{} accuracy", s.name), PlotPoints::from(acc.clone())).color(s.color));
             plot.points(Points::new(format!("{} accuracy", s.name), PlotPoints::from(acc)).color(s.color).radius(4.0));
-            plot.line(Line::new(format!("{} macro-F1", s.name), PlotPoints::from(f1.clone())).color(s.color.gamma_multiply(0.6)).style(egui_plot::LineStyle::dashed_loose()));
-            plot.points(Points::new(format!("{} macro-F1", s.name), PlotPoints::from(f1)).color(s.color.gamma_multiply(0.6)).shape(MarkerShape::Square).radius(4.0));
+            if s.task == TrainTask::Classify {
+                let f1: Vec<[f64; 2]> = val.iter().map(|e| [eval_x(settings, s.steps, e), e.macro_f1]).collect();
+                plot.line(Line::new(format!("{} macro-F1", s.name), PlotPoints::from(f1.clone())).color(s.color.gamma_multiply(0.6)).style(egui_plot::LineStyle::dashed_loose()));
+                plot.points(Points::new(format!("{} macro-F1", s.name), PlotPoints::from(f1)).color(s.color.gamma_multiply(0.6)).shape(MarkerShape::Square).radius(4.0));
+            }
         }
     });
 }

@@ -276,6 +276,49 @@ pub struct EvalReport {
     pub predictions: Vec<Prediction>,
 }
 
+impl EvalReport {
+    /// `exp(loss)`: for a masked LM, the perplexity over the masked tokens.
+    pub fn perplexity(&self) -> f64 {
+        self.loss.exp()
+    }
+
+    /// The report's scores in words, as the task measures them: a classifier by accuracy, macro-F1 and
+    /// loss; a masked LM by perplexity, masked-token accuracy and loss (it has no classes, so no F1).
+    pub fn scores(&self, task: TrainTask) -> String {
+        match task {
+            TrainTask::Classify => {
+                format!("accuracy {:.4} · macro-F1 {:.4} · loss {:.4}", self.accuracy, self.macro_f1, self.loss)
+            }
+            TrainTask::MaskedLm => format!(
+                "perplexity {:.1} · masked-token accuracy {:.4} · loss {:.4}",
+                self.perplexity(),
+                self.accuracy,
+                self.loss
+            ),
+        }
+    }
+
+    /// The same in a few characters (a progress line): `acc 0.912 f1 0.905` or `ppl 612.3 acc 0.081`.
+    pub fn short_scores(&self, task: TrainTask) -> String {
+        match task {
+            TrainTask::Classify => format!("acc {:.3} f1 {:.3}", self.accuracy, self.macro_f1),
+            TrainTask::MaskedLm => format!("ppl {:.1} acc {:.3}", self.perplexity(), self.accuracy),
+        }
+    }
+}
+
+impl BestMetric {
+    /// A best value in words: `macro-F1 0.986`; the loss of a masked LM as its perplexity.
+    pub fn describe(self, task: TrainTask, value: f64) -> String {
+        match (self, task) {
+            (BestMetric::Loss, TrainTask::MaskedLm) => format!("perplexity {:.1}", value.exp()),
+            (BestMetric::Loss, TrainTask::Classify) => format!("loss {value:.4}"),
+            (BestMetric::Accuracy, _) => format!("accuracy {value:.3}"),
+            (BestMetric::MacroF1, _) => format!("macro-F1 {value:.3}"),
+        }
+    }
+}
+
 /// Trainer → UI.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrainerEvent {

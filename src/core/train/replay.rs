@@ -48,7 +48,10 @@ pub fn timeline(run_dir: &Path) -> TrainResult<(TrainConfig, Vec<(f64, TrainerEv
             trainable_params: 0,
             label_names,
             start_step: 0,
-            unigram_loss: None,
+            unigram_loss: lines.iter().rev().find_map(|l| match l {
+                MetricsLine::Baseline { unigram_loss, .. } => Some(*unigram_loss),
+                _ => None,
+            }),
             texts: RunTexts::default(),
         },
     )];
@@ -64,6 +67,7 @@ pub fn timeline(run_dir: &Path) -> TrainResult<(TrainConfig, Vec<(f64, TrainerEv
                 events.push((time_at(step), TrainerEvent::CheckpointSaved { step, path, kind }));
             }
             MetricsLine::End { status, step, message } => end = Some((status, step, message)),
+            MetricsLine::Baseline { .. } => {}
         }
     }
     let terminal = match end {

@@ -8,6 +8,7 @@
 //!                                 {"type":"evaluation", …EvalReport}  every evaluation (validation; test at the end)
 //!                                 {"type":"checkpoint","step":…,"kind":…,"path":…}
 //!                                 {"type":"end","status":"finished"|"stopped"|"failed","step":…,"message":…}
+//!                                 {"type":"baseline","step":…,"unigram_loss":…}  masked LM, at the start
 //!   checkpoints/
 //!     last/  best/  step-N/     Hugging Face layout (config.json, model.safetensors, tokenizer files)
 //!                               plus trainer_state.json (see checkpoint.rs) and optimizer.safetensors
@@ -42,6 +43,8 @@ pub enum MetricsLine {
     End { status: String, step: u64, message: String },
     /// A classifier run's validation rows on the run's fixed 2D basis (see [`super::snapshot`]).
     Embeddings(super::snapshot::EmbeddingSnapshot),
+    /// A masked-LM run's unigram baseline on its validation split (loss units), written when it starts.
+    Baseline { step: u64, unigram_loss: f64 },
 }
 
 impl MetricsLine {
@@ -49,7 +52,7 @@ impl MetricsLine {
         match self {
             Self::Step(s) => s.step,
             Self::Evaluation(e) => e.step,
-            Self::Checkpoint { step, .. } | Self::End { step, .. } => *step,
+            Self::Checkpoint { step, .. } | Self::End { step, .. } | Self::Baseline { step, .. } => *step,
             Self::Embeddings(s) => s.step,
         }
     }
@@ -198,6 +201,8 @@ pub struct RunRecord {
     /// "finished", "stopped", "failed" or "incomplete", and the end message.
     pub status: String,
     pub message: String,
+    /// Masked LM: the unigram baseline of the validation split (loss units), when the run recorded it.
+    pub unigram_loss: Option<f64>,
 }
 
 /// The step of the latest `best` checkpoint among `(step, kind, folder)` entries.
@@ -218,6 +223,7 @@ pub fn load_run(dir: &Path) -> TrainResult<RunRecord> {
         snapshots: Vec::new(),
         status: "incomplete".into(),
         message: String::new(),
+        unigram_loss: None,
     };
     for line in lines {
         match line {
@@ -225,6 +231,7 @@ pub fn load_run(dir: &Path) -> TrainResult<RunRecord> {
             MetricsLine::Evaluation(e) => record.evals.push(e),
             MetricsLine::Checkpoint { step, kind, path } => record.checkpoints.push((step, kind, path)),
             MetricsLine::Embeddings(s) => record.snapshots.push(s),
+            MetricsLine::Baseline { unigram_loss, .. } => record.unigram_loss = Some(unigram_loss),
             MetricsLine::End { status, message, .. } => {
                 record.status = status;
                 record.message = message;

@@ -229,6 +229,21 @@ pub fn load_model(config: &TrainConfig, labels: &[String]) -> TrainResult<RunMod
     Ok(RunModel { model, tokenizer, tokenizer_dir: Some(resolved.dir) })
 }
 
+/// The tokenizer a new run of `config` encodes its text with (as [`load_model`] picks it), without
+/// loading the model's weights: the run's own tokenizer folder, else the demo vocabulary for a model
+/// built from scratch, else the model's own.
+pub fn run_text_tokenizer(config: &TrainConfig) -> TrainResult<TextTokenizer> {
+    if let Some((tokenizer, _)) = run_tokenizer(config)? {
+        return Ok(tokenizer);
+    }
+    if config.model.trim() == BUILTIN_TINY || super::scratch::parse_preset(&config.model).is_some() {
+        return Ok(demo_tokenizer()?);
+    }
+    let spec = ModelSpec::parse(&config.model)?;
+    let resolved = resolve(&spec, &hub_of(config), &mut |_| {})?;
+    Ok(load_tokenizer(&ModelFiles::in_dir(&resolved.dir))?)
+}
+
 /// Loads a checkpoint folder (model and tokenizer) to continue training it.
 pub fn load_checkpoint_model(config: &TrainConfig, dir: &Path) -> TrainResult<RunModel> {
     let mut cfg = ModelConfig::from_file(&dir.join("config.json"))?;

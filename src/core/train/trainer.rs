@@ -259,6 +259,10 @@ impl Trainer {
             on_event(TrainerEvent::Log("first guesses: the unigram baseline's (output bias = log training frequencies)".into()));
         }
         let counts = loaded.model.counts();
+        let unigram_loss = unigram.as_ref().zip(data.validation.as_ref()).and_then(|(u, v)| mlm::unigram_baseline(u, v));
+        if let (Some(unigram_loss), Some(log)) = (unigram_loss, log.as_mut()) {
+            log.append(&MetricsLine::Baseline { step: state.step, unigram_loss })?;
+        }
         on_event(TrainerEvent::Started {
             run_dir: run_dir.clone(),
             total_steps: plan.total_steps,
@@ -271,7 +275,7 @@ impl Trainer {
                 validation: Arc::new(split_texts(&dataset, crate::core::data::SplitName::Validation, data.validation.is_some())),
                 test: Arc::new(split_texts(&dataset, crate::core::data::SplitName::Test, data.test.is_some())),
             },
-            unigram_loss: unigram.as_ref().zip(data.validation.as_ref()).and_then(|(u, v)| mlm::unigram_baseline(u, v)),
+            unigram_loss,
         });
         on_event(TrainerEvent::Log(format!(
             "training on {} ({} kernels)",
