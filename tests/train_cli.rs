@@ -144,6 +144,9 @@ fn a_masked_lm_pretrained_from_the_cli_reports_perplexity_not_f1() {
     assert!(unigram > 3.0 && unigram < (600f64).ln(), "the unigram baseline lies below uniform over the vocabulary: {unigram}");
     let record = lm_workbench::core::train::load_run(&runs.join("json")).unwrap();
     assert_eq!(record.unigram_loss, Some(unigram), "metrics.jsonl keeps the baseline");
+    // Without --lr, a model built from scratch gets the from-scratch rate (as on the Train page), not
+    // transformers' 5e-5, at which it would learn little in a few hundred steps.
+    assert_eq!(record.config.learning_rate, lm_workbench::core::train::FROM_SCRATCH.learning_rate);
 }
 
 #[test]

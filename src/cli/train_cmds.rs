@@ -49,6 +49,9 @@ pub struct TrainArgs {
     pub epochs: Option<u32>,
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// The peak learning rate. Default (without --config): the model's recipe, as the Train page
+    /// picks it: 2e-3 for a model built from scratch and for builtin:demo, 1e-4 to fine-tune a
+    /// pretrained model.
     #[arg(long)]
     pub lr: Option<f64>,
     #[arg(long)]
@@ -128,6 +131,11 @@ fn load_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     };
     if let Some(v) = &args.model {
         config.model = v.clone();
+    }
+    if args.config.is_none() && args.resume.is_none() && args.lr.is_none() {
+        // As the Train page does: the rate that suits the model (a model built from scratch learns
+        // little at transformers' 5e-5 in a few hundred steps).
+        config.learning_rate = crate::core::train::recipe_for(&config.model).learning_rate;
     }
     if let Some(v) = &args.data {
         config.data = v.clone();
