@@ -24,8 +24,6 @@ use super::step::{apply_gradients, micro_batch_grads};
 use crate::core::model::optim::{AdamW, AdamWConfig};
 use crate::core::model::rng::SeededRng;
 
-/// Mixed into the seed of the masking generators (so they differ from the shuffle's).
-
 /// Checks the settings that do not need the model or the data.
 pub fn validate_config(config: &TrainConfig) -> TrainResult<()> {
     let bad = |m: String| Err(TrainError::Config(m));
