@@ -571,6 +571,15 @@ fn masked_lm_on_chunked_text() {
     let events = train(config.clone(), None, None);
     assert!(matches!(terminal(&events), TrainerEvent::Finished { step: 4, .. }), "{:?}", terminal(&events));
     assert!(evals(&events).iter().any(|e| e.split == "validation"));
+    // The run records its unigram baseline: Runs reads it back and a replay draws the same dashed line.
+    let baseline = events.iter().find_map(|e| match e {
+        TrainerEvent::Started { unigram_loss, .. } => *unigram_loss,
+        _ => None,
+    });
+    assert!(baseline.is_some_and(|b| b > 0.0), "{baseline:?}");
+    assert_eq!(lm_workbench::core::train::load_run(&runs.path().join("chunked")).unwrap().unigram_loss, baseline);
+    let (_, timeline) = lm_workbench::core::train::replay::timeline(&runs.path().join("chunked")).unwrap();
+    assert!(matches!(&timeline[0].1, TrainerEvent::Started { unigram_loss, .. } if *unigram_loss == baseline), "{:?}", timeline[0].1);
     // Longer than the model's positions: refused with the reason.
     let too_long = train(TrainConfig { chunk_size: Some(100_000), run_name: "too-long".into(), ..config }, None, None);
     assert!(matches!(terminal(&too_long), TrainerEvent::Failed { error } if error.contains("chunk_size 100000")), "{:?}", terminal(&too_long));
