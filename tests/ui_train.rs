@@ -505,9 +505,19 @@ fn masked_lm_text_in_chunks_from_the_train_page() {
     assert_eq!(h.state().state.train.config.chunk_size, None);
     h.get_by_label("in chunks").scroll_to_me();
     h.run_ok();
+    let max_length_disabled = |h: &Harness<'_, WorkbenchApp>| {
+        use egui_kittest::kittest::NodeT;
+        h.query_all_by_role(egui::accesskit::Role::SpinButton)
+            .find(|n| n.accesskit_node().label().as_deref() == Some("max length"))
+            .expect("the max length field")
+            .accesskit_node()
+            .is_disabled()
+    };
+    assert!(!max_length_disabled(&h), "rows are truncated at the max length");
     h.get_by_label("in chunks").click();
     h.run_ok();
     assert_eq!(h.state().state.train.config.chunk_size, Some(128));
+    assert!(max_length_disabled(&h), "blocks of the chunk size: the max length plays no part");
 }
 
 /// The "preset ▾" menu builds a BERT of any shape from scratch: an impossible one (hidden size not
