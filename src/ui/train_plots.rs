@@ -143,15 +143,23 @@ pub fn settings_ui(ui: &mut egui::Ui, settings: &mut ChartSettings) {
     });
 }
 
-/// Training loss (raw and smoothed) with validation loss markers, for one or more runs.
-pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
-    let entries: Vec<(String, egui::Color32)> = series
+/// The loss chart's legend: each run's loss and validation loss, and each masked LM's unigram baseline
+/// (named by its run when there are several).
+fn loss_legend(series: &[Series<'_>]) -> Vec<(String, egui::Color32)> {
+    series
         .iter()
         .flat_map(|s| [(format!("━ {} loss", s.name), s.color), (format!("◆ {} validation loss", s.name), s.color)])
         .chain(series.iter().filter_map(|s| {
-            s.baseline.map(|b| (format!("┄ unigram baseline (perplexity {:.0})", b.exp()), s.color.gamma_multiply(0.7)))
+            // Several runs: each baseline names its run (runs on other data have other baselines).
+            let whose = if series.len() > 1 { format!("{} ", s.name) } else { String::new() };
+            s.baseline.map(|b| (format!("┄ {whose}unigram baseline (perplexity {:.0})", b.exp()), s.color.gamma_multiply(0.7)))
         }))
-        .collect();
+        .collect()
+}
+
+/// Training loss (raw and smoothed) with validation loss markers, for one or more runs.
+pub fn loss_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings, series: &[Series<'_>], height: f32) {
+    let entries = loss_legend(series);
     legend_row_ui(ui, &entries);
     page_plot(id).height(height).show(ui, |plot| {
         for s in series {
@@ -231,6 +239,23 @@ pub fn step_value_plot_ui(ui: &mut egui::Ui, id: &str, settings: &ChartSettings,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_runs_unigram_baseline_is_named_when_runs_are_compared() {
+        let series = |name: &str, baseline: Option<f64>| Series {
+            name: name.into(),
+            color: SERIES_COLORS[0],
+            steps: &[],
+            evals: &[],
+            best_step: None,
+            baseline,
+            task: if baseline.is_some() { TrainTask::MaskedLm } else { TrainTask::Classify },
+        };
+        let names = |s: &[Series<'_>]| loss_legend(s).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        assert_eq!(names(&[series("run", Some(900f64.ln()))]), ["━ run loss", "◆ run validation loss", "┄ unigram baseline (perplexity 900)"]);
+        let compared = names(&[series("a", Some(900f64.ln())), series("b", Some(263f64.ln())), series("c", None)]);
+        assert_eq!(compared[6..], ["┄ a unigram baseline (perplexity 900)", "┄ b unigram baseline (perplexity 263)"]);
+    }
 
     #[test]
     fn ema_is_debiased() {
