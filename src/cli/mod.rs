@@ -2,6 +2,7 @@
 
 mod bench_cmd;
 mod data;
+mod eval_cmd;
 mod explore_cmds;
 mod model_cmds;
 mod tokenize;
@@ -43,7 +44,7 @@ pub enum CliCommand {
     /// Fine-tune a classifier (or pre-train a masked LM) from a run.toml and/or flags.
     Train(Box<train_cmds::TrainArgs>),
     /// Score a classifier checkpoint on a dataset split: accuracy, macro-F1, per-class scores, confusion matrix.
-    Eval(train_cmds::EvalArgs),
+    Eval(eval_cmd::EvalArgs),
     /// Train a tokenizer for a BERT (WordPiece, byte-level BPE or unigram) on a dataset's text
     /// (deterministic) and save it in the Hugging Face layout.
     TrainTokenizer(tokenizer_cmd::TrainTokenizerArgs),
@@ -67,7 +68,7 @@ pub fn run(command: CliCommand) -> i32 {
         CliCommand::Ngram(args) => explore_cmds::run_ngram(&args),
         CliCommand::Predict(args) => model_cmds::run_predict(&args).map_err(Into::into),
         CliCommand::Train(args) => train_cmds::run_train(&args),
-        CliCommand::Eval(args) => train_cmds::run_eval(&args),
+        CliCommand::Eval(args) => eval_cmd::run_eval(&args),
         CliCommand::TrainTokenizer(args) => tokenizer_cmd::run(&args),
         CliCommand::BenchStep(args) => bench_cmd::run(&args),
     };
