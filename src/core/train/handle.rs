@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::error::{TrainError, TrainResult};
-use super::trainer::{run_training, validate_config};
+use super::setup::validate_config;
+use super::trainer::run_training;
 use super::{StepMetrics, TrainConfig, TrainerCommand, TrainerEvent};
 
 /// At most one step event per this interval (20 a second).

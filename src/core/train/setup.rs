@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::error::{TrainError, TrainResult};
-use super::{TrainConfig, TrainTask};
+use super::{EvalEvery, FreezePlan, TrainConfig, TrainTask};
 use crate::core::data::{load_dataset, load_hub_dataset, DataSpec, Dataset, DatasetOptions, Split, SplitName};
 use crate::core::demo::{demo_headlines_path, demo_tokenizer, DEMO_DATA_SPEC, DEMO_SPEC};
 use crate::core::device::parse_device;
@@ -156,6 +156,54 @@ fn apply_dropout(cfg: &mut ModelConfig, dropout: Option<f64>) {
 fn options(config: &TrainConfig) -> TrainResult<LoadOptions> {
     let device = parse_device(&config.device).map_err(TrainError::Config)?;
     Ok(LoadOptions { device, seed: config.seed, ..LoadOptions::default() })
+}
+
+/// Checks the settings that do not need the model or the data.
+pub fn validate_config(config: &TrainConfig) -> TrainResult<()> {
+    let bad = |m: String| Err(TrainError::Config(m));
+    if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
+        return bad(format!("learning_rate must be a positive number, not {}", config.learning_rate));
+    }
+    if config.batch_size == 0 {
+        return bad("batch_size must be at least 1".into());
+    }
+    if config.epochs == 0 && config.max_steps.is_none() {
+        return bad("epochs must be at least 1 (or set max_steps)".into());
+    }
+    if config.max_steps == Some(0) {
+        return bad("max_steps must be at least 1".into());
+    }
+    if config.max_length < 2 {
+        return bad("max_length must be at least 2".into());
+    }
+    if config.gradient_accumulation == 0 {
+        return bad("gradient_accumulation must be at least 1".into());
+    }
+    for (name, v) in [("adam_beta1", config.adam_beta1), ("adam_beta2", config.adam_beta2)] {
+        if !(0.0..1.0).contains(&v) {
+            return bad(format!("{name} must be in [0, 1), not {v}"));
+        }
+    }
+    if config.adam_eps <= 0.0 || config.weight_decay < 0.0 {
+        return bad("adam_eps must be positive and weight_decay not negative".into());
+    }
+    if config.dropout.is_some_and(|p| !(0.0..1.0).contains(&p)) {
+        return bad("dropout must be in [0, 1)".into());
+    }
+    if !(0.0..1.0).contains(&config.validation_fraction) {
+        return bad("validation_fraction must be in [0, 1)".into());
+    }
+    if config.task == TrainTask::MaskedLm && !(config.mlm_probability > 0.0 && config.mlm_probability < 1.0) {
+        return bad("mlm_probability must be in (0, 1)".into());
+    }
+    if matches!(config.eval_every, EvalEvery::Steps(0)) || config.save_every == Some(0) {
+        return bad("eval_every and save_every must be at least 1 step".into());
+    }
+    if let Some(n) = config.max_grad_norm.filter(|n| n.is_nan() || *n <= 0.0) {
+        return bad(format!("max_grad_norm must be positive, not {n}"));
+    }
+    FreezePlan::from_config(config)?;
+    Ok(())
 }
 
 /// The tokenizer a run names (`TrainConfig::tokenizer`), with its folder; `None` when it names none.
