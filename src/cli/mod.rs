@@ -43,7 +43,8 @@ pub enum CliCommand {
     Predict(model_cmds::PredictArgs),
     /// Fine-tune a classifier (or pre-train a masked LM) from a run.toml and/or flags.
     Train(Box<train_cmds::TrainArgs>),
-    /// Score a classifier checkpoint on a dataset split: accuracy, macro-F1, per-class scores, confusion matrix.
+    /// Score a checkpoint on a dataset split: a classifier by accuracy, macro-F1, per-class scores and
+    /// the confusion matrix; a masked LM by perplexity and masked-token accuracy beside the unigram baseline.
     Eval(eval_cmd::EvalArgs),
     /// Train a tokenizer for a BERT (WordPiece, byte-level BPE or unigram) on a dataset's text
     /// (deterministic) and save it in the Hugging Face layout.
