@@ -215,8 +215,7 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     h.get_by_label("A finished run:").type_text(&run.display().to_string());
     h.run_ok();
     h.get_by_label("Score its checkpoints").click();
-    h.run_ok();
-    h.get_by_label("3 checkpoints to score");
+    step_until(&mut h, "the run's checkpoints listed", |h| h.query_by_label("3 checkpoints to score").is_some());
     step_until(&mut h, "the run's timeline", |h| {
         ["step 2", "step 4", "step 6"].iter().all(|s| h.query_by_label(s).is_some()) && h.state().jobs().is_empty()
     });
@@ -234,8 +233,7 @@ fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
     h.get_by_label("step 2").click();
     h.run_ok();
     h.get_by_label("Open step 2 beside the model").click();
-    h.run_ok();
-    h.get_by_label_contains("now holds step 99, not 2");
+    step_until(&mut h, "the folder's step read", |h| h.query_by_label_contains("now holds step 99, not 2").is_some());
     assert_eq!(h.state().state.fill_mask.other_model, before, "nothing opened");
 }
 

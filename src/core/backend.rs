@@ -66,6 +66,10 @@ pub enum Command {
     PlanInputs { config: Box<super::train::TrainConfig> },
     /// The runs of a runs folder.
     ListRuns { dir: PathBuf },
+    /// A run's complete checkpoints, one per step (see [`super::train::checkpoint::complete_checkpoints`]).
+    ListCheckpoints { run: PathBuf },
+    /// The step a checkpoint folder holds now (its trainer_state.json; `last` and `best` are rewritten).
+    CheckpointStep { dir: PathBuf },
     /// One run's record (config, metrics, checkpoints).
     LoadRun { dir: PathBuf },
     /// A run folder as one file (see [`super::train::replay::export_run`]).
@@ -134,6 +138,8 @@ impl Command {
             Command::TrainTokenizer { dataset, .. } => format!("Training a tokenizer on {}", dataset.name),
             Command::PlanInputs { config } => format!("Planning a run of {}", config.model.trim()),
             Command::ListRuns { dir } => format!("Listing the runs in {}", dir.display()),
+            Command::ListCheckpoints { run } => format!("Listing the checkpoints of {}", run.display()),
+            Command::CheckpointStep { dir } => format!("Reading the step of {}", dir.display()),
             Command::LoadRun { dir } => format!("Reading run {}", dir.display()),
             Command::ExportRun { dir, .. } => format!("Exporting run {}", dir.display()),
             Command::ImportRun { path, .. } => format!("Importing {}", path.display()),
@@ -185,6 +191,9 @@ pub enum Event {
     NgramBuilt { id: JobId, name: String, model: Arc<NgramModel> },
     PlanInputs { id: JobId, inputs: Arc<super::train::PlanInputs> },
     RunsListed { id: JobId, dir: PathBuf, runs: Vec<super::train::RunSummary> },
+    /// `(step, folder)` of each complete checkpoint of `run`, oldest first.
+    CheckpointsListed { id: JobId, run: PathBuf, checkpoints: Vec<(u64, PathBuf)> },
+    CheckpointStep { id: JobId, dir: PathBuf, step: u64 },
     RunLoaded { id: JobId, dir: PathBuf, record: Box<super::train::RunRecord> },
     RunExported { id: JobId, path: PathBuf },
     RunImported { id: JobId, dir: PathBuf },
@@ -227,6 +236,8 @@ impl Event {
             | Event::NgramBuilt { id, .. }
             | Event::PlanInputs { id, .. }
             | Event::RunsListed { id, .. }
+            | Event::CheckpointsListed { id, .. }
+            | Event::CheckpointStep { id, .. }
             | Event::RunLoaded { id, .. }
             | Event::RunExported { id, .. }
             | Event::RunImported { id, .. }
@@ -453,6 +464,14 @@ fn run_job(id: JobId, command: Command, out: &Outbox) -> Result<Event, CoreError
             Ok(Event::Projected { id, projection: Arc::new(projection) })
         }
         Command::ListRuns { dir } => Ok(Event::RunsListed { id, runs: super::train::list_runs(&dir), dir }),
+        Command::ListCheckpoints { run } => {
+            let checkpoints = super::train::checkpoint::complete_checkpoints(&run).map_err(job_err)?;
+            Ok(Event::CheckpointsListed { id, run, checkpoints })
+        }
+        Command::CheckpointStep { dir } => {
+            let step = super::train::checkpoint::read_state(&dir).map_err(job_err)?.step;
+            Ok(Event::CheckpointStep { id, dir, step })
+        }
         Command::LoadRun { dir } => {
             let record = super::train::load_run(&dir).map_err(job_err)?;
             Ok(Event::RunLoaded { id, dir, record: Box::new(record) })

@@ -36,6 +36,15 @@ struct Transient {
     rows: Vec<ProbeRow>,
     /// The scoring job and the checkpoint folder it scores.
     job: Option<(JobId, PathBuf)>,
+    /// A finished run whose checkpoints to list (asked by the UI, sent by `logic`), then the listing job.
+    list_request: Option<PathBuf>,
+    list_job: Option<JobId>,
+    /// The shown checkpoint to open beside the model once its folder is read to hold that step (`last`
+    /// and `best` are rewritten at each save): asked `(folder, step)`, then the job reading its step,
+    /// then the folder confirmed, for `ui` to hand to the page.
+    open_request: Option<(PathBuf, u64)>,
+    open_job: Option<(JobId, PathBuf, u64)>,
+    open_ready: Option<PathBuf>,
     /// Why the shown checkpoint could not be opened beside the model.
     open_message: Option<String>,
     /// Checkpoint folders waiting to be scored, oldest first.
@@ -79,9 +88,37 @@ fn run_of(dir: &Path) -> Option<PathBuf> {
 }
 
 impl ProbeTimeline {
-    /// Takes the events of the timeline's scoring jobs; returns the others.
+    /// Takes the events of the timeline's jobs (scoring, listing a run, reading a checkpoint's step);
+    /// returns the others.
     pub fn on_event(&mut self, event: Event) -> Option<Event> {
         let s = &mut self.state;
+        if s.list_job == Some(event.job()) && event.is_terminal() {
+            s.list_job = None;
+            match event {
+                Event::CheckpointsListed { run, checkpoints, .. } => {
+                    s.run_message = Some(Ok(format!("{} checkpoints to score", checkpoints.len())));
+                    s.run = Some(run);
+                    s.rows.clear();
+                    s.cursor = None;
+                    s.queue = checkpoints.into_iter().map(|(_, dir)| dir).collect();
+                }
+                Event::JobFailed { error, .. } => s.run_message = Some(Err(error)),
+                _ => {}
+            }
+            return None;
+        }
+        if s.open_job.as_ref().map(|(id, _, _)| *id) == Some(event.job()) && event.is_terminal() {
+            let (_, dir, step) = s.open_job.take()?;
+            match event {
+                Event::CheckpointStep { step: now, .. } if now == step => s.open_ready = Some(dir),
+                Event::CheckpointStep { step: now, .. } => {
+                    s.open_message = Some(format!("{} now holds step {now}, not {step}", dir.display()));
+                }
+                Event::JobFailed { error, .. } => s.open_message = Some(error),
+                _ => {}
+            }
+            return None;
+        }
         if s.job.as_ref().map(|(id, _)| *id) != Some(event.job()) {
             return Some(event);
         }
@@ -108,6 +145,12 @@ impl ProbeTimeline {
     /// timeline; each new checkpoint is scored once (one job at a time; one saved meanwhile is next).
     pub fn logic(&mut self, backend: &mut Backend, checkpoint: Option<(u64, PathBuf)>, hub: &HubSettings) {
         let s = &mut self.state;
+        if let Some(run) = s.list_request.take() {
+            s.list_job = Some(backend.send(Command::ListCheckpoints { run }));
+        }
+        if let Some((dir, step)) = s.open_request.take() {
+            s.open_job = Some((backend.send(Command::CheckpointStep { dir: dir.clone() }), dir, step));
+        }
         if checkpoint != s.followed {
             if let Some((_, dir)) = &checkpoint {
                 let run = run_of(dir);
@@ -131,31 +174,15 @@ impl ProbeTimeline {
         }
     }
 
-    /// Scores the probes with every complete checkpoint of a finished (or stopped) run, oldest first.
-    pub fn score_run(&mut self, run: &Path) -> Result<usize, String> {
-        let dir = run.join("checkpoints");
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut checkpoints: Vec<(u64, PathBuf)> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.join("model.safetensors").is_file())
-            .filter_map(|p| Some((crate::core::train::checkpoint::read_state(&p).ok()?.step, p)))
-            .collect();
-        checkpoints.sort();
-        checkpoints.dedup_by_key(|(step, _)| *step);
-        if checkpoints.is_empty() {
-            return Err(format!("{}: no complete checkpoint", dir.display()));
-        }
-        let s = &mut self.state;
-        s.run = Some(run.to_path_buf());
-        s.rows.clear();
-        s.cursor = None;
-        s.queue = checkpoints.iter().map(|(_, p)| p.clone()).collect();
-        Ok(checkpoints.len())
+    /// Scores the probes with every complete checkpoint of a finished (or stopped) run, oldest first:
+    /// the next `logic` lists them on a job thread (the message says how many, or why none).
+    pub fn score_run(&mut self, run: &Path) {
+        self.state.list_request = Some(run.to_path_buf());
+        self.state.run_message = Some(Ok(format!("listing the checkpoints of {}", run.display())));
     }
 
     pub fn is_scoring(&self) -> bool {
-        self.state.job.is_some()
+        self.state.job.is_some() || self.state.list_job.is_some() || self.state.list_request.is_some()
     }
 
     /// The checkpoint shown: the one chosen, else the latest.
@@ -167,7 +194,6 @@ impl ProbeTimeline {
     /// `text`: the page's sentence, offered for pinning. Returns a checkpoint folder to open beside the
     /// page's model, when asked.
     pub fn ui(&mut self, ui: &mut egui::Ui, text: &str) -> Option<PathBuf> {
-        let mut open = None;
         egui::CollapsingHeader::new("Watch it learn").id_salt("probes").default_open(!self.probes.is_empty()).show(ui, |ui| {
             ui.label(
                 "Pin sentences with [MASK]; while a masked LM pre-trains on the Train page, every checkpoint guesses \
@@ -179,12 +205,12 @@ impl ProbeTimeline {
                 if ui.add_enabled(has_mask && !pinned, egui::Button::new("Pin this sentence")).clicked() {
                     self.probes.push(text.to_string());
                 }
-                if self.state.job.is_some() {
+                if self.state.job.is_some() || self.state.list_job.is_some() || self.state.open_job.is_some() {
                     ui.spinner();
                 }
             });
             self.finished_run_ui(ui);
-            open = self.scrubber_ui(ui);
+            self.scrubber_ui(ui);
             let shown = self.shown();
             let mut remove = None;
             for (p, probe) in self.probes.iter().enumerate() {
@@ -217,7 +243,7 @@ impl ProbeTimeline {
                 self.probes.remove(p);
             }
         });
-        open
+        self.state.open_ready.take()
     }
 
     fn finished_run_ui(&mut self, ui: &mut egui::Ui) {
@@ -228,7 +254,7 @@ impl ProbeTimeline {
             let ready = !self.probes.is_empty() && !self.state.run_field.trim().is_empty();
             if ui.add_enabled(ready, egui::Button::new("Score its checkpoints")).clicked() {
                 let run = PathBuf::from(self.state.run_field.trim());
-                self.state.run_message = Some(self.score_run(&run).map(|n| format!("{n} checkpoints to score")));
+                self.score_run(&run);
             }
         });
         match &self.state.run_message {
@@ -242,12 +268,11 @@ impl ProbeTimeline {
         }
     }
 
-    /// Earlier / Play / later and a slider over the checkpoints; Play shows each for a moment in turn.
-    /// Returns the shown checkpoint's folder when it is asked to open beside the page's model.
-    fn scrubber_ui(&mut self, ui: &mut egui::Ui) -> Option<PathBuf> {
+    /// Earlier / Play / later and a slider over the checkpoints; Play shows each for a moment in turn;
+    /// "Open step N beside the model" asks for the shown checkpoint (see `open_request`).
+    fn scrubber_ui(&mut self, ui: &mut egui::Ui) {
         let n = self.state.rows.len();
-        let mut shown = self.shown()?;
-        let mut open = None;
+        let Some(mut shown) = self.shown() else { return };
         let now = ui.input(|i| i.time);
         if let Some(since) = self.state.playing_since {
             if now - since >= FRAME_SECONDS {
@@ -300,22 +325,13 @@ impl ProbeTimeline {
             let hint = "the same sentence through this checkpoint, beside the model above (Side by side)";
             if ui.small_button(format!("Open step {} beside the model", row.step)).on_hover_text(hint).clicked() {
                 // A folder such as `last` is rewritten at each save: open it only while it holds this step.
-                match crate::core::train::checkpoint::read_state(&row.dir) {
-                    Ok(state) if state.step == row.step => {
-                        open = Some(row.dir.clone());
-                        self.state.open_message = None;
-                    }
-                    Ok(state) => {
-                        self.state.open_message = Some(format!("{} now holds step {}, not {}", row.dir.display(), state.step, row.step));
-                    }
-                    Err(e) => self.state.open_message = Some(e.to_string()),
-                }
+                self.state.open_request = Some((row.dir.clone(), row.step));
+                self.state.open_message = None;
             }
         });
         if let Some(message) = &self.state.open_message {
             ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {message}"));
         }
-        open
     }
 }
 

@@ -108,6 +108,26 @@ pub fn read_state(dir: &Path) -> TrainResult<TrainerState> {
     serde_json::from_str(&text).map_err(|e| TrainError::parse(&path, e))
 }
 
+/// A run's complete checkpoints (weights written, a readable trainer state), one per step, oldest
+/// first: `(step, folder)`. `last` and `best` hold steps a `step-N` folder may hold too; the first
+/// folder of a step (by name) stands for it. An error when the run has none.
+pub fn complete_checkpoints(run: &Path) -> TrainResult<Vec<(u64, PathBuf)>> {
+    let dir = run.join(CHECKPOINTS_DIR);
+    let entries = std::fs::read_dir(&dir).map_err(|e| TrainError::io(&dir, e))?;
+    let mut checkpoints: Vec<(u64, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("model.safetensors").is_file())
+        .filter_map(|p| Some((read_state(&p).ok()?.step, p)))
+        .collect();
+    checkpoints.sort();
+    checkpoints.dedup_by_key(|(step, _)| *step);
+    if checkpoints.is_empty() {
+        return Err(TrainError::Config(format!("{}: no complete checkpoint", dir.display())));
+    }
+    Ok(checkpoints)
+}
+
 /// What a checkpoint holds.
 pub struct CheckpointParts<'a> {
     pub model: &'a TaskModel,
@@ -189,4 +209,53 @@ pub fn load_optimizer(dir: &Path, optimizer: &mut AdamW, optimized: &[String], s
     }
     optimizer.restore(steps, moments)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only folders with weights and a readable state count, one per step (`last` beside `step-4` is one
+    /// checkpoint); a run without any, or without a checkpoints folder, says so with the path.
+    #[test]
+    fn complete_checkpoints_are_one_per_step_and_their_absence_is_named() {
+        let run = tempfile::tempdir().unwrap();
+        let missing = complete_checkpoints(run.path()).unwrap_err().to_string();
+        assert!(missing.contains(&run.path().join(CHECKPOINTS_DIR).display().to_string()), "{missing}");
+        let make = |name: &str, step: Option<u64>, weights: bool| {
+            let dir = run.path().join(CHECKPOINTS_DIR).join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            if weights {
+                std::fs::write(dir.join("model.safetensors"), b"").unwrap();
+            }
+            if let Some(step) = step {
+                let state = TrainerState {
+                    step,
+                    epoch: 0,
+                    step_in_epoch: step,
+                    batch_in_epoch: step,
+                    best_metric: None,
+                    best_step: None,
+                    patience_counter: 0,
+                    schedule: LrSchedule::new(1e-3, super::super::Schedule::Linear, super::super::Warmup::Steps(0), 10),
+                    shuffle_seed: 1,
+                    dropout_seed: 2,
+                    elapsed_secs: 0.0,
+                    evaluated_at_step: None,
+                };
+                std::fs::write(dir.join(STATE_FILE), serde_json::to_string(&state).unwrap()).unwrap();
+            }
+        };
+        make("step-2.tmp", Some(2), false);
+        let none = complete_checkpoints(run.path()).unwrap_err().to_string();
+        assert!(none.contains("no complete checkpoint"), "{none}");
+        make("step-4", Some(4), true);
+        make("last", Some(4), true);
+        make("step-2", Some(2), true);
+        make("broken", None, true);
+        let found = complete_checkpoints(run.path()).unwrap();
+        let found: Vec<(u64, String)> =
+            found.into_iter().map(|(step, dir)| (step, dir.file_name().unwrap().to_string_lossy().into_owned())).collect();
+        assert_eq!(found, [(2, "step-2".to_string()), (4, "last".to_string())]);
+    }
 }
