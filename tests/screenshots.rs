@@ -245,7 +245,11 @@ fn fill_mask_side_by_side_and_its_timeline_render() {
         .with_size(egui::vec2(1280.0, 820.0))
         .wgpu()
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
-    h.state_mut().state.fill_mask.watch.score_run(&run);
+    h.get_by_label("A finished run:").click();
+    h.run_ok();
+    h.get_by_label("A finished run:").type_text(&run.display().to_string());
+    h.run_ok();
+    h.get_by_label("Score its checkpoints").click();
     step_until(&mut h, "both models' guesses and the timeline", |h| {
         h.query_all_by_label("[MASK] 1").count() == 2 && h.query_by_label("step 90").is_some() && h.state().jobs().is_empty()
     });

@@ -293,7 +293,7 @@ impl FillMaskPage {
             s.main.predictions_ui(ui, "main", 4);
         }
         ui.add_space(8.0);
-        if let Some(dir) = self.watch.ui(ui, &self.text) {
+        if let Some(dir) = self.watch.ui(ui, &self.text, ctx.backend) {
             self.side_by_side = true;
             self.other_model = dir.display().to_string();
             self.state.other.load(ctx, &self.other_model);

@@ -36,13 +36,11 @@ struct Transient {
     rows: Vec<ProbeRow>,
     /// The scoring job and the checkpoint folder it scores.
     job: Option<(JobId, PathBuf)>,
-    /// A finished run whose checkpoints to list (asked by the UI, sent by `logic`), then the listing job.
-    list_request: Option<PathBuf>,
+    /// The job listing a finished run's checkpoints.
     list_job: Option<JobId>,
     /// The shown checkpoint to open beside the model once its folder is read to hold that step (`last`
-    /// and `best` are rewritten at each save): asked `(folder, step)`, then the job reading its step,
-    /// then the folder confirmed, for `ui` to hand to the page.
-    open_request: Option<(PathBuf, u64)>,
+    /// and `best` are rewritten at each save): the job reading its step, then the folder confirmed, for
+    /// `ui` to hand to the page.
     open_job: Option<(JobId, PathBuf, u64)>,
     open_ready: Option<PathBuf>,
     /// Why the shown checkpoint could not be opened beside the model.
@@ -145,12 +143,6 @@ impl ProbeTimeline {
     /// timeline; each new checkpoint is scored once (one job at a time; one saved meanwhile is next).
     pub fn logic(&mut self, backend: &mut Backend, checkpoint: Option<(u64, PathBuf)>, hub: &HubSettings) {
         let s = &mut self.state;
-        if let Some(run) = s.list_request.take() {
-            s.list_job = Some(backend.send(Command::ListCheckpoints { run }));
-        }
-        if let Some((dir, step)) = s.open_request.take() {
-            s.open_job = Some((backend.send(Command::CheckpointStep { dir: dir.clone() }), dir, step));
-        }
         if checkpoint != s.followed {
             if let Some((_, dir)) = &checkpoint {
                 let run = run_of(dir);
@@ -175,14 +167,15 @@ impl ProbeTimeline {
     }
 
     /// Scores the probes with every complete checkpoint of a finished (or stopped) run, oldest first:
-    /// the next `logic` lists them on a job thread (the message says how many, or why none).
-    pub fn score_run(&mut self, run: &Path) {
-        self.state.list_request = Some(run.to_path_buf());
+    /// a job lists them (the message then says how many, or why none).
+    fn score_run(&mut self, run: &Path, backend: &mut Backend) {
+        self.state.list_job = Some(backend.send(Command::ListCheckpoints { run: run.to_path_buf() }));
         self.state.run_message = Some(Ok(format!("listing the checkpoints of {}", run.display())));
     }
 
-    pub fn is_scoring(&self) -> bool {
-        self.state.job.is_some() || self.state.list_job.is_some() || self.state.list_request.is_some()
+    /// Whether one of the timeline's jobs is running (scoring, listing a run, reading a checkpoint's step).
+    fn busy(&self) -> bool {
+        self.state.job.is_some() || self.state.list_job.is_some() || self.state.open_job.is_some()
     }
 
     /// The checkpoint shown: the one chosen, else the latest.
@@ -192,8 +185,8 @@ impl ProbeTimeline {
     }
 
     /// `text`: the page's sentence, offered for pinning. Returns a checkpoint folder to open beside the
-    /// page's model, when asked.
-    pub fn ui(&mut self, ui: &mut egui::Ui, text: &str) -> Option<PathBuf> {
+    /// page's model, when asked (and its folder read to hold the step shown).
+    pub fn ui(&mut self, ui: &mut egui::Ui, text: &str, backend: &mut Backend) -> Option<PathBuf> {
         egui::CollapsingHeader::new("Watch it learn").id_salt("probes").default_open(!self.probes.is_empty()).show(ui, |ui| {
             ui.label(
                 "Pin sentences with [MASK]; while a masked LM pre-trains on the Train page, every checkpoint guesses \
@@ -205,12 +198,12 @@ impl ProbeTimeline {
                 if ui.add_enabled(has_mask && !pinned, egui::Button::new("Pin this sentence")).clicked() {
                     self.probes.push(text.to_string());
                 }
-                if self.state.job.is_some() || self.state.list_job.is_some() || self.state.open_job.is_some() {
+                if self.busy() {
                     ui.spinner();
                 }
             });
-            self.finished_run_ui(ui);
-            self.scrubber_ui(ui);
+            self.finished_run_ui(ui, backend);
+            self.scrubber_ui(ui, backend);
             let shown = self.shown();
             let mut remove = None;
             for (p, probe) in self.probes.iter().enumerate() {
@@ -246,7 +239,7 @@ impl ProbeTimeline {
         self.state.open_ready.take()
     }
 
-    fn finished_run_ui(&mut self, ui: &mut egui::Ui) {
+    fn finished_run_ui(&mut self, ui: &mut egui::Ui, backend: &mut Backend) {
         ui.horizontal(|ui| {
             let label = ui.label("A finished run:");
             ui.add(egui::TextEdit::singleline(&mut self.state.run_field).hint_text("its folder (runs/…)").desired_width(300.0))
@@ -254,7 +247,7 @@ impl ProbeTimeline {
             let ready = !self.probes.is_empty() && !self.state.run_field.trim().is_empty();
             if ui.add_enabled(ready, egui::Button::new("Score its checkpoints")).clicked() {
                 let run = PathBuf::from(self.state.run_field.trim());
-                self.score_run(&run);
+                self.score_run(&run, backend);
             }
         });
         match &self.state.run_message {
@@ -269,8 +262,8 @@ impl ProbeTimeline {
     }
 
     /// Earlier / Play / later and a slider over the checkpoints; Play shows each for a moment in turn;
-    /// "Open step N beside the model" asks for the shown checkpoint (see `open_request`).
-    fn scrubber_ui(&mut self, ui: &mut egui::Ui) {
+    /// "Open step N beside the model" asks for the shown checkpoint (see `open_job`).
+    fn scrubber_ui(&mut self, ui: &mut egui::Ui, backend: &mut Backend) {
         let n = self.state.rows.len();
         let Some(mut shown) = self.shown() else { return };
         let now = ui.input(|i| i.time);
@@ -325,7 +318,8 @@ impl ProbeTimeline {
             let hint = "the same sentence through this checkpoint, beside the model above (Side by side)";
             if ui.small_button(format!("Open step {} beside the model", row.step)).on_hover_text(hint).clicked() {
                 // A folder such as `last` is rewritten at each save: open it only while it holds this step.
-                self.state.open_request = Some((row.dir.clone(), row.step));
+                let (dir, step) = (row.dir.clone(), row.step);
+                self.state.open_job = Some((backend.send(Command::CheckpointStep { dir: dir.clone() }), dir, step));
                 self.state.open_message = None;
             }
         });
