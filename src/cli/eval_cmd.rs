@@ -96,7 +96,8 @@ fn eval_masked_lm(
     dataset: &crate::core::data::Dataset,
     (split, shown_split): (&crate::core::data::Split, &str),
 ) -> anyhow::Result<()> {
-    use crate::core::train::{chunk::chunk_split, mlm};
+    use crate::core::train::mlm;
+    use crate::core::train::setup::{check_chunk_size, encode_examples};
     let request = ModelRequest {
         task: TaskChoice::Task(Task::MaskedLm),
         num_labels: None,
@@ -112,17 +113,9 @@ fn eval_masked_lm(
     let masking = mlm::masking_for(&masking_config, &tokenizer, model_config.vocab_size)?
         .ok_or_else(|| anyhow!("masked-LM evaluation needs a masking"))?;
     let max_length = args.max_length.or(run.map(|r| r.max_length)).unwrap_or(128).min(model_max_length(model_config));
-    let chunk_size = args.chunk_size.or(run.and_then(|r| r.chunk_size));
-    let encode = |split: &crate::core::data::Split| -> anyhow::Result<crate::core::train::setup::EncodedSplit> {
-        Ok(match chunk_size {
-            Some(size) if size > model_max_length(model_config) => {
-                bail!("chunk size {size} is longer than the model takes ({} positions)", model_max_length(model_config))
-            }
-            Some(size) => chunk_split(&tokenizer, split, size)?,
-            None => encode_split(&tokenizer, split, max_length)?,
-        })
-    };
-    let encoded = encode(split)?;
+    let chunk_size = args.chunk_size.or(run.and_then(TrainConfig::text_chunk_size));
+    check_chunk_size(chunk_size, model_config)?;
+    let encoded = encode_examples(&tokenizer, split, chunk_size, max_length)?;
     if encoded.is_empty() {
         bail!("{}: the {shown_split} text fills no block of {} tokens", dataset.name, chunk_size.unwrap_or(max_length));
     }
@@ -132,7 +125,7 @@ fn eval_masked_lm(
     let report = mlm::evaluate_mlm(&loaded.model, &encoded, pad_id, &masking, batch, seed, (0, 0.0, shown_split))?;
     let unigram_loss = match dataset.split(SplitName::Train) {
         Some(train) if std::ptr::eq(train, split) => mlm::UnigramModel::of(&encoded, model_config.vocab_size),
-        Some(train) => mlm::UnigramModel::of(&encode(train)?, model_config.vocab_size),
+        Some(train) => mlm::UnigramModel::of(&encode_examples(&tokenizer, train, chunk_size, max_length)?, model_config.vocab_size),
         None => None,
     }
     .and_then(|unigram| mlm::unigram_baseline(&unigram, &encoded));

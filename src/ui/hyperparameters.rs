@@ -30,7 +30,7 @@ pub fn hyperparameters_ui(ui: &mut egui::Ui, c: &mut TrainConfig) {
         ui.end_row();
         let row = ui.label("max length");
         // A masked LM on text in chunks takes blocks of the chunk size: the max length plays no part.
-        let chunked = c.task == TrainTask::MaskedLm && c.chunk_size.is_some();
+        let chunked = c.text_chunk_size().is_some();
         ui.add_enabled(!chunked, egui::DragValue::new(&mut c.max_length).range(8..=4096))
             .labelled_by(row.id)
             .on_disabled_hover_text("the text is cut into blocks of the chunk size below");

@@ -160,6 +160,14 @@ pub struct TrainConfig {
     pub hub: Option<HubSettings>,
 }
 
+impl TrainConfig {
+    /// The chunk size a run cuts its text into: a masked LM's `chunk_size`; `None` for a classifier
+    /// (whose rows are truncated at `max_length`, whatever `chunk_size` says).
+    pub fn text_chunk_size(&self) -> Option<usize> {
+        self.chunk_size.filter(|_| self.task == TrainTask::MaskedLm)
+    }
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         Self {

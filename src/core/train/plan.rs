@@ -61,7 +61,7 @@ impl PlanKey {
             tokenizer: config.tokenizer.trim().to_string(),
             data: config.data.trim().to_string(),
             task: config.task,
-            chunked: chunked(config),
+            chunked: config.text_chunk_size().is_some(),
             validation_fraction: config.validation_fraction,
             seed: config.seed,
             hub: config.hub.clone(),
@@ -95,9 +95,6 @@ impl TokenStream {
     }
 }
 
-fn chunked(config: &TrainConfig) -> bool {
-    config.task == super::TrainTask::MaskedLm && config.chunk_size.is_some()
-}
 
 /// Loads the dataset and resolves the model config of a run (no weights are read).
 pub fn plan_inputs(config: &TrainConfig) -> TrainResult<PlanInputs> {
@@ -105,7 +102,7 @@ pub fn plan_inputs(config: &TrainConfig) -> TrainResult<PlanInputs> {
     let (model, task) = model_config_for(config, &data.label_names)?;
     let train = data.split(SplitName::Train);
     let train_rows = train.map_or(0, |s| s.len());
-    let train_stream = match train.filter(|_| chunked(config)) {
+    let train_stream = match train.filter(|_| config.text_chunk_size().is_some()) {
         Some(split) => {
             let tokenizer = run_text_tokenizer(config)?;
             let (prefix, suffix) = tokenizer.special_frame()?;
@@ -126,7 +123,7 @@ pub fn plan_from(inputs: &PlanInputs, config: &TrainConfig) -> TrainResult<RunPl
     let (model, task, train_rows) = (&inputs.model, inputs.task, inputs.train_rows);
     let freeze = FreezePlan::from_config(config)?;
     let counts = freeze.counts(model, task);
-    let chunk = config.chunk_size.zip(inputs.train_stream).filter(|_| chunked(config));
+    let chunk = config.text_chunk_size().zip(inputs.train_stream);
     let (train_rows, text_rows, seq_len) = match chunk {
         Some((size, stream)) => (stream.blocks(size), Some(train_rows), size),
         None => (train_rows, None, config.max_length),

@@ -350,6 +350,26 @@ pub struct RunData {
     pub test: Option<EncodedSplit>,
 }
 
+/// Refuses a chunk size longer than the model takes.
+pub fn check_chunk_size(chunk: Option<usize>, model: &ModelConfig) -> TrainResult<()> {
+    match chunk {
+        Some(size) if size > model_max_length(model) => Err(TrainError::Config(format!(
+            "chunk_size {size} is longer than the model takes ({} positions)",
+            model_max_length(model)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A split as a run's examples: the text in blocks of `chunk` tokens (a masked LM, see
+/// [`super::chunk`]), else one row per example truncated at `max_length`.
+pub fn encode_examples(tokenizer: &TextTokenizer, split: &Split, chunk: Option<usize>, max_length: usize) -> TrainResult<EncodedSplit> {
+    match chunk {
+        Some(size) => super::chunk::chunk_split(tokenizer, split, size),
+        None => encode_split(tokenizer, split, max_length),
+    }
+}
+
 pub fn encode_dataset(
     config: &TrainConfig,
     dataset: &Dataset,
@@ -358,21 +378,13 @@ pub fn encode_dataset(
 ) -> TrainResult<RunData> {
     let max_length = config.max_length.min(model_max_length(model)).max(2);
     let classify = config.task == TrainTask::Classify;
-    let chunk = config.chunk_size.filter(|_| !classify);
-    if let Some(size) = chunk {
-        if size > model_max_length(model) {
-            return Err(TrainError::Config(format!(
-                "chunk_size {size} is longer than the model takes ({} positions)",
-                model_max_length(model)
-            )));
-        }
-    }
+    let chunk = config.text_chunk_size();
+    check_chunk_size(chunk, model)?;
     let take = |name: SplitName| -> TrainResult<Option<EncodedSplit>> {
         match dataset.split(name) {
-            Some(split) if !split.is_empty() && (!classify || split.labels.is_some()) => match chunk {
-                Some(size) => Ok(Some(super::chunk::chunk_split(tokenizer, split, size)?)).map(|s| s.filter(|s| !s.is_empty())),
-                None => Ok(Some(encode_split(tokenizer, split, max_length)?)),
-            },
+            Some(split) if !split.is_empty() && (!classify || split.labels.is_some()) => {
+                Ok(Some(encode_examples(tokenizer, split, chunk, max_length)?).filter(|s| !s.is_empty()))
+            }
             _ => Ok(None),
         }
     };
