@@ -264,16 +264,8 @@ fn fill_mask_side_by_side_and_its_timeline_render() {
 /// against the unigram baseline and the masked-token accuracy: screenshots/train-pretrain.png.
 #[test]
 fn a_pretraining_run_renders_on_the_train_page() {
-    use lm_workbench::core::text::tokenizer_train::{save_trained, train_tokenizer, TokenizerTrainSettings};
     let work = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo_pretrain.txt")).unwrap();
-    let data = work.path().join("headlines.txt");
-    std::fs::write(&data, &text).unwrap();
-    let settings = TokenizerTrainSettings { vocab_size: 2000, ..TokenizerTrainSettings::default() };
-    let lines: Vec<&str> = text.lines().collect();
-    let trained = train_tokenizer(lines.into_iter(), &settings, &mut |_, _| true).unwrap();
-    let tokenizer = work.path().join("headline-tokenizer");
-    save_trained(&trained, &tokenizer).unwrap();
+    let (data, tokenizer) = common::headline_text_and_tokenizer(work.path(), usize::MAX, 2000);
 
     let mut state = State { page: Page::Train, ..State::default() };
     state.tour.open = false;

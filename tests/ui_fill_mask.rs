@@ -99,21 +99,8 @@ fn the_masked_lm_being_trained_fills_masks() {
 /// Train page: the timeline fills whatever page is shown).
 #[test]
 fn a_pinned_probe_gains_a_row_per_checkpoint_while_a_model_pretrains() {
-    use lm_workbench::core::text::tokenizer_train::{save_trained, train_tokenizer, TokenizerTrainSettings};
     let work = tempfile::tempdir().unwrap();
-    let text: String = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo_pretrain.txt"))
-        .unwrap()
-        .lines()
-        .take(400)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let data = work.path().join("headlines.txt");
-    std::fs::write(&data, &text).unwrap();
-    let settings = TokenizerTrainSettings { vocab_size: 600, ..TokenizerTrainSettings::default() };
-    let lines: Vec<&str> = text.lines().collect();
-    let trained = train_tokenizer(lines.into_iter(), &settings, &mut |_, _| true).unwrap();
-    let tokenizer = work.path().join("tokenizer");
-    save_trained(&trained, &tokenizer).unwrap();
+    let (data, tokenizer) = common::headline_text_and_tokenizer(work.path(), 400, 600);
 
     let probe = "The prime minister [MASK] a snap election.";
     let mut state = State { page: Page::Train, ..State::default() };

@@ -103,3 +103,24 @@ pub fn json_of(out: &std::process::Output) -> serde_json::Value {
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
+
+/// The talk's second experiment in miniature: the first `lines` lines of the demo encoder's
+/// pre-training text (assets/demo_pretrain.txt) written to `dir/headlines.txt`, and a WordPiece
+/// tokenizer of `vocab_size` trained on them, saved in `dir/headline-tokenizer`. Returns both paths.
+pub fn headline_text_and_tokenizer(dir: &Path, lines: usize, vocab_size: usize) -> (PathBuf, PathBuf) {
+    use lm_workbench::core::text::tokenizer_train::{save_trained, train_tokenizer, TokenizerTrainSettings};
+    let text: String = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo_pretrain.txt"))
+        .unwrap()
+        .lines()
+        .take(lines)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let data = dir.join("headlines.txt");
+    std::fs::write(&data, &text).unwrap();
+    let settings = TokenizerTrainSettings { vocab_size, ..TokenizerTrainSettings::default() };
+    let lines: Vec<&str> = text.lines().collect();
+    let trained = train_tokenizer(lines.into_iter(), &settings, &mut |_, _| true).unwrap();
+    let tokenizer = dir.join("headline-tokenizer");
+    save_trained(&trained, &tokenizer).unwrap();
+    (data, tokenizer)
+}
