@@ -245,14 +245,15 @@ fn fill_mask_side_by_side_and_its_timeline_render() {
         .with_size(egui::vec2(1280.0, 820.0))
         .wgpu()
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), WorkbenchApp::new(state));
+    // Both models' guesses first: while they arrive the page below them moves, and a click aimed at
+    // the finished-run field could land elsewhere.
+    step_until(&mut h, "both models' guesses", |h| h.query_all_by_label("[MASK] 1").count() == 2 && h.state().jobs().is_empty());
     h.get_by_label("A finished run:").click();
     h.run_ok();
     h.get_by_label("A finished run:").type_text(&run.display().to_string());
     h.run_ok();
     h.get_by_label("Score its checkpoints").click();
-    step_until(&mut h, "both models' guesses and the timeline", |h| {
-        h.query_all_by_label("[MASK] 1").count() == 2 && h.query_by_label("step 90").is_some() && h.state().jobs().is_empty()
-    });
+    step_until(&mut h, "the timeline", |h| h.query_by_label("step 90").is_some() && h.state().jobs().is_empty());
     h.get_by_label("◀ earlier").click();
     h.run_ok();
     h.get_by_label("checkpoint 2 of 3 · step 60");
